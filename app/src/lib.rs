@@ -1,0 +1,56 @@
+#![recursion_limit = "256"]
+//! Vestibule's browser UI. Pages render on the server (feature `ssr`) and hydrate in the
+//! browser (feature `hydrate`); every form works without JavaScript.
+
+pub mod components;
+pub mod i18n;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::i18n::Locale;
+
+rust_i18n::i18n!("locales", fallback = "en");
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let locale = Locale::detect();
+    view! {
+        <!DOCTYPE html>
+        <html lang=locale.tag()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let locale = Locale::detect();
+    provide_context(locale);
+
+    view! {
+        <Stylesheet id="vestibule" href="/pkg/vestibule.css"/>
+        <Title formatter=|page: String| format!("{page} · Vestibule")/>
+        <Router>
+            <Routes fallback=pages::not_found::NotFoundPage>
+                <Route path=path!("/") view=|| view! { <Redirect path="/sign-in"/> }/>
+                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
+            </Routes>
+        </Router>
+    }
+}

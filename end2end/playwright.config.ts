@@ -1,0 +1,46 @@
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+// The built server binary and site, as `cargo leptos build` laid them out (scripts/test.sh
+// passes both). Each run gets a brand-new SQLite database in a temporary directory.
+const root = resolve(__dirname, '..');
+const binary = process.env.VESTIBULE_BIN ?? join(root, 'target/debug/vestibule');
+const siteRoot = process.env.VESTIBULE_SITE_ROOT ?? join(root, 'target/site');
+const port = Number(process.env.VESTIBULE_E2E_PORT ?? 3199);
+const dataDir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: binary,
+    url: `http://127.0.0.1:${port}/api/status`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      VESTIBULE_LISTEN: `127.0.0.1:${port}`,
+      VESTIBULE_ENDPOINT: `http://127.0.0.1:${port}`,
+      VESTIBULE_DATA_DIR: dataDir,
+      VESTIBULE_SITE_ROOT: siteRoot,
+      DATABASE_URL: `sqlite:${join(dataDir, 'vestibule.db')}`,
+    },
+  },
+});

@@ -1,0 +1,17 @@
+//! The identity engine. It knows nothing of HTTP or HTML: flows are functions over a
+//! [`Store`] and a [`Clock`] that return typed errors carrying stable, Logto-compatible codes.
+//! The HTTP layer (`server`) maps those codes to statuses in one place.
+
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod secret;
+pub mod store;
+pub mod users;
+
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use clock::{Clock, SystemClock};
+pub use error::ErrorCode;
+pub use store::{Backend, Store, StoreError};

@@ -1,0 +1,208 @@
+//! End users: their identifiers, profile and custom data (spec §1 `users`).
+
+mod store;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::clock::{Clock, Millis};
+use crate::error::ErrorCode;
+use crate::store::Store;
+
+/// The OIDC standard profile claims Logto keeps beside the top-level `name` and `avatar`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// A stored password hash and the algorithm that produced it, as Logto records them
+/// (`password_encrypted`, `password_encryption_method`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash {
+    pub hash: String,
+    pub method: String,
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PasswordHash({}, <redacted>)", self.method)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub password: Option<PasswordHash>,
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    pub profile: Profile,
+    pub custom_data: Map<String, Value>,
+    pub is_suspended: bool,
+    pub last_sign_in_at: Option<Millis>,
+    pub password_updated_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// What a new user starts with; everything else has a default.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub password: Option<PasswordHash>,
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    pub profile: Profile,
+    pub custom_data: Map<String, Value>,
+}
+
+/// A partial update of the user's display details: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct DetailsUpdate {
+    pub name: Option<Option<String>>,
+    pub avatar: Option<Option<String>>,
+    pub profile: Option<Profile>,
+    pub custom_data: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("this username is already in use")]
+    UsernameAlreadyInUse,
+    #[error("this email is already in use")]
+    EmailAlreadyInUse,
+    #[error("this phone number is already in use")]
+    PhoneAlreadyInUse,
+    #[error("no user has this id")]
+    NotFound,
+    #[error("storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl ErrorCode for UserError {
+    fn code(&self) -> &'static str {
+        match self {
+            UserError::UsernameAlreadyInUse => "user.username_already_in_use",
+            UserError::EmailAlreadyInUse => "user.email_already_in_use",
+            UserError::PhoneAlreadyInUse => "user.phone_already_in_use",
+            UserError::NotFound => "entity.not_exists_with_id",
+            UserError::Storage(_) => "unexpected",
+        }
+    }
+}
+
+pub async fn create(store: &Store, clock: &dyn Clock, new: NewUser) -> Result<User, UserError> {
+    let now = clock.now_ms();
+    let user = User {
+        id: crate::ids::user_id(),
+        username: new.username,
+        primary_email: new.primary_email,
+        primary_phone: new.primary_phone,
+        password_updated_at: new.password.as_ref().map(|_| now),
+        password: new.password,
+        name: new.name,
+        avatar: new.avatar,
+        profile: new.profile,
+        custom_data: new.custom_data,
+        is_suspended: false,
+        last_sign_in_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(store, &user).await?;
+    Ok(user)
+}
+
+pub async fn find_by_id(store: &Store, id: &str) -> Result<Option<User>, UserError> {
+    store::find_by_id(store, id).await
+}
+
+pub async fn find_by_username(store: &Store, username: &str) -> Result<Option<User>, UserError> {
+    store::find_by_username(store, username).await
+}
+
+/// Emails match case-insensitively (spec §0).
+pub async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, UserError> {
+    store::find_by_email(store, email).await
+}
+
+pub async fn update_details(
+    store: &Store,
+    clock: &dyn Clock,
+    id: &str,
+    update: DetailsUpdate,
+) -> Result<User, UserError> {
+    let mut user = find_by_id(store, id).await?.ok_or(UserError::NotFound)?;
+    if let Some(name) = update.name {
+        user.name = name;
+    }
+    if let Some(avatar) = update.avatar {
+        user.avatar = avatar;
+    }
+    if let Some(profile) = update.profile {
+        user.profile = profile;
+    }
+    if let Some(custom_data) = update.custom_data {
+        user.custom_data = custom_data;
+    }
+    user.updated_at = clock.now_ms();
+    store::update_details(store, &user).await?;
+    Ok(user)
+}
+
+pub async fn delete(store: &Store, id: &str) -> Result<(), UserError> {
+    if store::delete(store, id).await? {
+        Ok(())
+    } else {
+        Err(UserError::NotFound)
+    }
+}
+
+pub async fn count(store: &Store) -> Result<i64, UserError> {
+    store::count(store).await
+}

@@ -1,0 +1,140 @@
+//! SQL for the `users` table, one statement per operation, portable across both backends.
+
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{PasswordHash, Profile, User, UserError};
+use crate::store::{unique_violation, Store};
+
+const COLUMNS: &str = "id, username, primary_email, primary_phone, password_encrypted, \
+    password_encryption_method, name, avatar, profile, custom_data, is_suspended, \
+    last_sign_in_at, password_updated_at, created_at, updated_at";
+
+pub(super) async fn insert(store: &Store, user: &User) -> Result<(), UserError> {
+    let (hash, method) = match &user.password {
+        Some(p) => (Some(p.hash.clone()), Some(p.method.clone())),
+        None => (None, None),
+    };
+    sqlx::query(
+        "INSERT INTO users (id, username, primary_email, primary_phone, password_encrypted, \
+         password_encryption_method, name, avatar, profile, custom_data, is_suspended, \
+         last_sign_in_at, password_updated_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&user.id)
+    .bind(&user.username)
+    .bind(&user.primary_email)
+    .bind(&user.primary_phone)
+    .bind(hash)
+    .bind(method)
+    .bind(&user.name)
+    .bind(&user.avatar)
+    .bind(to_json(&user.profile))
+    .bind(to_json(&user.custom_data))
+    .bind(user.is_suspended)
+    .bind(user.last_sign_in_at)
+    .bind(user.password_updated_at)
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .execute(store.pool())
+    .await
+    .map_err(identifier_conflict)?;
+    Ok(())
+}
+
+pub(super) async fn find_by_id(store: &Store, id: &str) -> Result<Option<User>, UserError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    fetch_optional(store, &sql, id).await
+}
+
+pub(super) async fn find_by_username(
+    store: &Store,
+    username: &str,
+) -> Result<Option<User>, UserError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
+    fetch_optional(store, &sql, username).await
+}
+
+pub(super) async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, UserError> {
+    // lower(primary_email) is what the unique index covers, so this is an index lookup.
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE lower(primary_email) = lower($1)");
+    fetch_optional(store, &sql, email).await
+}
+
+pub(super) async fn update_details(store: &Store, user: &User) -> Result<(), UserError> {
+    let result = sqlx::query(
+        "UPDATE users SET name = $2, avatar = $3, profile = $4, custom_data = $5, updated_at = $6 \
+         WHERE id = $1",
+    )
+    .bind(&user.id)
+    .bind(&user.name)
+    .bind(&user.avatar)
+    .bind(to_json(&user.profile))
+    .bind(to_json(&user.custom_data))
+    .bind(user.updated_at)
+    .execute(store.pool())
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(UserError::NotFound);
+    }
+    Ok(())
+}
+
+pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, UserError> {
+    let result = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+pub(super) async fn count(store: &Store) -> Result<i64, UserError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(store.pool())
+        .await?)
+}
+
+async fn fetch_optional(store: &Store, sql: &str, key: &str) -> Result<Option<User>, UserError> {
+    let row = sqlx::query(sql).bind(key).fetch_optional(store.pool()).await?;
+    row.map(|row| from_row(&row)).transpose()
+}
+
+fn from_row(row: &AnyRow) -> Result<User, UserError> {
+    let hash: Option<String> = row.try_get("password_encrypted")?;
+    let method: Option<String> = row.try_get("password_encryption_method")?;
+    let profile: String = row.try_get("profile")?;
+    let custom_data: String = row.try_get("custom_data")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        primary_email: row.try_get("primary_email")?,
+        primary_phone: row.try_get("primary_phone")?,
+        password: hash.zip(method).map(|(hash, method)| PasswordHash { hash, method }),
+        name: row.try_get("name")?,
+        avatar: row.try_get("avatar")?,
+        // Rows are only written by this module, so unreadable JSON means a corrupted row;
+        // an empty profile is the least surprising reading of it.
+        profile: serde_json::from_str::<Profile>(&profile).unwrap_or_default(),
+        custom_data: serde_json::from_str::<Map<String, Value>>(&custom_data).unwrap_or_default(),
+        is_suspended: row.try_get("is_suspended")?,
+        last_sign_in_at: row.try_get("last_sign_in_at")?,
+        password_updated_at: row.try_get("password_updated_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("profile and custom data always serialize")
+}
+
+/// Turns a unique-index collision into the identifier conflict a user would be told about.
+fn identifier_conflict(err: sqlx::Error) -> UserError {
+    match unique_violation(&err) {
+        Some(index) if index.contains("username") => UserError::UsernameAlreadyInUse,
+        Some(index) if index.contains("email") => UserError::EmailAlreadyInUse,
+        Some(index) if index.contains("phone") => UserError::PhoneAlreadyInUse,
+        _ => UserError::Storage(err),
+    }
+}

@@ -1,0 +1,79 @@
+# Sourced by run.sh and test.sh: installs what a fresh machine lacks, idempotently, so a warm
+# machine spends seconds here. Everything comes from crates.io, npm or Debian's packages.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO_ROOT=$(pwd)
+
+CARGO_LEPTOS_VERSION=0.3.10
+export PATH="$HOME/.cargo/bin:$REPO_ROOT/node_modules/.bin:$PATH"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if [ "$APT_UPDATED" -eq 0 ]; then $sudo apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_rust_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    # 0.3.11 needs a newer rustc; no_downloads makes it use the tools on PATH.
+    step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+  # The wasm-bindgen CLI must be exactly the library version in Cargo.lock.
+  local wanted
+  wanted=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $wanted\$"; then
+    step "installing wasm-bindgen-cli $wanted"
+    cargo install wasm-bindgen-cli --version "$wanted" --force
+  fi
+}
+
+ensure_node_tools() {
+  if ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  if [ ! -x node_modules/.bin/tailwindcss ] || ! cmp -s package-lock.json node_modules/.package-lock-copy.json; then
+    step "installing npm packages (Tailwind CSS, Playwright)"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.package-lock-copy.json
+  fi
+}
+
+ensure_build_tools() {
+  ensure_rust_tools
+  ensure_node_tools
+  # wasm-opt shrinks the release WASM bundle.
+  apt_install binaryen
+}
+
+ensure_test_tools() {
+  ensure_build_tools
+  apt_install chromium
+  ensure_postgres
+}
+
+# PostgreSQL runs on these machines; start it if it stopped. Tests create their own databases.
+ensure_postgres() {
+  if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+      step "starting PostgreSQL"
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    fi
+  fi
+}
+
+# Where cargo puts binaries (honours CARGO_TARGET_DIR).
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: Rust unit and integration tests on SQLite and PostgreSQL, then the
+# browser tests (Playwright in Debian's Chromium) against the built binary.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+ensure_test_tools
+
+step "building the server, WASM bundle and CSS (cargo leptos build)"
+cargo leptos build
+
+step "Rust tests (SQLite and PostgreSQL)"
+# `frontend` only builds for the browser; unifying its features with the server's would break both.
+cargo test --workspace --exclude frontend
+
+step "browser tests (Playwright + Chromium)"
+VESTIBULE_BIN="$(target_dir)/debug/vestibule" \
+VESTIBULE_SITE_ROOT="$REPO_ROOT/target/site" \
+  npx playwright test --config end2end/playwright.config.ts

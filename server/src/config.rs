@@ -1,0 +1,190 @@
+//! Configuration: defaults, then a TOML file (`--config`, or `vestibule.toml` when present),
+//! then environment variables (`VESTIBULE_*`, and `DATABASE_URL`). Loaded once at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use identity::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds (`VESTIBULE_LISTEN`).
+    pub listen: SocketAddr,
+    /// Public base URL; the OIDC issuer is `<endpoint>/oidc` (`VESTIBULE_ENDPOINT`).
+    pub endpoint: String,
+    /// `sqlite:…` or `postgres://…` (`DATABASE_URL` or `VESTIBULE_DATABASE_URL`);
+    /// defaults to `<data_dir>/vestibule.db`.
+    pub database_url: Option<String>,
+    /// Where the SQLite database and a generated secret live (`VESTIBULE_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Encrypts signing keys at rest (`VESTIBULE_SECRET`). Generated into
+    /// `<data_dir>/secret.key` on first start when absent; every node of a cluster needs the
+    /// same value.
+    pub secret: Option<String>,
+    /// The built site (`pkg/` bundle and public assets) (`VESTIBULE_SITE_ROOT`); defaults to
+    /// `site/` beside the binary's directory, as `cargo leptos build` lays it out.
+    pub site_root: Option<PathBuf>,
+    /// `text` (default) or `json` log lines (`VESTIBULE_LOG_FORMAT`).
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 3001)),
+            endpoint: "http://localhost:3001".to_owned(),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            secret: None,
+            site_root: None,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("cannot read or write the secret file {path}: {source}")]
+    SecretFile { path: PathBuf, source: std::io::Error },
+}
+
+impl Config {
+    /// `explicit_file` is `--config`: it must exist. Without it, `vestibule.toml` is read
+    /// when present.
+    pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match explicit_file {
+            Some(path) if !path.is_file() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("vestibule.toml")),
+        }
+        figment
+            .merge(Env::prefixed("VESTIBULE_").ignore(&["test_postgres_url"]))
+            .merge(Env::raw().only(&["database_url"]))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("vestibule.db").display()))
+    }
+
+    pub fn site_root(&self) -> PathBuf {
+        if let Some(root) = &self.site_root {
+            return root.clone();
+        }
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.join("site")))
+            .filter(|site| site.is_dir())
+            .unwrap_or_else(|| PathBuf::from("target/site"))
+    }
+
+    /// The configured secret, or the one persisted in `<data_dir>/secret.key`, created
+    /// (readable by the owner only) on first start.
+    pub fn resolve_secret(&self) -> Result<Secret, ConfigError> {
+        if let Some(secret) = &self.secret {
+            return Ok(Secret::new(secret.clone()));
+        }
+        let path = self.data_dir.join("secret.key");
+        let io_err = |source| ConfigError::SecretFile { path: path.clone(), source };
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => return Ok(Secret::new(text.trim())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(e)),
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(io_err)?;
+        let secret = Secret::generate();
+        write_private(&path, secret.expose()).map_err(io_err)?;
+        tracing::info!(path = %path.display(), "generated a new encryption secret; set VESTIBULE_SECRET to the same value on every node when running several");
+        Ok(secret)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("vestibule.toml", "endpoint = \"https://id.example.com\"\nlisten = \"127.0.0.1:4000\"")?;
+            jail.set_env("VESTIBULE_LISTEN", "127.0.0.1:5000");
+            jail.set_env("DATABASE_URL", "postgres://db/vestibule");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.endpoint, "https://id.example.com");
+            assert_eq!(config.listen.port(), 5000, "environment beats the file");
+            assert_eq!(config.database_url(), "postgres://db/vestibule");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_the_data_directory() {
+        figment::Jail::expect_with(|_| {
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.port(), 3001);
+            assert_eq!(config.endpoint, "http://localhost:3001");
+            assert_eq!(config.database_url(), "sqlite:data/vestibule.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("vestibule.toml", "listn = \"127.0.0.1:1\"")?;
+            assert!(Config::load(None).is_err(), "a typo must not be ignored");
+            assert!(matches!(Config::load(Some(Path::new("nope.toml"))), Err(ConfigError::MissingFile(_))));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_generated_secret_is_persisted_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config { data_dir: dir.path().join("data"), ..Config::default() };
+        let first = config.resolve_secret().unwrap();
+        let second = config.resolve_secret().unwrap();
+        assert_eq!(first, second);
+        assert!(first.expose().len() >= 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("data/secret.key")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The `vestibule` server: configuration, the HTTP surfaces and their wiring to the engine.
+
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::FromRef;
+use identity::secret::Secret;
+use identity::Store;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// What every request handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub secret: Arc<Secret>,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] identity::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A bound, migrated server that has not started serving yet.
+pub struct Server {
+    listener: TcpListener,
+    router: axum::Router,
+    pub local_addr: SocketAddr,
+    pub state: AppState,
+}
+
+impl Server {
+    /// Opens (and migrates) the database and binds the listener.
+    pub async fn bind(config: Config) -> Result<Self, StartError> {
+        let secret = config.resolve_secret()?;
+        let store = Store::connect_and_migrate(&config.database_url()).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let leptos = LeptosOptions::builder()
+            .output_name("vestibule")
+            .site_root(config.site_root().display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(local_addr)
+            .build();
+        let state = AppState { store, config: Arc::new(config), secret: Arc::new(secret), leptos };
+        let router = http::router(state.clone());
+        Ok(Self { listener, router, local_addr, state })
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// `vestibule serve`: bind, announce readiness, serve until SIGTERM or Ctrl-C.
+pub async fn run(config: Config, started: Instant) -> Result<(), StartError> {
+    let server = Server::bind(config).await?;
+    let endpoint = server.state.config.endpoint.trim_end_matches('/').to_owned();
+    tracing::info!(
+        listen = %server.local_addr,
+        backend = ?server.state.store.backend(),
+        ready_ms = started.elapsed().as_millis() as u64,
+        "Vestibule is ready: sign-in page at {endpoint}/sign-in"
+    );
+    server.serve(telemetry::shutdown_signal()).await.map_err(StartError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The `vestibule` binary as an operator runs it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use identity::testing::{create_postgres_database, drop_postgres_database};
+
+fn vestibule(data: &std::path::Path, database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vestibule"));
+    cmd.current_dir(data)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("VESTIBULE_DATA_DIR", data);
+    cmd
+}
+
+fn check_then_migrate(data: &std::path::Path, url: &str) {
+    let check = vestibule(data, url).args(["migrate", "--check"]).output().unwrap();
+    assert_eq!(check.status.code(), Some(1), "pending migrations exit 1");
+    let listed = String::from_utf8_lossy(&check.stdout);
+    assert!(listed.contains("pending 0001 users"), "{listed}");
+
+    let again = vestibule(data, url).args(["migrate", "--check"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "--check applied nothing");
+
+    let migrate = vestibule(data, url).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("applied 0001 users"));
+
+    let clean = vestibule(data, url).args(["migrate", "--check"]).output().unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("up to date"));
+}
+
+#[test]
+fn migrate_check_reports_pending_then_clean_on_sqlite() {
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", data.path().join("v.db").display());
+    check_then_migrate(data.path(), &url);
+}
+
+#[tokio::test]
+async fn migrate_check_reports_pending_then_clean_on_postgres() {
+    let Some((admin, url)) = create_postgres_database().await else { return };
+    let data = tempfile::tempdir().unwrap();
+    let (dir, url2) = (data.path().to_owned(), url.clone());
+    tokio::task::spawn_blocking(move || check_then_migrate(&dir, &url2)).await.unwrap();
+    drop_postgres_database(&admin, url.rsplit('/').next().unwrap());
+}
+
+#[test]
+fn a_bad_config_file_is_refused_with_a_clear_message() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("vestibule.toml"), "listen = \"not an address\"").unwrap();
+    let out = vestibule(data.path(), "sqlite:v.db").arg("migrate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid configuration"));
+}
+
+#[test]
+fn serve_creates_its_sqlite_database_and_stops_cleanly_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = vestibule(data.path(), "sqlite:data/vestibule.db")
+        .env_remove("DATABASE_URL")
+        .env("VESTIBULE_DATA_DIR", data.path().join("data"))
+        .env("VESTIBULE_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(data.path().join("data/vestibule.db").is_file(), "the default SQLite file exists");
+    assert!(data.path().join("data/secret.key").is_file(), "a secret was generated");
+
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "SIGTERM is a clean exit, got {status}");
+}
