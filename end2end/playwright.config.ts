@@ -33,7 +33,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/api/status`,
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: 'pipe',
+    stdout: 'ignore',
     stderr: 'pipe',
     env: {
       VESTIBULE_LISTEN: `127.0.0.1:${port}`,

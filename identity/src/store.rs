@@ -196,6 +196,13 @@ pub(crate) fn unique_violation(err: &sqlx::Error) -> Option<String> {
     Some(db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned()))
 }
 
+/// Reads a flag column: `BOOLEAN` on PostgreSQL, `INTEGER` 0/1 on SQLite.
+pub(crate) fn get_flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|n| n != 0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

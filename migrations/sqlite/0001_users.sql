@@ -1,4 +1,5 @@
--- Users (spec §1). Times are milliseconds since the Unix epoch; JSON is stored as text.
+-- Users (spec §1). Times are milliseconds since the Unix epoch; JSON is stored as text;
+-- flags are INTEGER 0/1 (SQLite has no boolean, and sqlx's Any driver rejects the BOOLEAN affinity).
 CREATE TABLE users (
     id TEXT PRIMARY KEY NOT NULL,
     username TEXT,
@@ -12,8 +13,8 @@ CREATE TABLE users (
     identities TEXT NOT NULL DEFAULT '{}',
     custom_data TEXT NOT NULL DEFAULT '{}',
     logto_config TEXT NOT NULL DEFAULT '{}',
-    is_suspended BOOLEAN NOT NULL DEFAULT FALSE,
-    is_password_expired BOOLEAN NOT NULL DEFAULT FALSE,
+    is_suspended INTEGER NOT NULL DEFAULT 0,
+    is_password_expired INTEGER NOT NULL DEFAULT 0,
     last_sign_in_at BIGINT,
     password_updated_at BIGINT,
     created_at BIGINT NOT NULL,

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{PasswordHash, Profile, User, UserError};
-use crate::store::{unique_violation, Store};
+use crate::store::{get_flag, unique_violation, Store};
 
 const COLUMNS: &str = "id, username, primary_email, primary_phone, password_encrypted, \
     password_encryption_method, name, avatar, profile, custom_data, is_suspended, \
@@ -117,7 +117,7 @@ fn from_row(row: &AnyRow) -> Result<User, UserError> {
         // an empty profile is the least surprising reading of it.
         profile: serde_json::from_str::<Profile>(&profile).unwrap_or_default(),
         custom_data: serde_json::from_str::<Map<String, Value>>(&custom_data).unwrap_or_default(),
-        is_suspended: row.try_get("is_suspended")?,
+        is_suspended: get_flag(row, "is_suspended")?,
         last_sign_in_at: row.try_get("last_sign_in_at")?,
         password_updated_at: row.try_get("password_updated_at")?,
         created_at: row.try_get("created_at")?,
