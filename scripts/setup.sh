@@ -45,7 +45,9 @@ ensure_node_tools() {
   if ! command -v npm >/dev/null; then apt_install nodejs npm; fi
   if [ ! -x node_modules/.bin/tailwindcss ] || ! cmp -s package-lock.json node_modules/.package-lock-copy.json; then
     step "installing npm packages (Tailwind CSS, Playwright)"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm ci` refuses this lock file under npm 11 (it wants every platform's optional
+    # Tailwind binary listed); `npm install` honours the lock and fetches only this one.
+    npm install --no-audit --no-fund --loglevel=error
     cp package-lock.json node_modules/.package-lock-copy.json
   fi
 }
