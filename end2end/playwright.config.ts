@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 // The built server binary and site, as `cargo leptos build` laid them out (scripts/test.sh
-// passes both). Each run gets a brand-new SQLite database in a temporary directory.
+// passes both; test-only variables avoid the VESTIBULE_ prefix, which the server reads as
+// configuration and rejects when unknown). Each run gets a brand-new SQLite database in a
+// temporary directory.
 const root = resolve(__dirname, '..');
-const binary = process.env.VESTIBULE_BIN ?? join(root, 'target/debug/vestibule');
+const binary = process.env.E2E_BIN ?? join(root, 'target/debug/vestibule');
 const siteRoot = process.env.VESTIBULE_SITE_ROOT ?? join(root, 'target/site');
-const port = Number(process.env.VESTIBULE_E2E_PORT ?? 3199);
+const port = Number(process.env.E2E_PORT ?? 3199);
 const dataDir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
 
 export default defineConfig({

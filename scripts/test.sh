@@ -13,6 +13,6 @@ step "Rust tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 
 step "browser tests (Playwright + Chromium)"
-VESTIBULE_BIN="$(target_dir)/debug/vestibule" \
+E2E_BIN="$(target_dir)/debug/vestibule" \
 VESTIBULE_SITE_ROOT="$REPO_ROOT/target/site" \
   npx playwright test --config end2end/playwright.config.ts
