@@ -3,6 +3,7 @@
 //! browser (feature `hydrate`); every form works without JavaScript.
 
 pub mod components;
+pub mod error_page;
 pub mod i18n;
 pub mod pages;
 
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFoundPage>
                 <Route path=path!("/") view=|| view! { <Redirect path="/sign-in"/> }/>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
+                <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
             </Routes>
         </Router>
     }

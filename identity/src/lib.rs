@@ -2,9 +2,15 @@
 //! [`Store`] and a [`Clock`] that return typed errors carrying stable, Logto-compatible codes.
 //! The HTTP layer (`server`) maps those codes to statuses in one place.
 
+pub mod applications;
 pub mod clock;
+pub mod crypto;
 pub mod error;
+pub mod experience;
 pub mod ids;
+pub mod oidc;
+pub mod passwords;
+pub mod rbac;
 pub mod secret;
 pub mod store;
 pub mod users;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "vestibule", version, about = "Vestibule: a self-hostable customer identity platform")]
@@ -24,5 +24,118 @@ pub enum Command {
         /// List pending migrations and exit 1 if there are any; apply nothing.
         #[arg(long)]
         check: bool,
+    },
+    /// Applications (OIDC clients).
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// API resources and their scopes.
+    #[command(subcommand)]
+    Resource(ResourceCommand),
+    /// Roles granting resource scopes to users and machine-to-machine apps.
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create (or, with an existing --id, update) an application; prints {"id","secret"}.
+    Create(AppCreate),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AppKind {
+    Traditional,
+    Spa,
+    Native,
+    M2m,
+}
+
+#[derive(Debug, Args)]
+pub struct AppCreate {
+    #[arg(long = "type", value_enum)]
+    pub kind: AppKind,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long = "redirect-uri", num_args = 1..)]
+    pub redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-redirect-uri", num_args = 1..)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[arg(long = "cors-origin", num_args = 1..)]
+    pub cors_origins: Vec<String>,
+    #[arg(long)]
+    pub id: Option<String>,
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// Algorithm for this app's ID tokens.
+    #[arg(long, default_value = "ES256", value_parser = ["ES256", "RS256"])]
+    pub id_token_alg: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create (or, with an existing --id, reset the password of) a user; prints {"id"}.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a new current signing key; JWKS keeps publishing the previous one.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResourceCommand {
+    /// Create an API resource (or reuse the one with this indicator); prints {"id"}.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        indicator: String,
+        #[arg(long = "scope", num_args = 1..)]
+        scopes: Vec<String>,
+        /// Use this resource when a token request names none.
+        #[arg(long)]
+        default: bool,
+        #[arg(long, default_value_t = 3600)]
+        access_token_ttl: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleKind {
+    User,
+    M2m,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Create a role (or reuse the one with this name) and grant and assign it; prints {"id"}.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type", value_enum)]
+        kind: RoleKind,
+        /// `INDICATOR=SCOPE`, repeatable.
+        #[arg(long = "scope", num_args = 1..)]
+        scopes: Vec<String>,
+        #[arg(long = "user", num_args = 1..)]
+        users: Vec<String>,
+        #[arg(long = "app", num_args = 1..)]
+        apps: Vec<String>,
     },
 }

@@ -30,6 +30,17 @@ pub struct Config {
     pub site_root: Option<PathBuf>,
     /// `text` (default) or `json` log lines (`VESTIBULE_LOG_FORMAT`).
     pub log_format: LogFormat,
+    /// `owasp` (default: Argon2id 19 MiB, t=2) or `test-only-cheap`, which only test suites
+    /// may use (`VESTIBULE_PASSWORD_HASHING`).
+    pub password_hashing: PasswordHashing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordHashing {
+    #[default]
+    Owasp,
+    TestOnlyCheap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -50,6 +61,7 @@ impl Default for Config {
             secret: None,
             site_root: None,
             log_format: LogFormat::Text,
+            password_hashing: PasswordHashing::Owasp,
         }
     }
 }

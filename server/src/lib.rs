@@ -1,6 +1,7 @@
 //! The `vestibule` server: configuration, the HTTP surfaces and their wiring to the engine.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod telemetry;
@@ -11,7 +12,9 @@ use std::time::Instant;
 
 use axum::extract::FromRef;
 use identity::secret::Secret;
-use identity::Store;
+use identity::crypto::AtRest;
+use identity::oidc::{KeyRing, Provider};
+use identity::{Store, SystemClock};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -21,6 +24,7 @@ use crate::config::Config;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub provider: Provider,
     pub config: Arc<Config>,
     pub secret: Arc<Secret>,
     pub leptos: LeptosOptions,
@@ -38,6 +42,8 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("database: {0}")]
     Store(#[from] identity::StoreError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] identity::oidc::keys::KeyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
@@ -55,8 +61,15 @@ pub struct Server {
 impl Server {
     /// Opens (and migrates) the database and binds the listener.
     pub async fn bind(config: Config) -> Result<Self, StartError> {
+        Self::bind_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Server::bind`], with time from `clock` (tests move it to expire tokens).
+    pub async fn bind_with_clock(config: Config, clock: Arc<dyn identity::Clock>) -> Result<Self, StartError> {
         let secret = config.resolve_secret()?;
         let store = Store::connect_and_migrate(&config.database_url()).await?;
+        let provider = Provider { clock, ..build_provider(&config, &store, &secret) };
+        provider.keys.ensure_default_key(provider.clock.as_ref()).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
@@ -67,9 +80,16 @@ impl Server {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
-        let state = AppState { store, config: Arc::new(config), secret: Arc::new(secret), leptos };
+        let state = AppState { store, provider, config: Arc::new(config), secret: Arc::new(secret), leptos };
         let router = http::router(state.clone());
         Ok(Self { listener, router, local_addr, state })
+    }
+
+    /// Rebuilds the router after `state` was adjusted (tests set the endpoint to the bound
+    /// address).
+    pub fn rebuild_router(mut self) -> Self {
+        self.router = http::router(self.state.clone());
+        self
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
@@ -78,6 +98,21 @@ impl Server {
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
         store.close().await;
         Ok(())
+    }
+}
+
+/// The OpenID provider over this configuration and database.
+pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provider {
+    let passwords = match config.password_hashing {
+        config::PasswordHashing::Owasp => identity::passwords::PasswordHasher::owasp(),
+        config::PasswordHashing::TestOnlyCheap => identity::passwords::PasswordHasher::cheap_for_tests(),
+    };
+    Provider {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        keys: Arc::new(KeyRing::new(store.clone(), Arc::new(AtRest::new(secret)))),
+        passwords,
+        endpoint: config.endpoint.trim_end_matches('/').to_owned(),
     }
 }
 

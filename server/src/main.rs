@@ -3,6 +3,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use server::cli::{Cli, Command};
+use server::commands::{self, CommandError};
 use server::config::Config;
 
 #[tokio::main]
@@ -19,8 +20,13 @@ async fn main() -> ExitCode {
     server::telemetry::init_logging(config.log_format);
 
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => server::run(config, started).await.map(|()| ExitCode::SUCCESS),
-        Command::Migrate { check } => migrate(&config, check).await,
+        Command::Serve => server::run(config, started).await.map(|()| ExitCode::SUCCESS).map_err(CommandError::from),
+        Command::Migrate { check } => migrate(&config, check).await.map_err(CommandError::from),
+        Command::App(command) => commands::app(&config, command).await,
+        Command::User(command) => commands::user(&config, command).await,
+        Command::Keys(command) => commands::keys(&config, command).await,
+        Command::Resource(command) => commands::resource(&config, command).await,
+        Command::Role(command) => commands::role(&config, command).await,
     };
     result.unwrap_or_else(|err| {
         tracing::error!("{err}");

@@ -91,6 +91,8 @@ pub struct User {
 /// What a new user starts with; everything else has a default.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
+    /// Chosen by an operator script, or generated.
+    pub id: Option<String>,
     pub username: Option<String>,
     pub primary_email: Option<String>,
     pub primary_phone: Option<String>,
@@ -139,7 +141,7 @@ impl ErrorCode for UserError {
 pub async fn create(store: &Store, clock: &dyn Clock, new: NewUser) -> Result<User, UserError> {
     let now = clock.now_ms();
     let user = User {
-        id: crate::ids::user_id(),
+        id: new.id.unwrap_or_else(crate::ids::user_id),
         username: new.username,
         primary_email: new.primary_email,
         primary_phone: new.primary_phone,
@@ -201,6 +203,16 @@ pub async fn delete(store: &Store, id: &str) -> Result<(), UserError> {
     } else {
         Err(UserError::NotFound)
     }
+}
+
+/// Stamps `last_sign_in_at` when a sign-in completes.
+pub async fn record_sign_in(store: &Store, id: &str, at: Millis) -> Result<(), UserError> {
+    store::record_sign_in(store, id, at).await
+}
+
+/// Sets a new password hash (`password_updated_at` = now).
+pub async fn set_password(store: &Store, clock: &dyn Clock, id: &str, password: PasswordHash) -> Result<(), UserError> {
+    store::set_password(store, id, &password, clock.now_ms()).await
 }
 
 pub async fn count(store: &Store) -> Result<i64, UserError> {

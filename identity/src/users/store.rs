@@ -89,6 +89,29 @@ pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, UserError> {
     Ok(result.rows_affected() > 0)
 }
 
+pub(super) async fn record_sign_in(store: &Store, id: &str, at: i64) -> Result<(), UserError> {
+    sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1").bind(id).bind(at).execute(store.pool()).await?;
+    Ok(())
+}
+
+pub(super) async fn set_password(store: &Store, id: &str, password: &PasswordHash, now: i64) -> Result<(), UserError> {
+    let result = sqlx::query(
+        "UPDATE users SET password_encrypted = $2, password_encryption_method = $3, password_updated_at = $4, \
+         is_password_expired = $5, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&password.hash)
+    .bind(&password.method)
+    .bind(now)
+    .bind(false)
+    .execute(store.pool())
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(UserError::NotFound);
+    }
+    Ok(())
+}
+
 pub(super) async fn count(store: &Store) -> Result<i64, UserError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(store.pool())

@@ -1,6 +1,11 @@
 //! The HTTP surface: one router, cross-cutting layers, and the Leptos pages.
 
 mod assets;
+mod cookies;
+pub mod error;
+mod experience;
+mod json_body;
+mod oidc;
 mod sign_in;
 mod status;
 
@@ -19,6 +24,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/status", get(status::status))
         .route("/sign-in", post(sign_in::submit))
+        .merge(oidc::routes())
+        .merge(experience::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())

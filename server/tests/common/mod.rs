@@ -1,14 +1,31 @@
-//! Starts the real router on `127.0.0.1:0` over a fresh database.
+//! Starts the real router on `127.0.0.1:0` over a fresh database, with helpers that act like
+//! an application and a browser.
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
+use identity::applications::{self, AppType, NewApplication};
+use identity::clock::ManualClock;
 use identity::testing::TestDatabase;
-use server::config::Config;
-use server::Server;
+use identity::users::{self, NewUser};
+use reqwest::header::LOCATION;
+use serde_json::{json, Value};
+use server::config::{Config, PasswordHashing};
+use server::{AppState, Server};
+
+pub const REDIRECT: &str = "https://app.example.com/callback";
+pub const POST_LOGOUT: &str = "https://app.example.com/signed-out";
+/// RFC 7636 Appendix B.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub struct TestServer {
     pub base: String,
+    /// A client with no cookies that does not follow redirects (an application's back end).
     pub http: reqwest::Client,
+    pub state: AppState,
+    pub clock: ManualClock,
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _db: TestDatabase,
     _data: tempfile::TempDir,
@@ -23,29 +40,212 @@ impl TestServer {
         Some(Self::start(TestDatabase::postgres().await?).await)
     }
 
-    async fn start(db: TestDatabase) -> Self {
+    pub async fn start(db: TestDatabase) -> Self {
         let data = tempfile::tempdir().unwrap();
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: Some(db.url.clone()),
             data_dir: data.path().to_owned(),
             site_root: Some(data.path().join("site")),
+            password_hashing: PasswordHashing::TestOnlyCheap,
             ..Config::default()
         };
-        let server = Server::bind(config).await.expect("server starts");
+        let clock = ManualClock::at(1_800_000_000_000);
+        let mut server = Server::bind_with_clock(config, Arc::new(clock.clone())).await.expect("server starts");
         let base = format!("http://{}", server.local_addr);
+        // Issuer and redirects name the address the test talks to.
+        server.state.provider.endpoint = base.clone();
+        let server = server.rebuild_router();
+        let state = server.state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.serve(async {
             let _ = rx.await;
         }));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        Self { base, http, _shutdown: tx, _db: db, _data: data }
+        Self { base, http: client(), state, clock, _shutdown: tx, _db: db, _data: data }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
+
+    pub fn issuer(&self) -> String {
+        format!("{}/oidc", self.base)
+    }
+
+    /// A browser: keeps cookies (respecting their paths), follows no redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    pub async fn app(&self, app_type: AppType, id: &str) -> (String, Option<String>) {
+        let created = applications::create(
+            &self.state.store,
+            &self.clock,
+            NewApplication {
+                id: Some(id.to_owned()),
+                name: format!("{id} app"),
+                app_type,
+                secret: None,
+                redirect_uris: vec![REDIRECT.to_owned()],
+                post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
+                cors_allowed_origins: vec![],
+                is_third_party: false,
+                id_token_alg: None,
+            },
+        )
+        .await
+        .unwrap();
+        (created.application.id, created.secret)
+    }
+
+    pub async fn user(&self, username: &str, password: &str) -> String {
+        let hash = self.state.provider.passwords.hash(password).await;
+        let new = NewUser {
+            username: Some(username.to_owned()),
+            primary_email: Some(format!("{username}@example.com")),
+            name: Some(format!("{username} Example")),
+            password: Some(hash),
+            ..NewUser::default()
+        };
+        users::create(&self.state.store, &self.clock, new).await.unwrap().id
+    }
+
+    /// `/oidc/auth` for a public client with PKCE; `extra` adds or overrides parameters.
+    pub fn auth_url(&self, client_id: &str, extra: &[(&str, &str)]) -> String {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("response_type", "code"),
+            ("scope", "openid profile email"),
+            ("state", "state-123"),
+            ("nonce", "nonce-456"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ];
+        for (k, v) in extra {
+            params.retain(|(key, _)| key != k);
+            if !v.is_empty() {
+                params.push((k, v));
+            }
+        }
+        let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        self.url(&format!("/oidc/auth?{query}"))
+    }
+
+    /// Starts an authorization request in `browser`; returns the interaction's Location.
+    pub async fn begin(&self, browser: &reqwest::Client, auth_url: &str) -> String {
+        let response = browser.get(auth_url).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        response.headers()[LOCATION].to_str().unwrap().to_owned()
+    }
+
+    /// The Experience API's password sign-in, as the hosted page drives it; returns redirectTo.
+    pub async fn experience_sign_in(&self, browser: &reqwest::Client, username: &str, password: &str) -> String {
+        let put = browser.put(self.url("/api/experience")).json(&json!({"interactionEvent": "SignIn"})).send().await.unwrap();
+        assert_eq!(put.status(), 204);
+        let verification: Value = browser
+            .post(self.url("/api/experience/verification/password"))
+            .json(&json!({"identifier": {"type": "username", "value": username}, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = verification["verificationId"].as_str().expect("verificationId").to_owned();
+        let identified = browser.post(self.url("/api/experience/identification")).json(&json!({"verificationId": id})).send().await.unwrap();
+        assert_eq!(identified.status(), 204);
+        let submitted: Value = browser.post(self.url("/api/experience/submit")).send().await.unwrap().json().await.unwrap();
+        submitted["redirectTo"].as_str().expect("redirectTo").to_owned()
+    }
+
+    /// Follows `url` once and returns the `code` it redirects to the client with.
+    pub async fn code_from(&self, browser: &reqwest::Client, url: &str) -> String {
+        let response = browser.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+        assert!(location.starts_with(REDIRECT), "{location}");
+        let query = query_of(&location);
+        assert_eq!(query_value(&query, "state").as_deref(), Some("state-123"));
+        assert_eq!(query_value(&query, "iss").as_deref(), Some(self.issuer().as_str()));
+        query_value(&query, "code").expect("code")
+    }
+
+    /// The whole browser part: authorization request, sign-in, back to the client.
+    pub async fn authorize(&self, browser: &reqwest::Client, client_id: &str, username: &str, password: &str, extra: &[(&str, &str)]) -> String {
+        let location = self.begin(browser, &self.auth_url(client_id, extra)).await;
+        assert!(location.starts_with("/sign-in"), "{location}");
+        let redirect_to = self.experience_sign_in(browser, username, password).await;
+        self.code_from(browser, &redirect_to).await
+    }
+
+    pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(self.url("/oidc/token")).form(form).send().await.unwrap()
+    }
+
+    pub async fn exchange_code(&self, client_id: &str, code: &str) -> Value {
+        let response = self
+            .token(&[("grant_type", "authorization_code"), ("client_id", client_id), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn jwks(&self) -> Value {
+        self.http.get(self.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Verifies a JWT against the published JWKS and returns its claims.
+    pub async fn verify_jwt(&self, token: &str, audience: &str) -> Value {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(self.jwks().await).unwrap();
+        let jwk = jwks.find(header.kid.as_deref().unwrap()).expect("kid published in JWKS");
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
+        validation.set_audience(&[audience]);
+        validation.set_issuer(&[self.issuer()]);
+        // Tokens are stamped with the test clock, far from the wall clock.
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Value>(token, &key, &validation).expect("valid signature and claims").claims
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub fn query_of(location: &str) -> Vec<(String, String)> {
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+pub fn query_value(query: &[(String, String)], key: &str) -> Option<String> {
+    query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+/// Declares each scenario twice, on SQLite and on PostgreSQL, each with a fresh server.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($server:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    let $server = common::TestServer::on_sqlite().await;
+                    $body
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let Some($server) = common::TestServer::on_postgres().await else { return };
+                    $body
+                }
+            }
+        )*
+    };
 }

@@ -1,0 +1,64 @@
+//! Claims about the user, by scope (spec §2 "Claims"). Null values are omitted.
+
+use serde_json::{json, Map, Value};
+
+use crate::store::Store;
+use crate::users::User;
+
+/// Claims for `scopes`, excluding `sub`. `for_id_token` leaves out the extended claims
+/// (custom_data, identities) that only userinfo returns by default; `roles` is an extended
+/// claim enabled for ID tokens on new tenants.
+pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], for_id_token: bool) -> Result<Map<String, Value>, sqlx::Error> {
+    let has = |s: &str| scopes.iter().any(|x| x == s);
+    let mut claims = Map::new();
+    let mut put = |key: &str, value: Value| {
+        if !value.is_null() {
+            claims.insert(key.to_owned(), value);
+        }
+    };
+    if has("profile") {
+        let p = &user.profile;
+        put("name", json!(user.name));
+        put("family_name", json!(p.family_name));
+        put("given_name", json!(p.given_name));
+        put("middle_name", json!(p.middle_name));
+        put("nickname", json!(p.nickname));
+        put("preferred_username", json!(p.preferred_username.clone().or_else(|| user.username.clone())));
+        put("profile", json!(p.profile));
+        put("picture", json!(user.avatar));
+        put("website", json!(p.website));
+        put("gender", json!(p.gender));
+        put("birthdate", json!(p.birthdate));
+        put("zoneinfo", json!(p.zoneinfo));
+        put("locale", json!(p.locale));
+        put("updated_at", json!(user.updated_at));
+        put("username", json!(user.username));
+        put("created_at", json!(user.created_at));
+    }
+    if has("email") {
+        put("email", json!(user.primary_email));
+        put("email_verified", json!(user.primary_email.is_some()));
+    }
+    if has("phone") {
+        put("phone_number", json!(user.primary_phone));
+        put("phone_number_verified", json!(user.primary_phone.is_some()));
+    }
+    if has("address") {
+        put("address", user.profile.address.as_ref().map(|a| json!(a)).unwrap_or(Value::Null));
+    }
+    if has("custom_data") && !for_id_token {
+        put("custom_data", Value::Object(user.custom_data.clone()));
+    }
+    if has("identities") && !for_id_token {
+        put("identities", json!({}));
+        put("sso_identities", json!([]));
+    }
+    if has("roles") {
+        let roles = crate::rbac::user_role_names(store, &user.id).await.map_err(|e| match e {
+            crate::rbac::RbacError::Storage(e) => e,
+            _ => sqlx::Error::RowNotFound,
+        })?;
+        put("roles", json!(roles));
+    }
+    Ok(claims)
+}

@@ -1,0 +1,281 @@
+//! `/oidc/token`: the authorization_code, refresh_token and client_credentials grants
+//! (spec §2, RFC 6749 §4.1.3, §6, §4.4), and the tokens they issue.
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::authorize::resource_scopes;
+use super::store::{self, TokenRow};
+use super::{authenticate_client, tokens, ttl, ClientAuthentication, OidcError, Provider, OIDC_SCOPES};
+use crate::applications::{AppType, Application};
+use crate::crypto;
+use crate::rbac::{self, Resource};
+use crate::users::{self, User};
+
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+    pub token_type: &'static str,
+}
+
+pub async fn exchange(provider: &Provider, auth: &ClientAuthentication, request: TokenRequest) -> Result<TokenResponse, OidcError> {
+    let grant_type = request.grant_type.clone().ok_or_else(|| OidcError::invalid_request("missing required parameter 'grant_type'"))?;
+    if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token" | "client_credentials") {
+        return Err(OidcError::new("unsupported_grant_type", format!("unsupported grant_type requested ({grant_type})")));
+    }
+    let app = authenticate_client(provider, auth).await?;
+    let allowed = match app.app_type {
+        AppType::MachineToMachine => grant_type == "client_credentials",
+        _ => grant_type != "client_credentials",
+    };
+    if !allowed {
+        return Err(OidcError::new("unauthorized_client", "requested grant type is not allowed for this client"));
+    }
+    match grant_type.as_str() {
+        "authorization_code" => authorization_code(provider, &app, request).await,
+        "refresh_token" => refresh_token(provider, &app, request).await,
+        _ => client_credentials(provider, &app, request).await,
+    }
+}
+
+async fn authorization_code(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
+    let invalid = || OidcError::invalid_grant("grant request is invalid");
+    let code = request.code.as_deref().ok_or_else(|| OidcError::invalid_request("missing required parameter 'code'"))?;
+    let row = store::find_token(&provider.store, &crypto::token_hash(code)).await?.ok_or_else(invalid)?;
+    if row.kind != "authorization_code" || row.client_id != app.id || row.expires_at <= provider.now_ms() {
+        return Err(invalid());
+    }
+    let grant_id = row.grant_id.clone().ok_or_else(invalid)?;
+    if !store::consume_token(&provider.store, &row.hash, provider.now_ms()).await? {
+        // A replayed code may have been stolen: revoke everything it issued (RFC 6749 §4.1.2).
+        store::revoke_grant(&provider.store, &grant_id).await?;
+        return Err(OidcError::invalid_grant("authorization code already used; its tokens have been revoked"));
+    }
+    if request.redirect_uri.as_deref() != row.payload["redirect_uri"].as_str() {
+        return Err(invalid());
+    }
+    match (row.payload["code_challenge"].as_str(), request.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) if crypto::pkce_s256_matches(verifier, challenge) => {}
+        (None, None) => {}
+        _ => return Err(OidcError::invalid_grant("PKCE verification failed")),
+    }
+    let user = active_user(provider, row.account_id.as_deref()).await?;
+    let authorized = resources_of(&row.payload);
+    let resource = choose_resource(provider, &request.resources, &authorized).await?;
+    let scope = super::split_scope(&row.scope);
+    issue_user_tokens(provider, app, &grant_id, &user, &scope, resource, &row.payload, true).await
+}
+
+async fn refresh_token(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
+    let invalid = || OidcError::invalid_grant("grant request is invalid");
+    let token = request.refresh_token.as_deref().ok_or_else(|| OidcError::invalid_request("missing required parameter 'refresh_token'"))?;
+    let row = store::find_token(&provider.store, &crypto::token_hash(token)).await?.ok_or_else(invalid)?;
+    let now = provider.now_ms();
+    if row.kind != "refresh_token" || row.client_id != app.id || row.expires_at <= now {
+        return Err(invalid());
+    }
+    let grant_id = row.grant_id.clone().ok_or_else(invalid)?;
+    // Rotation with reuse detection: a rotated token is accepted again only for a few
+    // seconds (concurrent refreshes); later reuse means it leaked, so the grant is revoked.
+    let reused_late = match row.consumed_at {
+        Some(consumed_at) => now - consumed_at > ttl::REFRESH_REUSE_GRACE,
+        None => {
+            // Losing this race to a concurrent refresh is within the grace period.
+            store::consume_token(&provider.store, &row.hash, now).await?;
+            false
+        }
+    };
+    if reused_late {
+        store::revoke_grant(&provider.store, &grant_id).await?;
+        return Err(OidcError::invalid_grant("refresh token already used; the grant has been revoked"));
+    }
+    let original = super::split_scope(&row.scope);
+    let scope = match request.scope.as_deref() {
+        Some(requested) => {
+            let requested = super::split_scope(requested);
+            if let Some(extra) = requested.iter().find(|s| !original.contains(s)) {
+                return Err(OidcError::new("invalid_scope", format!("refresh token missing requested scope: {extra}")));
+            }
+            requested
+        }
+        None => original,
+    };
+    let user = active_user(provider, row.account_id.as_deref()).await?;
+    let authorized = resources_of(&row.payload);
+    let resource = choose_resource(provider, &request.resources, &authorized).await?;
+    issue_user_tokens(provider, app, &grant_id, &user, &scope, resource, &row.payload, scope.iter().any(|s| s == "offline_access")).await
+}
+
+async fn client_credentials(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
+    let resource = match request.resources.as_slice() {
+        [] => rbac::default_resource(&provider.store).await?,
+        [one] => Some(rbac::find_resource(&provider.store, one).await?.ok_or_else(|| unknown_resource(one))?),
+        _ => return Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
+    };
+    let resource = resource.ok_or_else(|| OidcError::new("invalid_target", "no resource indicator was given and there is no default resource"))?;
+    let available = rbac::application_scopes(&provider.store, &app.id, &resource.id).await?;
+    let scope: Vec<String> = match request.scope.as_deref() {
+        Some(requested) => super::split_scope(requested).into_iter().filter(|s| available.contains(s)).collect(),
+        None => available,
+    };
+    let (access_token, expires_in) = jwt_access_token(provider, app, &app.id, &resource, &scope).await?;
+    Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: scope.join(" "), token_type: "Bearer" })
+}
+
+/// Access token (JWT for a resource, opaque otherwise), ID token with `openid`, refresh
+/// token with `offline_access`.
+#[allow(clippy::too_many_arguments)]
+async fn issue_user_tokens(
+    provider: &Provider,
+    app: &Application,
+    grant_id: &str,
+    user: &User,
+    scope: &[String],
+    resource: Option<Resource>,
+    origin: &Value,
+    with_refresh: bool,
+) -> Result<TokenResponse, OidcError> {
+    let now = provider.now_ms();
+    let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
+    let (access_token, expires_in, granted) = match &resource {
+        Some(resource) => {
+            let allowed = rbac::user_scopes(&provider.store, &user.id, &resource.id).await?;
+            let granted: Vec<String> = resource_scopes(scope).filter(|s| allowed.contains(s)).cloned().collect();
+            let (token, expires_in) = jwt_access_token(provider, app, &user.id, resource, &granted).await?;
+            (token, expires_in, granted)
+        }
+        None => {
+            let token = crypto::random_token();
+            store::insert_token(
+                &provider.store,
+                &TokenRow {
+                    hash: crypto::token_hash(&token),
+                    kind: "access_token".to_owned(),
+                    grant_id: Some(grant_id.to_owned()),
+                    client_id: app.id.clone(),
+                    account_id: Some(user.id.clone()),
+                    scope: oidc_scope.join(" "),
+                    resource: None,
+                    payload: json!({}),
+                    created_at: now,
+                    expires_at: now + ttl::ACCESS_TOKEN,
+                    consumed_at: None,
+                },
+            )
+            .await?;
+            (token, ttl::ACCESS_TOKEN / 1000, oidc_scope.clone())
+        }
+    };
+
+    let id_token = if scope.iter().any(|s| s == "openid") { Some(id_token(provider, app, user, &oidc_scope, origin).await?) } else { None };
+
+    let refresh_token = if with_refresh && scope.iter().any(|s| s == "offline_access") {
+        let token = crypto::random_token();
+        store::insert_token(
+            &provider.store,
+            &TokenRow {
+                hash: crypto::token_hash(&token),
+                kind: "refresh_token".to_owned(),
+                grant_id: Some(grant_id.to_owned()),
+                client_id: app.id.clone(),
+                account_id: Some(user.id.clone()),
+                scope: scope.join(" "),
+                resource: None,
+                payload: json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] }),
+                created_at: now,
+                expires_at: now + ttl::REFRESH_TOKEN,
+                consumed_at: None,
+            },
+        )
+        .await?;
+        Some(token)
+    } else {
+        None
+    };
+    Ok(TokenResponse { access_token, expires_in, id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer" })
+}
+
+async fn id_token(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<String, OidcError> {
+    let now_s = provider.now_ms() / 1000;
+    let mut claims: Map<String, Value> = super::claims::for_scopes(&provider.store, user, scope, true).await?;
+    claims.insert("sub".into(), json!(user.id));
+    claims.insert("iss".into(), json!(provider.issuer()));
+    claims.insert("aud".into(), json!(app.id));
+    claims.insert("iat".into(), json!(now_s));
+    claims.insert("exp".into(), json!(now_s + ttl::ID_TOKEN / 1000));
+    if let Some(auth_time) = origin["auth_time"].as_i64() {
+        claims.insert("auth_time".into(), json!(auth_time / 1000));
+    }
+    if let Some(nonce) = origin["nonce"].as_str() {
+        claims.insert("nonce".into(), json!(nonce));
+    }
+    if let Some(sid) = origin["sid"].as_str() {
+        claims.insert("sid".into(), json!(sid));
+    }
+    tokens::sign(provider, tokens::algorithm(&app.id_token_alg), "JWT", &claims).await
+}
+
+async fn jwt_access_token(provider: &Provider, app: &Application, subject: &str, resource: &Resource, scope: &[String]) -> Result<(String, i64), OidcError> {
+    let now_s = provider.now_ms() / 1000;
+    let mut claims = Map::new();
+    claims.insert("jti".into(), json!(crate::ids::entity_id()));
+    claims.insert("sub".into(), json!(subject));
+    claims.insert("iat".into(), json!(now_s));
+    claims.insert("exp".into(), json!(now_s + resource.access_token_ttl));
+    claims.insert("scope".into(), json!(scope.join(" ")));
+    claims.insert("client_id".into(), json!(app.id));
+    claims.insert("iss".into(), json!(provider.issuer()));
+    claims.insert("aud".into(), json!(resource.indicator));
+    let token = tokens::sign(provider, jsonwebtoken::Algorithm::ES256, "at+jwt", &claims).await?;
+    Ok((token, resource.access_token_ttl))
+}
+
+/// The token request's resource must have been authorized; without one, the default
+/// resource applies if there is one, else an opaque (userinfo) token is issued.
+async fn choose_resource(provider: &Provider, requested: &[String], authorized: &[String]) -> Result<Option<Resource>, OidcError> {
+    match requested {
+        [] => Ok(rbac::default_resource(&provider.store).await?),
+        [one] => {
+            let resource = rbac::find_resource(&provider.store, one).await?.ok_or_else(|| unknown_resource(one))?;
+            if !authorized.contains(one) && !resource.is_default {
+                return Err(OidcError::new("invalid_target", "resource was not authorized for this grant"));
+            }
+            Ok(Some(resource))
+        }
+        _ => Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
+    }
+}
+
+fn resources_of(payload: &Value) -> Vec<String> {
+    payload["resources"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+fn unknown_resource(indicator: &str) -> OidcError {
+    OidcError::new("invalid_target", format!("resource indicator is missing, or unknown: {indicator}"))
+}
+
+/// Deleted or suspended users get no more tokens.
+async fn active_user(provider: &Provider, account_id: Option<&str>) -> Result<User, OidcError> {
+    let id = account_id.ok_or_else(|| OidcError::invalid_grant("grant request is invalid"))?;
+    match users::find_by_id(&provider.store, id).await? {
+        Some(user) if !user.is_suspended => Ok(user),
+        _ => Err(OidcError::invalid_grant("grant request is invalid")),
+    }
+}

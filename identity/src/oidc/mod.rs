@@ -1,0 +1,198 @@
+//! The OpenID provider (spec §2): authorization requests, interactions and sessions, the
+//! token endpoint's grants, userinfo, introspection, revocation and RP-initiated logout.
+//! Everything a later request needs lives in the database, so any node can serve it.
+
+pub mod authorize;
+pub mod claims;
+pub mod discovery;
+pub mod end_session;
+pub mod grants;
+pub mod interaction;
+pub mod keys;
+pub mod session;
+mod store;
+pub mod tokens;
+pub mod introspection;
+pub mod userinfo;
+
+use std::sync::Arc;
+
+use crate::applications::{Application, ApplicationError};
+use crate::clock::Clock;
+use crate::crypto;
+use crate::error::ErrorCode;
+use crate::passwords::PasswordHasher;
+use crate::rbac::RbacError;
+use crate::store::Store;
+use crate::users::UserError;
+
+pub use keys::KeyRing;
+
+/// Lifetimes (spec §2 "Lifetimes/behaviour"), in milliseconds.
+pub mod ttl {
+    pub const AUTHORIZATION_CODE: i64 = 60_000;
+    pub const ACCESS_TOKEN: i64 = 3_600_000;
+    pub const ID_TOKEN: i64 = 3_600_000;
+    pub const REFRESH_TOKEN: i64 = 14 * 24 * 3_600_000;
+    pub const INTERACTION: i64 = 3_600_000;
+    pub const SESSION: i64 = 14 * 24 * 3_600_000;
+    pub const GRANT: i64 = 180 * 24 * 3_600_000;
+    /// A rotated refresh token is still accepted this long (concurrent refreshes).
+    pub const REFRESH_REUSE_GRACE: i64 = 3_000;
+}
+
+/// The scopes with meaning to the provider itself (not API resources).
+pub const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"];
+
+/// Everything the provider's flows need, built once at start.
+#[derive(Clone)]
+pub struct Provider {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub keys: Arc<KeyRing>,
+    pub passwords: PasswordHasher,
+    /// Public base URL, e.g. `https://id.example.com`.
+    pub endpoint: String,
+}
+
+impl Provider {
+    pub fn issuer(&self) -> String {
+        format!("{}/oidc", self.endpoint)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// An OAuth 2.0 / OIDC protocol error (`error`, `error_description`), or a failure of ours.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("{error}: {description}")]
+    Protocol { error: &'static str, description: String },
+    #[error("signing keys: {0}")]
+    Keys(#[from] keys::KeyError),
+    #[error("storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl OidcError {
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        OidcError::Protocol { error, description: description.into() }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", description)
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new("invalid_grant", description)
+    }
+
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new("invalid_client", description)
+    }
+
+    /// The OAuth `error` value; `server_error` for our own failures.
+    pub fn error(&self) -> &'static str {
+        match self {
+            OidcError::Protocol { error, .. } => error,
+            _ => "server_error",
+        }
+    }
+
+    pub fn description(&self) -> String {
+        match self {
+            OidcError::Protocol { description, .. } => description.clone(),
+            _ => "an unexpected error occurred".to_owned(),
+        }
+    }
+}
+
+impl ErrorCode for OidcError {
+    fn code(&self) -> &'static str {
+        match self.error() {
+            "invalid_request" => "oidc.invalid_request",
+            "invalid_client" => "oidc.invalid_client",
+            "invalid_grant" => "oidc.invalid_grant",
+            "invalid_scope" => "oidc.invalid_scope",
+            "invalid_target" => "oidc.invalid_target",
+            "invalid_token" => "oidc.invalid_token",
+            "unauthorized_client" => "oidc.unauthorized_client",
+            "unsupported_grant_type" => "oidc.unsupported_grant_type",
+            "unsupported_response_type" => "oidc.unsupported_response_type",
+            "unsupported_token_type" => "oidc.unsupported_token_type",
+            "invalid_redirect_uri" => "oidc.invalid_redirect_uri",
+            "login_required" => "oidc.login_required",
+            "access_denied" => "oidc.access_denied",
+            _ => "unexpected",
+        }
+    }
+}
+
+impl From<UserError> for OidcError {
+    fn from(err: UserError) -> Self {
+        match err {
+            UserError::Storage(e) => OidcError::Storage(e),
+            other => OidcError::invalid_grant(other.to_string()),
+        }
+    }
+}
+
+impl From<ApplicationError> for OidcError {
+    fn from(err: ApplicationError) -> Self {
+        match err {
+            ApplicationError::Storage(e) => OidcError::Storage(e),
+            other => OidcError::invalid_client(other.to_string()),
+        }
+    }
+}
+
+impl From<RbacError> for OidcError {
+    fn from(err: RbacError) -> Self {
+        match err {
+            RbacError::Storage(e) => OidcError::Storage(e),
+            other => OidcError::new("invalid_target", other.to_string()),
+        }
+    }
+}
+
+/// How a client proved who it is at the token, introspection and revocation endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAuthentication {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Whether the credentials came in an `Authorization: Basic` header.
+    pub basic: bool,
+}
+
+/// `client_secret_basic`, `client_secret_post` for confidential clients, `none` for public
+/// ones. Failures are all `invalid_client` and say nothing about which part was wrong.
+pub async fn authenticate_client(provider: &Provider, auth: &ClientAuthentication) -> Result<Application, OidcError> {
+    let client_id = auth.client_id.as_deref().ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
+    let app = crate::applications::find(&provider.store, client_id)
+        .await?
+        .ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
+    if app.app_type.is_public() {
+        return Ok(app);
+    }
+    match auth.client_secret.as_deref() {
+        Some(secret) if app.secret_matches(secret) => Ok(app),
+        _ => Err(OidcError::invalid_client("client authentication failed")),
+    }
+}
+
+/// Splits a space-separated scope string, dropping duplicates, keeping order.
+pub fn split_scope(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_owned());
+        }
+    }
+    out
+}
+
+pub fn hash(token: &str) -> String {
+    crypto::token_hash(token)
+}

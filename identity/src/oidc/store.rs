@@ -1,0 +1,235 @@
+//! SQL for the provider's state: interactions, sessions, grants and bearer tokens.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub(crate) struct InteractionRow {
+    pub uid: String,
+    pub cookie_hash: String,
+    pub client_id: String,
+    pub params: String,
+    pub experience: Option<String>,
+    pub account_id: Option<String>,
+    pub login_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+pub(crate) async fn insert_interaction(store: &Store, row: &InteractionRow, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO oidc_interactions (uid, cookie_hash, client_id, params, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&row.uid)
+        .bind(&row.cookie_hash)
+        .bind(&row.client_id)
+        .bind(&row.params)
+        .bind(now)
+        .bind(row.expires_at)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_interaction(store: &Store, uid: &str) -> Result<Option<InteractionRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT uid, cookie_hash, client_id, params, experience, account_id, login_at, expires_at FROM oidc_interactions WHERE uid = $1")
+        .bind(uid)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| interaction_from_row(&r)).transpose()
+}
+
+pub(crate) async fn find_interaction_by_cookie(store: &Store, cookie_hash: &str) -> Result<Option<InteractionRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT uid, cookie_hash, client_id, params, experience, account_id, login_at, expires_at FROM oidc_interactions WHERE cookie_hash = $1")
+        .bind(cookie_hash)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| interaction_from_row(&r)).transpose()
+}
+
+fn interaction_from_row(r: &AnyRow) -> Result<InteractionRow, sqlx::Error> {
+    Ok(InteractionRow {
+        uid: r.try_get("uid")?,
+        cookie_hash: r.try_get("cookie_hash")?,
+        client_id: r.try_get("client_id")?,
+        params: r.try_get("params")?,
+        experience: r.try_get("experience")?,
+        account_id: r.try_get("account_id")?,
+        login_at: r.try_get("login_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
+}
+
+pub(crate) async fn save_experience(store: &Store, uid: &str, experience: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oidc_interactions SET experience = $2 WHERE uid = $1")
+        .bind(uid)
+        .bind(experience)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn complete_login(store: &Store, uid: &str, account_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oidc_interactions SET account_id = $2, login_at = $3 WHERE uid = $1")
+        .bind(uid)
+        .bind(account_id)
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn delete_interaction(store: &Store, uid: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM oidc_interactions WHERE uid = $1").bind(uid).execute(store.pool()).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SessionRow {
+    pub uid: String,
+    pub account_id: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+pub(crate) async fn insert_session(store: &Store, row: &SessionRow, cookie_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO oidc_sessions (uid, cookie_hash, account_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&row.uid)
+        .bind(cookie_hash)
+        .bind(&row.account_id)
+        .bind(row.auth_time)
+        .bind(now)
+        .bind(row.expires_at)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_session_by_cookie(store: &Store, cookie_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT uid, account_id, auth_time, expires_at FROM oidc_sessions WHERE cookie_hash = $1")
+        .bind(cookie_hash)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| {
+        Ok(SessionRow {
+            uid: r.try_get("uid")?,
+            account_id: r.try_get("account_id")?,
+            auth_time: r.try_get("auth_time")?,
+            expires_at: r.try_get("expires_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Ends a session. Grants it created that hold no refresh token (no `offline_access`) end
+/// with it, as in node-oidc-provider; offline grants outlive the browser session.
+pub(crate) async fn delete_session(store: &Store, uid: &str) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "DELETE FROM oidc_grants WHERE session_uid = $1 AND NOT EXISTS \
+         (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = oidc_grants.id AND t.kind = 'refresh_token')",
+    )
+    .bind(uid)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM oidc_sessions WHERE uid = $1").bind(uid).execute(&mut *tx).await?;
+    tx.commit().await
+}
+
+pub(crate) async fn insert_grant(
+    store: &Store,
+    id: &str,
+    client_id: &str,
+    account_id: Option<&str>,
+    session_uid: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO oidc_grants (id, client_id, account_id, session_uid, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(client_id)
+        .bind(account_id)
+        .bind(session_uid)
+        .bind(now)
+        .bind(now + super::ttl::GRANT)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Revokes a grant and, through the foreign key, every token it issued.
+pub(crate) async fn revoke_grant(store: &Store, grant_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM oidc_grants WHERE id = $1").bind(grant_id).execute(store.pool()).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRow {
+    pub hash: String,
+    pub kind: String,
+    pub grant_id: Option<String>,
+    pub client_id: String,
+    pub account_id: Option<String>,
+    pub scope: String,
+    pub resource: Option<String>,
+    pub payload: Value,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+}
+
+pub(crate) async fn insert_token(store: &Store, t: &TokenRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&t.hash)
+    .bind(&t.kind)
+    .bind(&t.grant_id)
+    .bind(&t.client_id)
+    .bind(&t.account_id)
+    .bind(&t.scope)
+    .bind(&t.resource)
+    .bind(t.payload.to_string())
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_token(store: &Store, hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at, consumed_at \
+         FROM oidc_tokens WHERE hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| {
+        let payload: String = r.try_get("payload")?;
+        Ok(TokenRow {
+            hash: r.try_get("hash")?,
+            kind: r.try_get("kind")?,
+            grant_id: r.try_get("grant_id")?,
+            client_id: r.try_get("client_id")?,
+            account_id: r.try_get("account_id")?,
+            scope: r.try_get("scope")?,
+            resource: r.try_get("resource")?,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+            created_at: r.try_get("created_at")?,
+            expires_at: r.try_get("expires_at")?,
+            consumed_at: r.try_get("consumed_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Marks a single-use token consumed; `false` when it already was (a replay).
+pub(crate) async fn consume_token(store: &Store, hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE oidc_tokens SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL")
+        .bind(hash)
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,128 @@
+//! Operator commands that change the database directly (scripts and tests use them). Each
+//! prints one JSON object on success.
+
+use std::process::ExitCode;
+
+use identity::applications::{self, AppType, NewApplication};
+use identity::rbac::{self, RoleType};
+use identity::users::{self, NewUser};
+use identity::{ErrorCode, Store, SystemClock};
+use serde_json::json;
+
+use crate::cli::{AppCommand, AppCreate, AppKind, KeysCommand, ResourceCommand, RoleCommand, RoleKind, UserCommand};
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Start(#[from] crate::StartError),
+    #[error("{code}: {message}")]
+    Domain { code: &'static str, message: String },
+    #[error("invalid argument: {0}")]
+    Argument(String),
+}
+
+fn domain(err: impl ErrorCode + std::fmt::Display) -> CommandError {
+    CommandError::Domain { code: err.code(), message: err.to_string() }
+}
+
+async fn open(config: &Config) -> Result<Store, CommandError> {
+    Ok(Store::connect_and_migrate(&config.database_url()).await.map_err(crate::StartError::from)?)
+}
+
+pub async fn app(config: &Config, command: AppCommand) -> Result<ExitCode, CommandError> {
+    let AppCommand::Create(args) = command;
+    let store = open(config).await?;
+    let created = applications::create_or_update(&store, &SystemClock, new_application(args)).await.map_err(domain)?;
+    println!("{}", json!({ "id": created.application.id, "secret": created.secret }));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new_application(args: AppCreate) -> NewApplication {
+    let app_type = match args.kind {
+        AppKind::Traditional => AppType::Traditional,
+        AppKind::Spa => AppType::Spa,
+        AppKind::Native => AppType::Native,
+        AppKind::M2m => AppType::MachineToMachine,
+    };
+    NewApplication {
+        id: args.id,
+        name: args.name,
+        app_type,
+        secret: args.secret,
+        redirect_uris: args.redirect_uris,
+        post_logout_redirect_uris: args.post_logout_redirect_uris,
+        cors_allowed_origins: args.cors_origins,
+        is_third_party: false,
+        id_token_alg: Some(args.id_token_alg),
+    }
+}
+
+pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, CommandError> {
+    let UserCommand::Create { username, password, email, id } = command;
+    let store = open(config).await?;
+    let provider = crate::build_provider(config, &store, &config.resolve_secret().map_err(crate::StartError::from)?);
+    let hash = provider.passwords.hash(&password).await;
+    let existing = match &id {
+        Some(id) => users::find_by_id(&store, id).await.map_err(domain)?,
+        None => None,
+    };
+    let user_id = match existing {
+        Some(user) => {
+            users::set_password(&store, &SystemClock, &user.id, hash).await.map_err(domain)?;
+            user.id
+        }
+        None => {
+            let new = NewUser { id, username: Some(username), primary_email: email, password: Some(hash), ..NewUser::default() };
+            users::create(&store, &SystemClock, new).await.map_err(domain)?.id
+        }
+    };
+    println!("{}", json!({ "id": user_id }));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn keys(config: &Config, command: KeysCommand) -> Result<ExitCode, CommandError> {
+    let KeysCommand::Rotate = command;
+    let store = open(config).await?;
+    let provider = crate::build_provider(config, &store, &config.resolve_secret().map_err(crate::StartError::from)?);
+    provider.keys.ensure_default_key(&SystemClock).await.map_err(crate::StartError::from)?;
+    let created = provider.keys.rotate(&SystemClock).await.map_err(crate::StartError::from)?;
+    println!("{}", json!({ "created": created }));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn resource(config: &Config, command: ResourceCommand) -> Result<ExitCode, CommandError> {
+    let ResourceCommand::Create { name, indicator, scopes, default, access_token_ttl } = command;
+    if access_token_ttl <= 0 {
+        return Err(CommandError::Argument("--access-token-ttl must be positive".into()));
+    }
+    let store = open(config).await?;
+    let resource = rbac::ensure_resource(&store, &SystemClock, &name, &indicator, access_token_ttl, default).await.map_err(domain)?;
+    for scope in &scopes {
+        rbac::ensure_scope(&store, &SystemClock, &resource, scope).await.map_err(domain)?;
+    }
+    println!("{}", json!({ "id": resource.id }));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn role(config: &Config, command: RoleCommand) -> Result<ExitCode, CommandError> {
+    let RoleCommand::Create { name, kind, scopes, users, apps } = command;
+    let role_type = match kind {
+        RoleKind::User => RoleType::User,
+        RoleKind::M2m => RoleType::MachineToMachine,
+    };
+    let store = open(config).await?;
+    let role_id = rbac::ensure_role(&store, &SystemClock, &name, role_type).await.map_err(domain)?;
+    for grant in &scopes {
+        let (indicator, scope) = grant.split_once('=').ok_or_else(|| CommandError::Argument(format!("--scope {grant}: expected INDICATOR=SCOPE")))?;
+        rbac::grant_scope_to_role(&store, &role_id, indicator, scope).await.map_err(domain)?;
+    }
+    for user_id in &users {
+        rbac::assign_role_to_user(&store, &role_id, user_id).await.map_err(domain)?;
+    }
+    for app_id in &apps {
+        rbac::assign_role_to_application(&store, &role_id, app_id).await.map_err(domain)?;
+    }
+    println!("{}", json!({ "id": role_id }));
+    Ok(ExitCode::SUCCESS)
+}
