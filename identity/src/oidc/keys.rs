@@ -124,6 +124,10 @@ impl KeyRing {
 
     async fn add_key(&self, alg: Algorithm, clock: &dyn Clock) -> Result<String, KeyError> {
         let kid = crate::ids::entity_id();
+        // Keys are ordered by creation time: a new key must sort after every existing one,
+        // even when created within the same millisecond.
+        let newest = self.reload().await?.keys.iter().map(|k| k.created_at).max().unwrap_or(i64::MIN);
+        let created_at = clock.now_ms().max(newest.saturating_add(1));
         let (der, jwk) = match alg {
             Algorithm::RS256 => generate_rsa(&kid),
             _ => generate_p256(&kid),
@@ -133,7 +137,7 @@ impl KeyRing {
             .bind(alg_name(alg))
             .bind(self.at_rest.encrypt(&der))
             .bind(jwk.to_string())
-            .bind(clock.now_ms())
+            .bind(created_at)
             .execute(self.store.pool())
             .await?;
         self.reload().await?;
