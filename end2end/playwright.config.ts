@@ -11,7 +11,11 @@ const root = resolve(__dirname, '..');
 const binary = process.env.E2E_BIN ?? join(root, 'target/debug/vestibule');
 const siteRoot = process.env.VESTIBULE_SITE_ROOT ?? join(root, 'target/site');
 const port = Number(process.env.E2E_PORT ?? 3199);
-const dataDir = mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
+// Shared with the tests, which seed applications and users through the same binary's CLI.
+const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
+process.env.E2E_DATA_DIR = dataDir;
+process.env.E2E_BIN = binary;
+process.env.E2E_BASE_URL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -43,6 +47,8 @@ export default defineConfig({
       VESTIBULE_DATA_DIR: dataDir,
       VESTIBULE_SITE_ROOT: siteRoot,
       DATABASE_URL: `sqlite:${join(dataDir, 'vestibule.db')}`,
+      VESTIBULE_PASSWORD_HASHING: 'test-only-cheap',
+      RUST_LOG: 'warn',
     },
   },
 });
