@@ -209,6 +209,27 @@ on_both_databases! {
     }
 }
 
+/// Node A answers `/oidc/auth`, node B runs the sign-in and issues the code, node A
+/// exchanges it: nothing lives only in one process.
+#[tokio::test]
+async fn two_nodes_on_one_postgres_serve_one_flow() {
+    let Some(a) = TestServer::on_postgres().await else { return };
+    let b = a.second_node().await;
+    let (client_id, _) = a.app(AppType::Spa, "spa").await;
+    a.user("alice", "correct horse").await;
+    let browser = a.browser();
+    a.begin(&browser, &a.auth_url(&client_id, &[])).await;
+
+    // The browser's cookies were set for node A's host; both nodes share 127.0.0.1, and a
+    // cookie jar keys cookies by host, so node B receives them as a load balancer would pass.
+    let redirect_to = b.experience_sign_in(&browser, "alice", "correct horse").await;
+    let on_b = redirect_to.replace(&a.base, &b.base);
+    let code = b.code_from(&browser, &on_b).await;
+    let tokens = a.exchange_code(&client_id, &code).await;
+    let me = b.http.get(b.url("/oidc/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+}
+
 #[tokio::test]
 async fn discovery_lists_the_endpoints_and_keys_it_serves() {
     let server = TestServer::on_sqlite().await;

@@ -289,3 +289,31 @@ on_both_databases! {
         assert_eq!(algs, ["ES256", "RS256"]);
     }
 }
+
+#[tokio::test]
+async fn browsers_may_call_the_token_endpoint_only_from_registered_origins() {
+    let server = TestServer::on_sqlite().await;
+    server.app(AppType::Spa, "spa").await; // redirect URI on https://app.example.com
+    let preflight = |origin: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .request(reqwest::Method::OPTIONS, server.url("/oidc/token"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let allowed = preflight("https://app.example.com").await;
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    let refused = preflight("https://evil.example.com").await;
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    let lookalike = preflight("https://app.example.co").await;
+    assert!(lookalike.headers().get("access-control-allow-origin").is_none(), "a prefix is not a match");
+
+    let jwks = server.http.get(server.url("/oidc/jwks")).header("origin", "https://anyone.example").send().await.unwrap();
+    assert_eq!(jwks.headers()["access-control-allow-origin"], "*");
+}

@@ -188,6 +188,25 @@ pub async fn find(store: &Store, id: &str) -> Result<Option<Application>, Applic
     store::find(store, id).await
 }
 
+/// Whether a browser origin (`https://app.example.com`) may call the token endpoints: it
+/// must be an origin of some application's redirect URIs or listed in its CORS origins
+/// (spec §2 "Token-endpoint CORS").
+pub async fn origin_allowed(store: &Store, origin: &str) -> Result<bool, ApplicationError> {
+    Ok(store::with_origin_candidates(store, origin)
+        .await?
+        .iter()
+        .any(|app| app.cors_allowed_origins.iter().any(|o| o == origin) || app.redirect_uris.iter().any(|uri| origin_of(uri).as_deref() == Some(origin))))
+}
+
+/// `scheme://host[:port]` of a URL, as browsers serialise an `Origin` header.
+fn origin_of(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    match url.origin() {
+        url::Origin::Tuple(..) => Some(url.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
 /// Absolute URIs without fragments (RFC 6749 §3.1.2); custom schemes are allowed for
 /// native apps.
 fn validate_redirect_uri(uri: &str) -> Result<(), ApplicationError> {

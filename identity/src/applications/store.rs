@@ -59,6 +59,21 @@ pub(super) async fn find(store: &Store, id: &str) -> Result<Option<Application>,
     row.map(|row| from_row(&row)).transpose()
 }
 
+/// Applications whose stored URI lists mention `origin`; the caller matches exactly (LIKE
+/// only narrows the search, its `_` wildcard must not decide anything).
+pub(super) async fn with_origin_candidates(store: &Store, origin: &str) -> Result<Vec<Application>, ApplicationError> {
+    let pattern = format!("%{}%", origin.replace('%', ""));
+    let rows = sqlx::query(
+        "SELECT id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, cors_allowed_origins, \
+         is_third_party, id_token_signed_response_alg, created_at FROM applications \
+         WHERE cors_allowed_origins LIKE $1 OR redirect_uris LIKE $1",
+    )
+    .bind(pattern)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 fn from_row(row: &AnyRow) -> Result<Application, ApplicationError> {
     let app_type: String = row.try_get("type")?;
     let list = |column: &str| -> Result<Vec<String>, sqlx::Error> {

@@ -24,7 +24,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/status", get(status::status))
         .route("/sign-in", post(sign_in::submit))
-        .merge(oidc::routes())
+        .merge(oidc::routes(&state))
         .merge(experience::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,24 +13,47 @@ use identity::oidc::end_session::{self, EndSessionRequest};
 use identity::oidc::grants::{self, TokenRequest};
 use identity::oidc::{discovery, introspection, userinfo, ClientAuthentication, OidcError};
 use serde_json::json;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use super::cookies;
 use super::error::OAuthError;
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes(state: &AppState) -> Router<AppState> {
+    // Public documents: any origin may read them.
+    let public = Router::new()
         .route("/oidc/.well-known/openid-configuration", get(configuration))
         .route("/oidc/.well-known/oauth-authorization-server", get(configuration))
         .route("/.well-known/openid-configuration", get(configuration))
         .route("/oidc/jwks", get(jwks))
-        .route("/oidc/auth", get(auth_query).post(auth_form))
-        .route("/oidc/auth/{uid}", get(resume))
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]));
+    // What browser apps (SPAs) call with tokens: only origins an application registered.
+    let store = state.store.clone();
+    let registered_origins = AllowOrigin::async_predicate(move |origin: HeaderValue, _parts| {
+        let store = store.clone();
+        async move {
+            let Ok(origin) = origin.to_str() else { return false };
+            identity::applications::origin_allowed(&store, origin).await.unwrap_or(false)
+        }
+    });
+    let for_apps = Router::new()
         .route("/oidc/token", post(token))
         .route("/oidc/me", get(me).post(me))
         .route("/oidc/token/introspection", post(introspect))
         .route("/oidc/token/revocation", post(revoke))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(registered_origins)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(std::time::Duration::from_secs(600)),
+        );
+    Router::new()
+        .route("/oidc/auth", get(auth_query).post(auth_form))
+        .route("/oidc/auth/{uid}", get(resume))
         .route("/oidc/session/end", get(end_session_query).post(end_session_form))
+        .merge(public)
+        .merge(for_apps)
 }
 
 async fn configuration(State(state): State<AppState>) -> Json<serde_json::Value> {

@@ -41,10 +41,27 @@ impl TestServer {
     }
 
     pub async fn start(db: TestDatabase) -> Self {
+        let url = db.url.clone();
+        Self::start_node(db, &url).await
+    }
+
+    /// Another node on the same database and secret, as behind a load balancer.
+    pub async fn second_node(&self) -> Self {
+        let db = match self.state.store.backend() {
+            identity::Backend::Sqlite => TestDatabase::sqlite().await,
+            identity::Backend::Postgres => TestDatabase::postgres().await.unwrap(),
+        };
+        let url = self.state.config.database_url();
+        Self::start_node(db, &url).await
+    }
+
+    /// Starts a server on `url`; `db` is only kept alive (and dropped) with it.
+    async fn start_node(db: TestDatabase, url: &str) -> Self {
         let data = tempfile::tempdir().unwrap();
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: Some(db.url.clone()),
+            database_url: Some(url.to_owned()),
+            secret: Some("one secret shared by every node of the test cluster".to_owned()),
             data_dir: data.path().to_owned(),
             site_root: Some(data.path().join("site")),
             password_hashing: PasswordHashing::TestOnlyCheap,
