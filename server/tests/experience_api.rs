@@ -2,7 +2,6 @@
 
 mod common;
 
-use common::*;
 use identity::applications::AppType;
 use serde_json::{json, Value};
 

@@ -152,7 +152,6 @@ async fn issue_user_tokens(
     origin: &Value,
     with_refresh: bool,
 ) -> Result<TokenResponse, OidcError> {
-    let now = provider.now_ms();
     let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
     let (access_token, expires_in, granted) = match &resource {
         Some(resource) => {
@@ -162,24 +161,7 @@ async fn issue_user_tokens(
             (token, expires_in, granted)
         }
         None => {
-            let token = crypto::random_token();
-            store::insert_token(
-                &provider.store,
-                &TokenRow {
-                    hash: crypto::token_hash(&token),
-                    kind: "access_token".to_owned(),
-                    grant_id: Some(grant_id.to_owned()),
-                    client_id: app.id.clone(),
-                    account_id: Some(user.id.clone()),
-                    scope: oidc_scope.join(" "),
-                    resource: None,
-                    payload: json!({}),
-                    created_at: now,
-                    expires_at: now + ttl::ACCESS_TOKEN,
-                    consumed_at: None,
-                },
-            )
-            .await?;
+            let token = store_user_token(provider, "access_token", grant_id, app, user, &oidc_scope, json!({}), ttl::ACCESS_TOKEN).await?;
             (token, ttl::ACCESS_TOKEN / 1000, oidc_scope.clone())
         }
     };
@@ -187,29 +169,43 @@ async fn issue_user_tokens(
     let id_token = if scope.iter().any(|s| s == "openid") { Some(id_token(provider, app, user, &oidc_scope, origin).await?) } else { None };
 
     let refresh_token = if with_refresh && scope.iter().any(|s| s == "offline_access") {
-        let token = crypto::random_token();
-        store::insert_token(
-            &provider.store,
-            &TokenRow {
-                hash: crypto::token_hash(&token),
-                kind: "refresh_token".to_owned(),
-                grant_id: Some(grant_id.to_owned()),
-                client_id: app.id.clone(),
-                account_id: Some(user.id.clone()),
-                scope: scope.join(" "),
-                resource: None,
-                payload: json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] }),
-                created_at: now,
-                expires_at: now + ttl::REFRESH_TOKEN,
-                consumed_at: None,
-            },
-        )
-        .await?;
-        Some(token)
+        let payload = json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] });
+        Some(store_user_token(provider, "refresh_token", grant_id, app, user, scope, payload, ttl::REFRESH_TOKEN).await?)
     } else {
         None
     };
     Ok(TokenResponse { access_token, expires_in, id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer" })
+}
+
+/// Stores a new opaque token of `kind` for the user's grant and returns its value.
+#[allow(clippy::too_many_arguments)]
+async fn store_user_token(
+    provider: &Provider,
+    kind: &str,
+    grant_id: &str,
+    app: &Application,
+    user: &User,
+    scope: &[String],
+    payload: Value,
+    lifetime_ms: i64,
+) -> Result<String, OidcError> {
+    let now = provider.now_ms();
+    let token = crypto::random_token();
+    let row = TokenRow {
+        hash: crypto::token_hash(&token),
+        kind: kind.to_owned(),
+        grant_id: Some(grant_id.to_owned()),
+        client_id: app.id.clone(),
+        account_id: Some(user.id.clone()),
+        scope: scope.join(" "),
+        resource: None,
+        payload,
+        created_at: now,
+        expires_at: now + lifetime_ms,
+        consumed_at: None,
+    };
+    store::insert_token(&provider.store, &row).await?;
+    Ok(token)
 }
 
 async fn id_token(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<String, OidcError> {

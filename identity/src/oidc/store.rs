@@ -31,8 +31,10 @@ pub(crate) async fn insert_interaction(store: &Store, row: &InteractionRow, now:
     Ok(())
 }
 
+const INTERACTION_COLUMNS: &str = "uid, cookie_hash, client_id, params, experience, account_id, login_at, expires_at";
+
 pub(crate) async fn find_interaction(store: &Store, uid: &str) -> Result<Option<InteractionRow>, sqlx::Error> {
-    let row = sqlx::query("SELECT uid, cookie_hash, client_id, params, experience, account_id, login_at, expires_at FROM oidc_interactions WHERE uid = $1")
+    let row = sqlx::query(&format!("SELECT {INTERACTION_COLUMNS} FROM oidc_interactions WHERE uid = $1"))
         .bind(uid)
         .fetch_optional(store.pool())
         .await?;
@@ -40,7 +42,7 @@ pub(crate) async fn find_interaction(store: &Store, uid: &str) -> Result<Option<
 }
 
 pub(crate) async fn find_interaction_by_cookie(store: &Store, cookie_hash: &str) -> Result<Option<InteractionRow>, sqlx::Error> {
-    let row = sqlx::query("SELECT uid, cookie_hash, client_id, params, experience, account_id, login_at, expires_at FROM oidc_interactions WHERE cookie_hash = $1")
+    let row = sqlx::query(&format!("SELECT {INTERACTION_COLUMNS} FROM oidc_interactions WHERE cookie_hash = $1"))
         .bind(cookie_hash)
         .fetch_optional(store.pool())
         .await?;
