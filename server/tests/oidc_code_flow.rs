@@ -86,6 +86,18 @@ on_both_databases! {
         assert!(response.text().await.unwrap().contains("invalid_client"));
     }
 
+    async fn authorization_requests_may_be_posted(server) {
+        let (client_id, _) = server.app(AppType::Spa, "spa").await;
+        let url = server.auth_url(&client_id, &[]);
+        let (_, query) = url.split_once('?').unwrap();
+        let response = server.http.post(server.url("/oidc/auth")).header("content-type", "application/x-www-form-urlencoded").body(query.to_owned()).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        assert!(response.headers()[LOCATION].to_str().unwrap().starts_with("/sign-in"));
+        let cookies: Vec<_> = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        let interaction = cookies.iter().find(|c| c.starts_with("_interaction=")).expect("interaction cookie");
+        assert!(interaction.contains("HttpOnly") && interaction.contains("SameSite=Lax") && interaction.contains("Path=/"), "{interaction}");
+    }
+
     async fn public_clients_must_use_pkce(server) {
         let (client_id, _) = server.app(AppType::Spa, "spa").await;
         let url = server.auth_url(&client_id, &[("code_challenge", ""), ("code_challenge_method", "")]);

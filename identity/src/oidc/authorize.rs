@@ -160,18 +160,16 @@ async fn validate(provider: &Provider, query: &[(String, String)]) -> Result<(Ap
         return Err(display("invalid_redirect_uri", "redirect_uri did not match any of the client's registered redirect_uris"));
     }
 
-    let mut resources = Vec::new();
-    for (key, value) in query.iter().filter(|(k, _)| k == "resource") {
-        debug_assert_eq!(key, "resource");
-        resources.extend(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned));
-    }
-    let known: BTreeMap<&str, ()> = [
+    // `resource` may repeat, and `resource=a,b` is split (spec §2).
+    let resources: Vec<String> = query
+        .iter()
+        .filter(|(k, _)| k == "resource")
+        .flat_map(|(_, v)| v.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned))
+        .collect();
+    const PROTOCOL_PARAMETERS: [&str; 14] = [
         "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
-        "prompt", "max_age", "login_hint", "ui_locales", "response_mode",
-    ]
-    .into_iter()
-    .map(|k| (k, ()))
-    .collect();
+        "prompt", "max_age", "login_hint", "ui_locales", "response_mode", "resource",
+    ];
     let params = AuthorizationParams {
         client_id: client_id.clone(),
         redirect_uri: redirect_uri.clone(),
@@ -184,7 +182,7 @@ async fn validate(provider: &Provider, query: &[(String, String)]) -> Result<(Ap
         login_hint: map.get("login_hint").cloned(),
         ui_locales: map.get("ui_locales").cloned(),
         resources,
-        extra: map.iter().filter(|(k, _)| !known.contains_key(k.as_str()) && k.as_str() != "resource").map(|(k, v)| (k.clone(), v.clone())).collect(),
+        extra: map.iter().filter(|(k, _)| !PROTOCOL_PARAMETERS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
     };
     let back = |error: OidcError| redirect_error(provider, &params, error);
 
