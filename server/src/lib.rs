@@ -113,6 +113,7 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
         keys: Arc::new(KeyRing::new(store.clone(), Arc::new(AtRest::new(secret)))),
         passwords,
         endpoint: config.endpoint.trim_end_matches('/').to_owned(),
+        caches: Arc::default(),
     }
 }
 

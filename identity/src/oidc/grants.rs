@@ -125,12 +125,12 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
 
 async fn client_credentials(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
     let resource = match request.resources.as_slice() {
-        [] => rbac::default_resource(&provider.store).await?,
-        [one] => Some(rbac::find_resource(&provider.store, one).await?.ok_or_else(|| unknown_resource(one))?),
+        [] => provider.resource(None).await?,
+        [one] => Some(provider.resource(Some(one)).await?.ok_or_else(|| unknown_resource(one))?),
         _ => return Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
     };
     let resource = resource.ok_or_else(|| OidcError::new("invalid_target", "no resource indicator was given and there is no default resource"))?;
-    let available = rbac::application_scopes(&provider.store, &app.id, &resource.id).await?;
+    let available = provider.application_scopes(&app.id, &resource.id).await?;
     let scope: Vec<String> = match request.scope.as_deref() {
         Some(requested) => super::split_scope(requested).into_iter().filter(|s| available.contains(s)).collect(),
         None => available,

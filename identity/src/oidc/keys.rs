@@ -26,6 +26,8 @@ const CACHE_TTL: Duration = Duration::from_secs(60);
 pub struct SigningKey {
     pub kid: String,
     pub alg: Algorithm,
+    /// ES256 keys parsed once: signing then costs one ECDSA signature, not a key import.
+    pub es256: Option<ring::signature::EcdsaKeyPair>,
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
     pub public_jwk: Value,
@@ -200,7 +202,14 @@ async fn load(store: &Store, at_rest: &AtRest) -> Result<KeySet, KeyError> {
                 DecodingKey::from_ec_components(&component("x")?, &component("y")?).map_err(|_| KeyError::Corrupted(kid.clone()))?,
             ),
         };
-        keys.push(Arc::new(SigningKey { kid, alg, encoding, decoding, public_jwk: jwk, created_at: row.try_get("created_at")? }));
+        let es256 = match alg {
+            Algorithm::ES256 => Some(
+                ring::signature::EcdsaKeyPair::from_pkcs8(&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der, &ring::rand::SystemRandom::new())
+                    .map_err(|_| KeyError::Corrupted(kid.clone()))?,
+            ),
+            _ => None,
+        };
+        keys.push(Arc::new(SigningKey { kid, alg, es256, encoding, decoding, public_jwk: jwk, created_at: row.try_get("created_at")? }));
     }
     Ok(KeySet { keys })
 }

@@ -16,8 +16,10 @@ pub mod introspection;
 pub mod userinfo;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::applications::{Application, ApplicationError};
+use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::crypto;
 use crate::error::ErrorCode;
@@ -44,6 +46,22 @@ pub mod ttl {
 /// The scopes with meaning to the provider itself (not API resources).
 pub const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"];
 
+/// Read-through caches for what every token request reads (spec: stateless nodes, caches
+/// with short TTLs). A change made elsewhere is seen within [`CACHE_TTL`].
+pub struct Caches {
+    pub applications: TtlCache<String, Application>,
+    pub resources: TtlCache<String, crate::rbac::Resource>,
+    pub application_scopes: TtlCache<(String, String), Vec<String>>,
+}
+
+pub const CACHE_TTL: Duration = Duration::from_secs(10);
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self { applications: TtlCache::new(CACHE_TTL), resources: TtlCache::new(CACHE_TTL), application_scopes: TtlCache::new(CACHE_TTL) }
+    }
+}
+
 /// Everything the provider's flows need, built once at start.
 #[derive(Clone)]
 pub struct Provider {
@@ -53,6 +71,7 @@ pub struct Provider {
     pub passwords: PasswordHasher,
     /// Public base URL, e.g. `https://id.example.com`.
     pub endpoint: String,
+    pub caches: Arc<Caches>,
 }
 
 impl Provider {
@@ -62,6 +81,45 @@ impl Provider {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// An application, from the cache when it was read within the TTL.
+    pub async fn application(&self, id: &str) -> Result<Option<Application>, OidcError> {
+        if let Some(app) = self.caches.applications.get(&id.to_owned()) {
+            return Ok(Some(app));
+        }
+        let app = crate::applications::find(&self.store, id).await?;
+        if let Some(app) = &app {
+            self.caches.applications.put(id.to_owned(), app.clone());
+        }
+        Ok(app)
+    }
+
+    /// A resource by indicator (`None`: the default resource), cached like applications.
+    pub async fn resource(&self, indicator: Option<&str>) -> Result<Option<crate::rbac::Resource>, OidcError> {
+        let key = indicator.unwrap_or_default().to_owned();
+        if let Some(resource) = self.caches.resources.get(&key) {
+            return Ok(Some(resource));
+        }
+        let resource = match indicator {
+            Some(indicator) => crate::rbac::find_resource(&self.store, indicator).await?,
+            None => crate::rbac::default_resource(&self.store).await?,
+        };
+        if let Some(resource) = &resource {
+            self.caches.resources.put(key, resource.clone());
+        }
+        Ok(resource)
+    }
+
+    /// Scopes of `resource` that the application's M2M roles grant, cached.
+    pub async fn application_scopes(&self, application_id: &str, resource_id: &str) -> Result<Vec<String>, OidcError> {
+        let key = (application_id.to_owned(), resource_id.to_owned());
+        if let Some(scopes) = self.caches.application_scopes.get(&key) {
+            return Ok(scopes);
+        }
+        let scopes = crate::rbac::application_scopes(&self.store, application_id, resource_id).await?;
+        self.caches.application_scopes.put(key, scopes.clone());
+        Ok(scopes)
     }
 }
 
@@ -170,9 +228,7 @@ pub struct ClientAuthentication {
 /// ones. Failures are all `invalid_client` and say nothing about which part was wrong.
 pub async fn authenticate_client(provider: &Provider, auth: &ClientAuthentication) -> Result<Application, OidcError> {
     let client_id = auth.client_id.as_deref().ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
-    let app = crate::applications::find(&provider.store, client_id)
-        .await?
-        .ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
+    let app = provider.application(client_id).await?.ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
     if app.app_type.is_public() {
         return Ok(app);
     }

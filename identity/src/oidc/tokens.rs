@@ -5,10 +5,21 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde_json::{Map, Value};
 
 use super::{OidcError, Provider};
+use crate::crypto::base64url;
 
 /// Signs `claims` with the current key for `alg`.
 pub async fn sign(provider: &Provider, alg: Algorithm, typ: &str, claims: &Map<String, Value>) -> Result<String, OidcError> {
     let key = provider.keys.signing_key(alg, provider.clock.as_ref()).await?;
+    if let Some(pair) = &key.es256 {
+        // JWS compact serialization (RFC 7515 §7.1) with the cached key pair; ES256's
+        // signature is the fixed-width r ‖ s that RFC 7518 §3.4 requires.
+        let header = serde_json::json!({ "alg": "ES256", "typ": typ, "kid": key.kid });
+        let signing_input = format!("{}.{}", base64url(header.to_string().as_bytes()), base64url(Value::Object(claims.clone()).to_string().as_bytes()));
+        let signature = pair
+            .sign(&ring::rand::SystemRandom::new(), signing_input.as_bytes())
+            .map_err(|_| OidcError::new("server_error", "signing failed"))?;
+        return Ok(format!("{signing_input}.{}", base64url(signature.as_ref())));
+    }
     let mut header = Header::new(alg);
     header.kid = Some(key.kid.clone());
     header.typ = Some(typ.to_owned());
