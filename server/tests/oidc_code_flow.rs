@@ -45,6 +45,11 @@ on_both_databases! {
         assert_eq!(response.status(), 400);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "invalid_grant");
+        // The attempt spent the code: no second guess, not even the right one.
+        let retry = server
+            .token(&[("grant_type", "authorization_code"), ("client_id", &client_id), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+            .await;
+        assert_eq!(retry.status(), 400);
     }
 
     async fn a_replayed_code_is_refused_and_revokes_what_it_issued(server) {

@@ -317,3 +317,24 @@ async fn browsers_may_call_the_token_endpoint_only_from_registered_origins() {
     let jwks = server.http.get(server.url("/oidc/jwks")).header("origin", "https://anyone.example").send().await.unwrap();
     assert_eq!(jwks.headers()["access-control-allow-origin"], "*");
 }
+
+/// A storage failure while issuing tokens rolls the exchange back: the code is not spent and
+/// a retry succeeds. (The failure is injected with a SQLite trigger.)
+#[tokio::test]
+async fn a_failed_exchange_leaves_the_code_usable() {
+    let server = TestServer::on_sqlite().await;
+    let (client_id, _) = server.app(AppType::Spa, "spa").await;
+    server.user("alice", "correct horse").await;
+    let code = server.authorize(&server.browser(), &client_id, "alice", "correct horse", &[]).await;
+    sqlx::query("CREATE TRIGGER injected_failure BEFORE INSERT ON oidc_tokens WHEN NEW.kind = 'access_token' BEGIN SELECT RAISE(ABORT, 'injected'); END")
+        .execute(server.state.store.pool())
+        .await
+        .unwrap();
+    let form = [("grant_type", "authorization_code"), ("client_id", client_id.as_str()), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
+    let failed = server.token(&form).await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(failed.json::<Value>().await.unwrap()["error"], "server_error");
+
+    sqlx::query("DROP TRIGGER injected_failure").execute(server.state.store.pool()).await.unwrap();
+    assert_eq!(server.token(&form).await.status(), 200, "the code survived the failed attempt");
+}

@@ -83,7 +83,9 @@ pub async fn authorize(
     };
     if !needs_login {
         let session = session.expect("checked above");
-        let location = issue_code(provider, &app, &params, &session).await?;
+        let mut tx = provider.store.pool().begin().await?;
+        let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
+        tx.commit().await?;
         return Ok(AuthorizeOutcome::Code { location, session_cookie: None });
     }
     if params.prompts("none") {
@@ -133,9 +135,12 @@ pub async fn resume(provider: &Provider, uid: &str, interaction_cookie: Option<&
         });
     };
     let app = applications::find(&provider.store, &params.client_id).await.map_err(OidcError::from)?.ok_or_else(not_found)?;
-    let (session, session_cookie) = session::start(provider, &account_id, login_at).await?;
-    let location = issue_code(provider, &app, &params, &session).await?;
-    store::delete_interaction(&provider.store, uid).await?;
+    // Session, grant, code and the interaction's end are one change: all or nothing.
+    let mut tx = provider.store.pool().begin().await?;
+    let (session, session_cookie) = session::start(provider, &mut tx, &account_id, login_at).await?;
+    let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
+    store::delete_interaction(&mut tx, uid).await?;
+    tx.commit().await?;
     Ok(AuthorizeOutcome::Code { location, session_cookie: Some(session_cookie) })
 }
 
@@ -241,7 +246,13 @@ fn redirect_error(provider: &Provider, params: &AuthorizationParams, error: Oidc
 
 /// Grants what the request asked for and the user may have, and returns the client's
 /// redirect with a single-use code.
-async fn issue_code(provider: &Provider, app: &Application, params: &AuthorizationParams, session: &Session) -> Result<String, OidcError> {
+async fn issue_code(
+    provider: &Provider,
+    conn: &mut sqlx::AnyConnection,
+    app: &Application,
+    params: &AuthorizationParams,
+    session: &Session,
+) -> Result<String, OidcError> {
     let now = provider.now_ms();
     // The provider keeps offline_access only when consent was prompted for (spec §2).
     let scope: Vec<&str> = params
@@ -251,10 +262,10 @@ async fn issue_code(provider: &Provider, app: &Application, params: &Authorizati
         .filter(|s| *s != "offline_access" || params.prompts("consent"))
         .collect();
     let grant_id = crate::ids::entity_id();
-    store::insert_grant(&provider.store, &grant_id, &app.id, Some(&session.account_id), Some(&session.uid), now).await?;
+    store::insert_grant(conn, &grant_id, &app.id, Some(&session.account_id), Some(&session.uid), now).await?;
     let code = crypto::random_token();
     store::insert_token(
-        &provider.store,
+        conn,
         &TokenRow {
             hash: crypto::token_hash(&code),
             kind: "authorization_code".to_owned(),

@@ -63,24 +63,42 @@ async fn authorization_code(provider: &Provider, app: &Application, request: Tok
         return Err(invalid());
     }
     let grant_id = row.grant_id.clone().ok_or_else(invalid)?;
-    if !store::consume_token(&provider.store, &row.hash, provider.now_ms()).await? {
+    prepare_keys(provider, app).await?;
+    // Consuming the code and storing what it yields are one transaction: a failure while
+    // issuing leaves the code usable for a retry, never half-spent.
+    let mut tx = provider.store.pool().begin().await?;
+    if !store::consume_token(&mut tx, &row.hash, provider.now_ms()).await? {
+        tx.rollback().await?;
         // A replayed code may have been stolen: revoke everything it issued (RFC 6749 §4.1.2).
         store::revoke_grant(&provider.store, &grant_id).await?;
         return Err(OidcError::invalid_grant("authorization code already used; its tokens have been revoked"));
     }
-    if request.redirect_uri.as_deref() != row.payload["redirect_uri"].as_str() {
-        return Err(invalid());
-    }
-    match (row.payload["code_challenge"].as_str(), request.code_verifier.as_deref()) {
-        (Some(challenge), Some(verifier)) if crypto::pkce_s256_matches(verifier, challenge) => {}
-        (None, None) => {}
-        _ => return Err(OidcError::invalid_grant("PKCE verification failed")),
+    let pkce_ok = match (row.payload["code_challenge"].as_str(), request.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) => crypto::pkce_s256_matches(verifier, challenge),
+        (None, None) => true,
+        _ => false,
+    };
+    if request.redirect_uri.as_deref() != row.payload["redirect_uri"].as_str() || !pkce_ok {
+        // A wrong verifier or redirect URI still spends the code: no guessing on one code.
+        tx.commit().await?;
+        return Err(if pkce_ok { invalid() } else { OidcError::invalid_grant("PKCE verification failed") });
     }
     let user = active_user(provider, row.account_id.as_deref()).await?;
     let authorized = resources_of(&row.payload);
     let resource = choose_resource(provider, &request.resources, &authorized).await?;
     let scope = super::split_scope(&row.scope);
-    issue_user_tokens(provider, app, &grant_id, &user, &scope, resource, &row.payload, true).await
+    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, resource, &row.payload, true).await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Creates, outside any transaction, a signing key that the tokens about to be issued need
+/// (an RS256 client's first ID token): SQLite allows one writer at a time, and a key written
+/// through another connection while our transaction holds the write lock would wait on it.
+async fn prepare_keys(provider: &Provider, app: &Application) -> Result<(), OidcError> {
+    provider.keys.signing_key(tokens::algorithm(&app.id_token_alg), provider.clock.as_ref()).await?;
+    provider.keys.signing_key(jsonwebtoken::Algorithm::ES256, provider.clock.as_ref()).await?;
+    Ok(())
 }
 
 async fn refresh_token(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
@@ -94,15 +112,7 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
     let grant_id = row.grant_id.clone().ok_or_else(invalid)?;
     // Rotation with reuse detection: a rotated token is accepted again only for a few
     // seconds (concurrent refreshes); later reuse means it leaked, so the grant is revoked.
-    let reused_late = match row.consumed_at {
-        Some(consumed_at) => now - consumed_at > ttl::REFRESH_REUSE_GRACE,
-        None => {
-            // Losing this race to a concurrent refresh is within the grace period.
-            store::consume_token(&provider.store, &row.hash, now).await?;
-            false
-        }
-    };
-    if reused_late {
+    if row.consumed_at.is_some_and(|consumed_at| now - consumed_at > ttl::REFRESH_REUSE_GRACE) {
         store::revoke_grant(&provider.store, &grant_id).await?;
         return Err(OidcError::invalid_grant("refresh token already used; the grant has been revoked"));
     }
@@ -120,7 +130,17 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
     let user = active_user(provider, row.account_id.as_deref()).await?;
     let authorized = resources_of(&row.payload);
     let resource = choose_resource(provider, &request.resources, &authorized).await?;
-    issue_user_tokens(provider, app, &grant_id, &user, &scope, resource, &row.payload, scope.iter().any(|s| s == "offline_access")).await
+    prepare_keys(provider, app).await?;
+    // Rotation is one transaction: the old token is spent only if the new ones are stored.
+    // (Losing the consume race to a concurrent refresh is within the grace period.)
+    let mut tx = provider.store.pool().begin().await?;
+    if row.consumed_at.is_none() {
+        store::consume_token(&mut tx, &row.hash, now).await?;
+    }
+    let with_refresh = scope.iter().any(|s| s == "offline_access");
+    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, resource, &row.payload, with_refresh).await?;
+    tx.commit().await?;
+    Ok(response)
 }
 
 async fn client_credentials(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
@@ -144,6 +164,7 @@ async fn client_credentials(provider: &Provider, app: &Application, request: Tok
 #[allow(clippy::too_many_arguments)]
 async fn issue_user_tokens(
     provider: &Provider,
+    conn: &mut sqlx::AnyConnection,
     app: &Application,
     grant_id: &str,
     user: &User,
@@ -161,7 +182,7 @@ async fn issue_user_tokens(
             (token, expires_in, granted)
         }
         None => {
-            let token = store_user_token(provider, "access_token", grant_id, app, user, &oidc_scope, json!({}), ttl::ACCESS_TOKEN).await?;
+            let token = store_user_token(provider, conn, "access_token", grant_id, app, user, &oidc_scope, json!({}), ttl::ACCESS_TOKEN).await?;
             (token, ttl::ACCESS_TOKEN / 1000, oidc_scope.clone())
         }
     };
@@ -170,7 +191,7 @@ async fn issue_user_tokens(
 
     let refresh_token = if with_refresh && scope.iter().any(|s| s == "offline_access") {
         let payload = json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] });
-        Some(store_user_token(provider, "refresh_token", grant_id, app, user, scope, payload, ttl::REFRESH_TOKEN).await?)
+        Some(store_user_token(provider, conn, "refresh_token", grant_id, app, user, scope, payload, ttl::REFRESH_TOKEN).await?)
     } else {
         None
     };
@@ -181,6 +202,7 @@ async fn issue_user_tokens(
 #[allow(clippy::too_many_arguments)]
 async fn store_user_token(
     provider: &Provider,
+    conn: &mut sqlx::AnyConnection,
     kind: &str,
     grant_id: &str,
     app: &Application,
@@ -204,7 +226,7 @@ async fn store_user_token(
         expires_at: now + lifetime_ms,
         consumed_at: None,
     };
-    store::insert_token(&provider.store, &row).await?;
+    store::insert_token(conn, &row).await?;
     Ok(token)
 }
 

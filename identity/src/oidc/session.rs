@@ -27,12 +27,13 @@ pub async fn find(provider: &Provider, cookie: &str) -> Result<Option<Session>, 
     }
 }
 
-/// Starts a session for a user who just signed in; returns it and the cookie value.
-pub async fn start(provider: &Provider, account_id: &str, auth_time: i64) -> Result<(Session, String), OidcError> {
+/// Starts a session for a user who just signed in, inside the caller's transaction; returns
+/// it and the cookie value.
+pub(crate) async fn start(provider: &Provider, conn: &mut sqlx::AnyConnection, account_id: &str, auth_time: i64) -> Result<(Session, String), OidcError> {
     let now = provider.now_ms();
     let cookie = crypto::random_token();
     let row = SessionRow { uid: crate::ids::entity_id(), account_id: account_id.to_owned(), auth_time, expires_at: now + ttl::SESSION };
-    store::insert_session(&provider.store, &row, &crypto::token_hash(&cookie), now).await?;
+    store::insert_session(conn, &row, &crypto::token_hash(&cookie), now).await?;
     Ok((Session { uid: row.uid, account_id: row.account_id, auth_time }, cookie))
 }
 

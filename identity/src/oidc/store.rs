@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::store::Store;
 
@@ -81,8 +81,8 @@ pub(crate) async fn complete_login(store: &Store, uid: &str, account_id: &str, n
     Ok(())
 }
 
-pub(crate) async fn delete_interaction(store: &Store, uid: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM oidc_interactions WHERE uid = $1").bind(uid).execute(store.pool()).await?;
+pub(crate) async fn delete_interaction(conn: &mut AnyConnection, uid: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM oidc_interactions WHERE uid = $1").bind(uid).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -94,7 +94,7 @@ pub(crate) struct SessionRow {
     pub expires_at: i64,
 }
 
-pub(crate) async fn insert_session(store: &Store, row: &SessionRow, cookie_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+pub(crate) async fn insert_session(conn: &mut AnyConnection, row: &SessionRow, cookie_hash: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO oidc_sessions (uid, cookie_hash, account_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&row.uid)
         .bind(cookie_hash)
@@ -102,7 +102,7 @@ pub(crate) async fn insert_session(store: &Store, row: &SessionRow, cookie_hash:
         .bind(row.auth_time)
         .bind(now)
         .bind(row.expires_at)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -139,7 +139,7 @@ pub(crate) async fn delete_session(store: &Store, uid: &str) -> Result<(), sqlx:
 }
 
 pub(crate) async fn insert_grant(
-    store: &Store,
+    conn: &mut AnyConnection,
     id: &str,
     client_id: &str,
     account_id: Option<&str>,
@@ -153,7 +153,7 @@ pub(crate) async fn insert_grant(
         .bind(session_uid)
         .bind(now)
         .bind(now + super::ttl::GRANT)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -179,7 +179,7 @@ pub(crate) struct TokenRow {
     pub consumed_at: Option<i64>,
 }
 
-pub(crate) async fn insert_token(store: &Store, t: &TokenRow) -> Result<(), sqlx::Error> {
+pub(crate) async fn insert_token(conn: &mut AnyConnection, t: &TokenRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -194,7 +194,7 @@ pub(crate) async fn insert_token(store: &Store, t: &TokenRow) -> Result<(), sqlx
     .bind(t.payload.to_string())
     .bind(t.created_at)
     .bind(t.expires_at)
-    .execute(store.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -227,11 +227,11 @@ pub(crate) async fn find_token(store: &Store, hash: &str) -> Result<Option<Token
 }
 
 /// Marks a single-use token consumed; `false` when it already was (a replay).
-pub(crate) async fn consume_token(store: &Store, hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub(crate) async fn consume_token(conn: &mut AnyConnection, hash: &str, now: i64) -> Result<bool, sqlx::Error> {
     let result = sqlx::query("UPDATE oidc_tokens SET consumed_at = $2 WHERE hash = $1 AND consumed_at IS NULL")
         .bind(hash)
         .bind(now)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(result.rows_affected() == 1)
 }
