@@ -65,7 +65,7 @@ pub async fn ensure_resource(
     if let Some(existing) = find_resource(store, indicator).await? {
         return Ok(existing);
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     if is_default {
         // At most one default resource (spec §1).
         sqlx::query("UPDATE resources SET is_default = $1").bind(false).execute(&mut *tx).await?;

@@ -19,6 +19,9 @@ async fn offline_tokens(server: &TestServer, client_id: &str) -> Value {
     tokens
 }
 
+const CHAINS: usize = 40;
+const ROTATIONS: usize = 10;
+
 async fn refresh(server: &TestServer, client_id: &str, refresh_token: &str) -> reqwest::Response {
     server.token(&[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh_token)]).await
 }
@@ -69,6 +72,51 @@ on_both_databases! {
         assert_eq!(reuse.status(), 400);
         assert_eq!(reuse.json::<Value>().await.unwrap()["error"], "invalid_grant");
         assert_eq!(refresh(&server, &client_id, new_refresh).await.status(), 400, "the descendant died with the grant");
+    }
+
+    async fn concurrent_exchanges_and_rotations_all_succeed(server) {
+        // Many clients at once is where SQLite's single writer bites: every exchange and
+        // rotation must wait its turn; none may fail with "database is locked".
+        let (client_id, _) = server.app(AppType::Spa, "spa").await;
+        server.user("alice", "correct horse").await;
+        let extra = [("scope", "openid profile offline_access"), ("prompt", "consent")];
+        let mut codes = Vec::new();
+        for _ in 0..CHAINS {
+            codes.push(server.authorize(&server.browser(), &client_id, "alice", "correct horse", &extra).await);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for code in codes {
+            let (http, url, client_id) = (server.http.clone(), server.url("/oidc/token"), client_id.clone());
+            tasks.spawn(async move {
+                let post = |form: Vec<(&'static str, String)>| {
+                    let (http, url) = (http.clone(), url.clone());
+                    async move {
+                        let response = http.post(&url).form(&form).send().await.unwrap();
+                        let status = response.status();
+                        let body: Value = response.json().await.unwrap();
+                        assert_eq!(status, 200, "{body}");
+                        body["refresh_token"].as_str().unwrap().to_owned()
+                    }
+                };
+                let mut token = post(vec![
+                    ("grant_type", "authorization_code".into()),
+                    ("client_id", client_id.clone()),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT.into()),
+                    ("code_verifier", VERIFIER.into()),
+                ])
+                .await;
+                for _ in 0..ROTATIONS {
+                    token = post(vec![("grant_type", "refresh_token".into()), ("client_id", client_id.clone()), ("refresh_token", token)]).await;
+                }
+            });
+        }
+        let mut finished = 0;
+        while let Some(result) = tasks.join_next().await {
+            result.expect("every exchange and rotation succeeded");
+            finished += 1;
+        }
+        assert_eq!(finished, CHAINS);
     }
 
     async fn refresh_cannot_widen_the_scope(server) {

@@ -83,7 +83,7 @@ pub async fn authorize(
     };
     if !needs_login {
         let session = session.expect("checked above");
-        let mut tx = provider.store.pool().begin().await?;
+        let mut tx = provider.store.begin_write().await?;
         let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
         tx.commit().await?;
         return Ok(AuthorizeOutcome::Code { location, session_cookie: None });
@@ -136,7 +136,7 @@ pub async fn resume(provider: &Provider, uid: &str, interaction_cookie: Option<&
     };
     let app = applications::find(&provider.store, &params.client_id).await.map_err(OidcError::from)?.ok_or_else(not_found)?;
     // Session, grant, code and the interaction's end are one change: all or nothing.
-    let mut tx = provider.store.pool().begin().await?;
+    let mut tx = provider.store.begin_write().await?;
     let (session, session_cookie) = session::start(provider, &mut tx, &account_id, login_at).await?;
     let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
     store::delete_interaction(&mut tx, uid).await?;

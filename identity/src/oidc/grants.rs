@@ -63,10 +63,16 @@ async fn authorization_code(provider: &Provider, app: &Application, request: Tok
         return Err(invalid());
     }
     let grant_id = row.grant_id.clone().ok_or_else(invalid)?;
-    prepare_keys(provider, app).await?;
+    // Everything read is read before the write transaction opens: on SQLite, a transaction
+    // holding the write lock must never wait for a second pooled connection, which every
+    // other waiting writer may be holding.
+    let user = active_user(provider, row.account_id.as_deref()).await?;
+    let resource = choose_resource(provider, &request.resources, &resources_of(&row.payload)).await?;
+    let scope = super::split_scope(&row.scope);
+    let plan = plan_tokens(provider, app, &user, &scope, resource, &row.payload).await?;
     // Consuming the code and storing what it yields are one transaction: a failure while
     // issuing leaves the code usable for a retry, never half-spent.
-    let mut tx = provider.store.pool().begin().await?;
+    let mut tx = provider.store.begin_write().await?;
     if !store::consume_token(&mut tx, &row.hash, provider.now_ms()).await? {
         tx.rollback().await?;
         // A replayed code may have been stolen: revoke everything it issued (RFC 6749 §4.1.2).
@@ -83,11 +89,7 @@ async fn authorization_code(provider: &Provider, app: &Application, request: Tok
         tx.commit().await?;
         return Err(if pkce_ok { invalid() } else { OidcError::invalid_grant("PKCE verification failed") });
     }
-    let user = active_user(provider, row.account_id.as_deref()).await?;
-    let authorized = resources_of(&row.payload);
-    let resource = choose_resource(provider, &request.resources, &authorized).await?;
-    let scope = super::split_scope(&row.scope);
-    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, resource, &row.payload, true).await?;
+    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &row.payload, true).await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -128,17 +130,16 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
         None => original,
     };
     let user = active_user(provider, row.account_id.as_deref()).await?;
-    let authorized = resources_of(&row.payload);
-    let resource = choose_resource(provider, &request.resources, &authorized).await?;
-    prepare_keys(provider, app).await?;
+    let resource = choose_resource(provider, &request.resources, &resources_of(&row.payload)).await?;
+    let plan = plan_tokens(provider, app, &user, &scope, resource, &row.payload).await?;
     // Rotation is one transaction: the old token is spent only if the new ones are stored.
     // (Losing the consume race to a concurrent refresh is within the grace period.)
-    let mut tx = provider.store.pool().begin().await?;
+    let mut tx = provider.store.begin_write().await?;
     if row.consumed_at.is_none() {
         store::consume_token(&mut tx, &row.hash, now).await?;
     }
     let with_refresh = scope.iter().any(|s| s == "offline_access");
-    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, resource, &row.payload, with_refresh).await?;
+    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &row.payload, with_refresh).await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -159,8 +160,34 @@ async fn client_credentials(provider: &Provider, app: &Application, request: Tok
     Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: scope.join(" "), token_type: "Bearer" })
 }
 
+/// What issuing needs to have read: the resource and the user's scopes on it, and the ID
+/// token's claims. Read before the write transaction (see `authorization_code`).
+struct TokenPlan {
+    resource: Option<Resource>,
+    resource_scopes: Vec<String>,
+    id_claims: Option<Map<String, Value>>,
+}
+
+async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope: &[String], resource: Option<Resource>, origin: &Value) -> Result<TokenPlan, OidcError> {
+    prepare_keys(provider, app).await?;
+    let resource_scopes = match &resource {
+        Some(resource) => {
+            let allowed = rbac::user_scopes(&provider.store, &user.id, &resource.id).await?;
+            resource_scopes(scope).filter(|s| allowed.contains(s)).cloned().collect()
+        }
+        None => Vec::new(),
+    };
+    let id_claims = if scope.iter().any(|s| s == "openid") {
+        let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
+        Some(id_token_claims(provider, app, user, &oidc_scope, origin).await?)
+    } else {
+        None
+    };
+    Ok(TokenPlan { resource, resource_scopes, id_claims })
+}
+
 /// Access token (JWT for a resource, opaque otherwise), ID token with `openid`, refresh
-/// token with `offline_access`.
+/// token with `offline_access`; writes only through `conn`, reads nothing.
 #[allow(clippy::too_many_arguments)]
 async fn issue_user_tokens(
     provider: &Provider,
@@ -169,26 +196,25 @@ async fn issue_user_tokens(
     grant_id: &str,
     user: &User,
     scope: &[String],
-    resource: Option<Resource>,
+    plan: TokenPlan,
     origin: &Value,
     with_refresh: bool,
 ) -> Result<TokenResponse, OidcError> {
     let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
-    let (access_token, expires_in, granted) = match &resource {
+    let (access_token, expires_in, granted) = match &plan.resource {
         Some(resource) => {
-            let allowed = rbac::user_scopes(&provider.store, &user.id, &resource.id).await?;
-            let granted: Vec<String> = resource_scopes(scope).filter(|s| allowed.contains(s)).cloned().collect();
-            let (token, expires_in) = jwt_access_token(provider, app, &user.id, resource, &granted).await?;
-            (token, expires_in, granted)
+            let (token, expires_in) = jwt_access_token(provider, app, &user.id, resource, &plan.resource_scopes).await?;
+            (token, expires_in, plan.resource_scopes.clone())
         }
         None => {
             let token = store_user_token(provider, conn, "access_token", grant_id, app, user, &oidc_scope, json!({}), ttl::ACCESS_TOKEN).await?;
             (token, ttl::ACCESS_TOKEN / 1000, oidc_scope.clone())
         }
     };
-
-    let id_token = if scope.iter().any(|s| s == "openid") { Some(id_token(provider, app, user, &oidc_scope, origin).await?) } else { None };
-
+    let id_token = match &plan.id_claims {
+        Some(claims) => Some(tokens::sign(provider, tokens::algorithm(&app.id_token_alg), "JWT", claims).await?),
+        None => None,
+    };
     let refresh_token = if with_refresh && scope.iter().any(|s| s == "offline_access") {
         let payload = json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] });
         Some(store_user_token(provider, conn, "refresh_token", grant_id, app, user, scope, payload, ttl::REFRESH_TOKEN).await?)
@@ -230,7 +256,7 @@ async fn store_user_token(
     Ok(token)
 }
 
-async fn id_token(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<String, OidcError> {
+async fn id_token_claims(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<Map<String, Value>, OidcError> {
     let now_s = provider.now_ms() / 1000;
     let mut claims: Map<String, Value> = super::claims::for_scopes(&provider.store, user, scope, true).await?;
     claims.insert("sub".into(), json!(user.id));
@@ -247,7 +273,7 @@ async fn id_token(provider: &Provider, app: &Application, user: &User, scope: &[
     if let Some(sid) = origin["sid"].as_str() {
         claims.insert("sid".into(), json!(sid));
     }
-    tokens::sign(provider, tokens::algorithm(&app.id_token_alg), "JWT", &claims).await
+    Ok(claims)
 }
 
 async fn jwt_access_token(provider: &Provider, app: &Application, subject: &str, resource: &Resource, scope: &[String]) -> Result<(String, i64), OidcError> {

@@ -126,7 +126,7 @@ pub(crate) async fn find_session_by_cookie(store: &Store, cookie_hash: &str) -> 
 /// Ends a session. Grants it created that hold no refresh token (no `offline_access`) end
 /// with it, as in node-oidc-provider; offline grants outlive the browser session.
 pub(crate) async fn delete_session(store: &Store, uid: &str) -> Result<(), sqlx::Error> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.begin_write().await?;
     sqlx::query(
         "DELETE FROM oidc_grants WHERE session_uid = $1 AND NOT EXISTS \
          (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = oidc_grants.id AND t.kind = 'refresh_token')",
