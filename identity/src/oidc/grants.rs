@@ -160,12 +160,13 @@ async fn client_credentials(provider: &Provider, app: &Application, request: Tok
     Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: scope.join(" "), token_type: "Bearer" })
 }
 
-/// What issuing needs to have read: the resource and the user's scopes on it, and the ID
-/// token's claims. Read before the write transaction (see `authorization_code`).
+/// Everything issuing needs that is not a write: the resource and the user's scopes on it,
+/// and the signed JWTs. Prepared before the write transaction (see `authorization_code`), so
+/// the transaction holds SQLite's write lock only for its inserts, not for reads or ECDSA.
 struct TokenPlan {
-    resource: Option<Resource>,
+    jwt_access_token: Option<(String, i64)>,
     resource_scopes: Vec<String>,
-    id_claims: Option<Map<String, Value>>,
+    id_token: Option<String>,
 }
 
 async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope: &[String], resource: Option<Resource>, origin: &Value) -> Result<TokenPlan, OidcError> {
@@ -177,17 +178,22 @@ async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope:
         }
         None => Vec::new(),
     };
-    let id_claims = if scope.iter().any(|s| s == "openid") {
+    let id_token = if scope.iter().any(|s| s == "openid") {
         let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
-        Some(id_token_claims(provider, app, user, &oidc_scope, origin).await?)
+        let claims = id_token_claims(provider, app, user, &oidc_scope, origin).await?;
+        Some(tokens::sign(provider, tokens::algorithm(&app.id_token_alg), "JWT", &claims).await?)
     } else {
         None
     };
-    Ok(TokenPlan { resource, resource_scopes, id_claims })
+    let jwt_access_token = match &resource {
+        Some(resource) => Some(jwt_access_token(provider, app, &user.id, resource, &resource_scopes).await?),
+        None => None,
+    };
+    Ok(TokenPlan { jwt_access_token, resource_scopes, id_token })
 }
 
 /// Access token (JWT for a resource, opaque otherwise), ID token with `openid`, refresh
-/// token with `offline_access`; writes only through `conn`, reads nothing.
+/// token with `offline_access`; writes only through `conn`, reads and signs nothing.
 #[allow(clippy::too_many_arguments)]
 async fn issue_user_tokens(
     provider: &Provider,
@@ -201,20 +207,14 @@ async fn issue_user_tokens(
     with_refresh: bool,
 ) -> Result<TokenResponse, OidcError> {
     let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
-    let (access_token, expires_in, granted) = match &plan.resource {
-        Some(resource) => {
-            let (token, expires_in) = jwt_access_token(provider, app, &user.id, resource, &plan.resource_scopes).await?;
-            (token, expires_in, plan.resource_scopes.clone())
-        }
+    let (access_token, expires_in, granted) = match plan.jwt_access_token {
+        Some((token, expires_in)) => (token, expires_in, plan.resource_scopes),
         None => {
             let token = store_user_token(provider, conn, "access_token", grant_id, app, user, &oidc_scope, json!({}), ttl::ACCESS_TOKEN).await?;
             (token, ttl::ACCESS_TOKEN / 1000, oidc_scope.clone())
         }
     };
-    let id_token = match &plan.id_claims {
-        Some(claims) => Some(tokens::sign(provider, tokens::algorithm(&app.id_token_alg), "JWT", claims).await?),
-        None => None,
-    };
+    let id_token = plan.id_token;
     let refresh_token = if with_refresh && scope.iter().any(|s| s == "offline_access") {
         let payload = json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] });
         Some(store_user_token(provider, conn, "refresh_token", grant_id, app, user, scope, payload, ttl::REFRESH_TOKEN).await?)
@@ -295,9 +295,9 @@ async fn jwt_access_token(provider: &Provider, app: &Application, subject: &str,
 /// resource applies if there is one, else an opaque (userinfo) token is issued.
 async fn choose_resource(provider: &Provider, requested: &[String], authorized: &[String]) -> Result<Option<Resource>, OidcError> {
     match requested {
-        [] => Ok(rbac::default_resource(&provider.store).await?),
+        [] => provider.resource(None).await,
         [one] => {
-            let resource = rbac::find_resource(&provider.store, one).await?.ok_or_else(|| unknown_resource(one))?;
+            let resource = provider.resource(Some(one)).await?.ok_or_else(|| unknown_resource(one))?;
             if !authorized.contains(one) && !resource.is_default {
                 return Err(OidcError::new("invalid_target", "resource was not authorized for this grant"));
             }

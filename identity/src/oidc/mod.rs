@@ -51,6 +51,8 @@ pub const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email
 pub struct Caches {
     pub applications: TtlCache<String, Application>,
     pub resources: TtlCache<String, crate::rbac::Resource>,
+    /// The default resource, or the fact that there is none: read on every token request.
+    pub default_resource: TtlCache<(), Option<crate::rbac::Resource>>,
     pub application_scopes: TtlCache<(String, String), Vec<String>>,
 }
 
@@ -58,7 +60,12 @@ pub const CACHE_TTL: Duration = Duration::from_secs(10);
 
 impl Default for Caches {
     fn default() -> Self {
-        Self { applications: TtlCache::new(CACHE_TTL), resources: TtlCache::new(CACHE_TTL), application_scopes: TtlCache::new(CACHE_TTL) }
+        Self {
+            applications: TtlCache::new(CACHE_TTL),
+            resources: TtlCache::new(CACHE_TTL),
+            default_resource: TtlCache::new(CACHE_TTL),
+            application_scopes: TtlCache::new(CACHE_TTL),
+        }
     }
 }
 
@@ -97,14 +104,19 @@ impl Provider {
 
     /// A resource by indicator (`None`: the default resource), cached like applications.
     pub async fn resource(&self, indicator: Option<&str>) -> Result<Option<crate::rbac::Resource>, OidcError> {
-        let key = indicator.unwrap_or_default().to_owned();
+        let Some(indicator) = indicator else {
+            if let Some(default) = self.caches.default_resource.get(&()) {
+                return Ok(default);
+            }
+            let default = crate::rbac::default_resource(&self.store).await?;
+            self.caches.default_resource.put((), default.clone());
+            return Ok(default);
+        };
+        let key = indicator.to_owned();
         if let Some(resource) = self.caches.resources.get(&key) {
             return Ok(Some(resource));
         }
-        let resource = match indicator {
-            Some(indicator) => crate::rbac::find_resource(&self.store, indicator).await?,
-            None => crate::rbac::default_resource(&self.store).await?,
-        };
+        let resource = crate::rbac::find_resource(&self.store, indicator).await?;
         if let Some(resource) = &resource {
             self.caches.resources.put(key, resource.clone());
         }
