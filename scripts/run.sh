@@ -8,13 +8,22 @@ step "building Vestibule (release: server + WASM + CSS)"
 cargo leptos build --release
 
 endpoint="${VESTIBULE_ENDPOINT:-http://localhost:3001}"
+bin="$(target_dir)/release/vestibule"
 cat >&2 <<MSG
 
   Vestibule is starting on SQLite (./data/vestibule.db).
-  Sign-in page:   $endpoint/sign-in
-  Health check:   $endpoint/api/status
+  OpenID provider: $endpoint/oidc   (discovery: $endpoint/oidc/.well-known/openid-configuration)
+  Sign-in page:    $endpoint/sign-in
   Stop with Ctrl-C.
+
+  To sign in, create a user and register your application (in another terminal):
+    $bin user create --username ada --password 'choose a long password'
+    $bin app create --type traditional --name "My app" --id my-app \\
+        --redirect-uri http://localhost:8080/callback
+  then point your OIDC client at the issuer $endpoint/oidc with client id my-app and the
+  printed secret; the application sends the browser to $endpoint/oidc/auth, which shows the
+  sign-in page.
 
 MSG
 export VESTIBULE_SITE_ROOT="${VESTIBULE_SITE_ROOT:-$REPO_ROOT/target/site}"
-exec "$(target_dir)/release/vestibule" "$@"
+exec "$bin" "$@"
