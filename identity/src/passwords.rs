@@ -20,6 +20,9 @@ use crate::users::PasswordHash;
 
 pub const ARGON2ID: &str = "Argon2id";
 const OUTPUT_LEN: usize = 32;
+const MAX_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ITERATIONS: u32 = 16;
+const MAX_LANES: u32 = 16;
 
 enum Job {
     Hash { password: String, reply: oneshot::Sender<String> },
@@ -128,6 +131,11 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, phc: &str) -> bool {
     let Ok(parsed) = Phc::new(phc) else { return false };
     let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else { return false };
     let Ok(params) = Params::try_from(&parsed) else { return false };
+    // A stored hash names its own cost; refuse costs no sane configuration uses, so an
+    // imported or tampered hash cannot make one verification allocate gigabytes or spin.
+    if params.m_cost() > MAX_MEMORY_KIB || params.t_cost() > MAX_ITERATIONS || params.p_cost() > MAX_LANES {
+        return false;
+    }
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
     let mut salt_bytes = [0u8; 64];
     let Ok(salt_raw) = salt.decode_b64(&mut salt_bytes) else { return false };
@@ -187,7 +195,8 @@ mod tests {
     #[tokio::test]
     async fn garbage_hashes_do_not_verify_or_panic() {
         let hasher = PasswordHasher::cheap_for_tests();
-        for junk in ["", "$argon2id$", "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", "$md5$whatever"] {
+        let absurd = "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        for junk in ["", "$argon2id$", "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", "$md5$whatever", absurd] {
             let stored = PasswordHash { hash: junk.into(), method: "Argon2id".into() };
             assert!(!hasher.verify("x", Some(&stored)).await, "{junk}");
         }

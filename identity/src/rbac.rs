@@ -40,6 +40,10 @@ pub enum RbacError {
     ScopeNotFound,
     #[error("no role has this name")]
     RoleNotFound,
+    #[error("only User roles can be assigned to users")]
+    UserRoleTypeMismatch,
+    #[error("only MachineToMachine roles can be assigned to applications")]
+    ApplicationRoleTypeMismatch,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -48,6 +52,8 @@ impl ErrorCode for RbacError {
     fn code(&self) -> &'static str {
         match self {
             RbacError::ResourceNotFound | RbacError::ScopeNotFound | RbacError::RoleNotFound => "entity.not_found",
+            RbacError::UserRoleTypeMismatch => "user.invalid_role_type",
+            RbacError::ApplicationRoleTypeMismatch => "application.invalid_role_type",
             RbacError::Storage(_) => "unexpected",
         }
     }
@@ -175,7 +181,11 @@ pub async fn grant_scope_to_role(store: &Store, role_id: &str, indicator: &str, 
     Ok(())
 }
 
+/// Users hold User roles only (spec §1 `users_roles`).
 pub async fn assign_role_to_user(store: &Store, role_id: &str, user_id: &str) -> Result<(), RbacError> {
+    if role_type(store, role_id).await? != RoleType::User.as_str() {
+        return Err(RbacError::UserRoleTypeMismatch);
+    }
     sqlx::query("INSERT INTO users_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(user_id)
         .bind(role_id)
@@ -184,13 +194,25 @@ pub async fn assign_role_to_user(store: &Store, role_id: &str, user_id: &str) ->
     Ok(())
 }
 
+/// Applications hold MachineToMachine roles only (spec §1 `applications_roles`).
 pub async fn assign_role_to_application(store: &Store, role_id: &str, application_id: &str) -> Result<(), RbacError> {
+    if role_type(store, role_id).await? != RoleType::MachineToMachine.as_str() {
+        return Err(RbacError::ApplicationRoleTypeMismatch);
+    }
     sqlx::query("INSERT INTO applications_roles (application_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(application_id)
         .bind(role_id)
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+async fn role_type(store: &Store, role_id: &str) -> Result<String, RbacError> {
+    sqlx::query_scalar("SELECT type FROM roles WHERE id = $1")
+        .bind(role_id)
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or(RbacError::RoleNotFound)
 }
 
 /// Scope names of `resource` that the user's roles grant.

@@ -73,6 +73,13 @@ fn resource_and_role_commands_build_rbac_idempotently() {
     let (code, _, err) = vestibule(data.path(), &["role", "create", "--name", "bad", "--type", "user", "--scope", "https://api.example.com=delete"]);
     assert_eq!(code, 1, "an unknown scope is an error");
     assert!(err.contains("entity.not_found"), "{err}");
+    let (code, _, err) = vestibule(data.path(), &["role", "create", "--name", "reader", "--type", "m2m", "--user", "someone"]);
+    assert_eq!(code, 1, "a machine-to-machine role cannot go to a user");
+    assert!(err.contains("user.invalid_role_type"), "{err}");
+    let (_, user, _) = vestibule(data.path(), &["user", "create", "--username", "ann", "--password", "pw-123456"]);
+    let (code, _, err) = vestibule(data.path(), &["role", "create", "--name", "people", "--type", "user", "--app", app["id"].as_str().unwrap(), "--user", user["id"].as_str().unwrap()]);
+    assert_eq!(code, 1, "a user role cannot go to an application");
+    assert!(err.contains("application.invalid_role_type"), "{err}");
 }
 
 #[test]
