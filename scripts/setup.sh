@@ -14,7 +14,11 @@ step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 APT_UPDATED=0
 apt_install() {
   local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  # "install ok installed" only: a removed package keeps a "config-files" status that
+  # `dpkg -s` still reports as present.
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
   [ ${#missing[@]} -eq 0 ] && return 0
   step "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
