@@ -44,9 +44,11 @@ fn app_create_prints_credentials_and_is_idempotent_with_an_id() {
 #[test]
 fn bad_redirect_uris_and_taken_usernames_are_refused() {
     let data = tempfile::tempdir().unwrap();
-    let (code, _, err) = vestibule(data.path(), &["app", "create", "--type", "spa", "--name", "X", "--redirect-uri", "not a url"]);
-    assert_eq!(code, 1);
-    assert!(err.contains("application.invalid_redirect_uri"), "{err}");
+    for bad in ["not a url", "https://a.example/\ncb", "https://a.example/cb\t", "https://a.example/café", "https://a.example/cb#frag"] {
+        let (code, _, err) = vestibule(data.path(), &["app", "create", "--type", "spa", "--name", "X", "--redirect-uri", bad]);
+        assert_eq!(code, 1, "{bad:?} was accepted");
+        assert!(err.contains("application.invalid_redirect_uri"), "{err}");
+    }
 
     let (code, user, err) = vestibule(data.path(), &["user", "create", "--username", "alice", "--password", "pw-123456", "--email", "alice@example.com"]);
     assert_eq!(code, 0, "{err}");

@@ -208,8 +208,13 @@ fn origin_of(uri: &str) -> Option<String> {
 }
 
 /// Absolute URIs without fragments (RFC 6749 §3.1.2); custom schemes are allowed for
-/// native apps.
+/// native apps. Only visible ASCII: the URI is compared character for character and sent
+/// back verbatim in a `Location` header, and `Url::parse` would silently drop the tabs and
+/// newlines that make such a header invalid (non-ASCII must be percent-encoded).
 fn validate_redirect_uri(uri: &str) -> Result<(), ApplicationError> {
+    if uri.is_empty() || !uri.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApplicationError::InvalidRedirectUri(uri.escape_debug().to_string()));
+    }
     let parsed = url::Url::parse(uri).map_err(|_| ApplicationError::InvalidRedirectUri(uri.to_owned()))?;
     if parsed.fragment().is_some() {
         return Err(ApplicationError::InvalidRedirectUri(uri.to_owned()));
