@@ -98,6 +98,9 @@ on_both_databases! {
         let response = server.http.post(server.url("/oidc/auth")).header("content-type", "application/x-www-form-urlencoded").body(query.to_owned()).send().await.unwrap();
         assert_eq!(response.status(), 303);
         assert!(response.headers()[LOCATION].to_str().unwrap().starts_with("/sign-in"));
+        // The sign-in page learns the language the application asked for.
+        let french = server.http.get(server.auth_url(&client_id, &[("ui_locales", "fr-CA en")])).send().await.unwrap();
+        assert_eq!(french.headers()[LOCATION], "/sign-in?ui_locales=fr-CA+en");
         let cookies: Vec<_> = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
         let interaction = cookies.iter().find(|c| c.starts_with("_interaction=")).expect("interaction cookie");
         assert!(interaction.contains("HttpOnly") && interaction.contains("SameSite=Lax") && interaction.contains("Path=/"), "{interaction}");
@@ -223,6 +226,17 @@ on_both_databases! {
 
         let right = server.http.post(server.url("/oidc/token")).basic_auth(&client_id, secret.as_deref()).form(&base).send().await.unwrap();
         assert_eq!(right.status(), 200, "a failed client authentication does not burn the code");
+
+        // client_secret_post: the same credentials in the body.
+        let code = server.authorize(&server.browser(), &client_id, "alice", "correct horse", &[]).await;
+        let secret = secret.unwrap();
+        let posted = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER), ("client_id", client_id.as_str()), ("client_secret", secret.as_str())];
+        assert_eq!(server.token(&posted).await.status(), 200);
+        // Both mechanisms at once is refused.
+        let code = server.authorize(&server.browser(), &client_id, "alice", "correct horse", &[]).await;
+        let both = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER), ("client_secret", secret.as_str())];
+        let response = server.http.post(server.url("/oidc/token")).basic_auth(&client_id, Some(&secret)).form(&both).send().await.unwrap();
+        assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_request");
     }
 }
 

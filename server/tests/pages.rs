@@ -82,3 +82,24 @@ async fn pages_are_compressed_when_the_client_accepts_it() {
     let response = raw.get(server.url("/sign-in")).header("accept-encoding", "br, gzip").send().await.unwrap();
     assert_eq!(response.headers()["content-encoding"], "br");
 }
+
+#[tokio::test]
+async fn the_bundle_revalidates_and_public_assets_are_cached_for_a_day() {
+    let server = TestServer::on_sqlite().await;
+    let site = server.state.config.site_root();
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/vestibule.css"), "body{}").unwrap();
+    std::fs::write(site.join("favicon.svg"), "<svg/>").unwrap();
+
+    let bundle = server.http.get(server.url("/pkg/vestibule.css")).send().await.unwrap();
+    assert_eq!(bundle.status(), 200);
+    assert_eq!(bundle.headers()["cache-control"], "no-cache");
+    let modified = bundle.headers()["last-modified"].to_str().unwrap().to_owned();
+    let again = server.http.get(server.url("/pkg/vestibule.css")).header("if-modified-since", modified).send().await.unwrap();
+    assert_eq!(again.status(), 304, "unchanged files are revalidated cheaply");
+
+    let icon = server.http.get(server.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["cache-control"], "public, max-age=86400");
+    assert_eq!(server.http.get(server.url("/pkg/missing.js")).send().await.unwrap().status(), 404);
+}
