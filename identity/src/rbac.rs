@@ -1,7 +1,7 @@
 //! API resources, their scopes, and roles that grant scopes to users and to machine-to-machine
 //! applications (spec §1 RBAC, §2 "Resources & RBAC").
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::clock::Clock;
 use crate::error::ErrorCode;
@@ -40,6 +40,8 @@ pub enum RbacError {
     ScopeNotFound,
     #[error("no role has this name")]
     RoleNotFound,
+    #[error("no user or application has this id")]
+    HolderNotFound,
     #[error("only User roles can be assigned to users")]
     UserRoleTypeMismatch,
     #[error("only MachineToMachine roles can be assigned to applications")]
@@ -52,6 +54,7 @@ impl ErrorCode for RbacError {
     fn code(&self) -> &'static str {
         match self {
             RbacError::ResourceNotFound | RbacError::ScopeNotFound | RbacError::RoleNotFound => "entity.not_found",
+            RbacError::HolderNotFound => "entity.not_exists_with_id",
             RbacError::UserRoleTypeMismatch => "user.invalid_role_type",
             RbacError::ApplicationRoleTypeMismatch => "application.invalid_role_type",
             RbacError::Storage(_) => "unexpected",
@@ -143,11 +146,56 @@ pub async fn ensure_scope(store: &Store, clock: &dyn Clock, resource: &Resource,
     Ok(id)
 }
 
+/// Who a role is assigned to. Users hold User roles only, applications MachineToMachine
+/// roles only (spec §1 `users_roles`, `applications_roles`).
+#[derive(Debug, Clone, Copy)]
+pub enum RoleHolder<'a> {
+    User(&'a str),
+    Application(&'a str),
+}
+
+/// A role as an operator script declares it: created unless it exists, then granted scopes
+/// (`indicator`, `scope`) and assigned — all in one transaction, so a bad scope or holder
+/// leaves nothing behind.
+#[derive(Debug, Clone)]
+pub struct RoleDefinition<'a> {
+    pub name: &'a str,
+    pub role_type: RoleType,
+    pub scopes: &'a [(String, String)],
+    pub holders: &'a [RoleHolder<'a>],
+}
+
+pub async fn define_role(store: &Store, clock: &dyn Clock, definition: RoleDefinition<'_>) -> Result<String, RbacError> {
+    let mut tx = store.begin_write().await?;
+    let role_id = ensure_role_in(&mut tx, clock, definition.name, definition.role_type).await?;
+    for (indicator, scope) in definition.scopes {
+        grant_scope_in(&mut tx, &role_id, indicator, scope).await?;
+    }
+    for holder in definition.holders {
+        assign_in(&mut tx, &role_id, *holder).await?;
+    }
+    tx.commit().await?;
+    Ok(role_id)
+}
+
 /// Creates the role unless one with this name exists; returns its id.
 pub async fn ensure_role(store: &Store, clock: &dyn Clock, name: &str, role_type: RoleType) -> Result<String, RbacError> {
+    ensure_role_in(&mut *store.pool().acquire().await?, clock, name, role_type).await
+}
+
+/// Grants `scope` of `indicator` to the role (idempotent).
+pub async fn grant_scope_to_role(store: &Store, role_id: &str, indicator: &str, scope: &str) -> Result<(), RbacError> {
+    grant_scope_in(&mut *store.pool().acquire().await?, role_id, indicator, scope).await
+}
+
+pub async fn assign_role(store: &Store, role_id: &str, holder: RoleHolder<'_>) -> Result<(), RbacError> {
+    assign_in(&mut *store.pool().acquire().await?, role_id, holder).await
+}
+
+async fn ensure_role_in(conn: &mut AnyConnection, clock: &dyn Clock, name: &str, role_type: RoleType) -> Result<String, RbacError> {
     let existing: Option<String> = sqlx::query_scalar("SELECT id FROM roles WHERE name = $1")
         .bind(name)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?;
     if let Some(id) = existing {
         return Ok(id);
@@ -158,61 +206,60 @@ pub async fn ensure_role(store: &Store, clock: &dyn Clock, name: &str, role_type
         .bind(name)
         .bind(role_type.as_str())
         .bind(clock.now_ms())
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(id)
 }
 
-/// Grants `scope` of `indicator` to the role (idempotent).
-pub async fn grant_scope_to_role(store: &Store, role_id: &str, indicator: &str, scope: &str) -> Result<(), RbacError> {
+async fn grant_scope_in(conn: &mut AnyConnection, role_id: &str, indicator: &str, scope: &str) -> Result<(), RbacError> {
     let scope_id: Option<String> = sqlx::query_scalar(
         "SELECT s.id FROM scopes s JOIN resources r ON r.id = s.resource_id WHERE r.indicator = $1 AND s.name = $2",
     )
     .bind(indicator)
     .bind(scope)
-    .fetch_optional(store.pool())
+    .fetch_optional(&mut *conn)
     .await?;
     let scope_id = scope_id.ok_or(RbacError::ScopeNotFound)?;
     sqlx::query("INSERT INTO roles_scopes (role_id, scope_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(role_id)
         .bind(scope_id)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-/// Users hold User roles only (spec §1 `users_roles`).
-pub async fn assign_role_to_user(store: &Store, role_id: &str, user_id: &str) -> Result<(), RbacError> {
-    if role_type(store, role_id).await? != RoleType::User.as_str() {
-        return Err(RbacError::UserRoleTypeMismatch);
-    }
-    sqlx::query("INSERT INTO users_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(user_id)
+async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: RoleHolder<'_>) -> Result<(), RbacError> {
+    let role_type: String = sqlx::query_scalar("SELECT type FROM roles WHERE id = $1")
         .bind(role_id)
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
-/// Applications hold MachineToMachine roles only (spec §1 `applications_roles`).
-pub async fn assign_role_to_application(store: &Store, role_id: &str, application_id: &str) -> Result<(), RbacError> {
-    if role_type(store, role_id).await? != RoleType::MachineToMachine.as_str() {
-        return Err(RbacError::ApplicationRoleTypeMismatch);
-    }
-    sqlx::query("INSERT INTO applications_roles (application_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(application_id)
-        .bind(role_id)
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
-async fn role_type(store: &Store, role_id: &str) -> Result<String, RbacError> {
-    sqlx::query_scalar("SELECT type FROM roles WHERE id = $1")
-        .bind(role_id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *conn)
         .await?
-        .ok_or(RbacError::RoleNotFound)
+        .ok_or(RbacError::RoleNotFound)?;
+    let (sql, holder_id, required, mismatch) = match holder {
+        RoleHolder::User(id) => (
+            "INSERT INTO users_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            id,
+            RoleType::User,
+            RbacError::UserRoleTypeMismatch,
+        ),
+        RoleHolder::Application(id) => (
+            "INSERT INTO applications_roles (application_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            id,
+            RoleType::MachineToMachine,
+            RbacError::ApplicationRoleTypeMismatch,
+        ),
+    };
+    if role_type != required.as_str() {
+        return Err(mismatch);
+    }
+    sqlx::query(sql).bind(holder_id).bind(role_id).execute(&mut *conn).await.map_err(|err| {
+        // The holder must exist (foreign key): an unknown id is a lookup failure, not ours.
+        if err.as_database_error().is_some_and(|e| e.is_foreign_key_violation()) {
+            RbacError::HolderNotFound
+        } else {
+            RbacError::Storage(err)
+        }
+    })?;
+    Ok(())
 }
 
 /// Scope names of `resource` that the user's roles grant.

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use identity::applications::{self, AppType, NewApplication};
-use identity::rbac::{self, RoleType};
+use identity::rbac::{self, RoleDefinition, RoleHolder, RoleType};
 use identity::users::{self, NewUser};
 use identity::{ErrorCode, Store, SystemClock};
 use serde_json::json;
@@ -111,18 +111,15 @@ pub async fn role(config: &Config, command: RoleCommand) -> Result<ExitCode, Com
         RoleKind::User => RoleType::User,
         RoleKind::M2m => RoleType::MachineToMachine,
     };
-    let store = open(config).await?;
-    let role_id = rbac::ensure_role(&store, &SystemClock, &name, role_type).await.map_err(domain)?;
+    let mut grants = Vec::new();
     for grant in &scopes {
         let (indicator, scope) = grant.split_once('=').ok_or_else(|| CommandError::Argument(format!("--scope {grant}: expected INDICATOR=SCOPE")))?;
-        rbac::grant_scope_to_role(&store, &role_id, indicator, scope).await.map_err(domain)?;
+        grants.push((indicator.to_owned(), scope.to_owned()));
     }
-    for user_id in &users {
-        rbac::assign_role_to_user(&store, &role_id, user_id).await.map_err(domain)?;
-    }
-    for app_id in &apps {
-        rbac::assign_role_to_application(&store, &role_id, app_id).await.map_err(domain)?;
-    }
+    let holders: Vec<RoleHolder> = users.iter().map(|u| RoleHolder::User(u)).chain(apps.iter().map(|a| RoleHolder::Application(a))).collect();
+    let store = open(config).await?;
+    let definition = RoleDefinition { name: &name, role_type, scopes: &grants, holders: &holders };
+    let role_id = rbac::define_role(&store, &SystemClock, definition).await.map_err(domain)?;
     println!("{}", json!({ "id": role_id }));
     Ok(ExitCode::SUCCESS)
 }

@@ -82,6 +82,12 @@ fn resource_and_role_commands_build_rbac_idempotently() {
     let (code, _, err) = vestibule(data.path(), &["role", "create", "--name", "people", "--type", "user", "--app", app["id"].as_str().unwrap(), "--user", user["id"].as_str().unwrap()]);
     assert_eq!(code, 1, "a user role cannot go to an application");
     assert!(err.contains("application.invalid_role_type"), "{err}");
+    // A failed definition leaves nothing behind: the role can be defined afresh as M2M.
+    let (code, _, err) = vestibule(data.path(), &["role", "create", "--name", "people", "--type", "m2m", "--app", app["id"].as_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = vestibule(data.path(), &["role", "create", "--name", "ghosts", "--type", "user", "--user", "no-such-user"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("entity.not_exists_with_id"), "{err}");
 }
 
 #[test]

@@ -37,7 +37,7 @@ async fn m2m_with_api(server: &TestServer, with_role: bool) -> (String, String) 
     let role = rbac::ensure_role(store, &server.clock, "reader", RoleType::MachineToMachine).await.unwrap();
     rbac::grant_scope_to_role(store, &role, API, "read").await.unwrap();
     if with_role {
-        rbac::assign_role_to_application(store, &role, &id).await.unwrap();
+        rbac::assign_role(store, &role, rbac::RoleHolder::Application(&id)).await.unwrap();
     }
     (id, secret.unwrap())
 }
@@ -260,7 +260,7 @@ on_both_databases! {
         rbac::ensure_scope(store, &server.clock, &resource, "write").await.unwrap();
         let role = rbac::ensure_role(store, &server.clock, "customer", RoleType::User).await.unwrap();
         rbac::grant_scope_to_role(store, &role, API, "read").await.unwrap();
-        rbac::assign_role_to_user(store, &role, &user_id).await.unwrap();
+        rbac::assign_role(store, &role, rbac::RoleHolder::User(&user_id)).await.unwrap();
 
         let extra = [("scope", "openid read write"), ("resource", API)];
         let code = server.authorize(&server.browser(), &client_id, "alice", "correct horse", &extra).await;
