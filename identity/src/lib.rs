@@ -5,16 +5,21 @@
 pub mod applications;
 pub mod cache;
 pub mod clock;
+pub mod connectors;
 pub mod crypto;
 pub mod error;
 pub mod experience;
+pub mod identifiers;
 pub mod ids;
 pub mod oidc;
 pub mod passwords;
 pub mod rbac;
 pub mod secret;
+pub mod sentinel;
+pub mod sign_in_experience;
 pub mod store;
 pub mod users;
+pub mod verification_codes;
 
 #[cfg(feature = "test-support")]
 pub mod testing;

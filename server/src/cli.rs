@@ -40,6 +40,39 @@ pub enum Command {
     /// Roles granting resource scopes to users and machine-to-machine apps.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// The sign-in experience: modes, identifiers, password policy, terms, branding.
+    #[command(subcommand, name = "sign-in-experience")]
+    SignInExperience(SignInExperienceCommand),
+    /// Email and SMS connectors that deliver verification codes.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignInExperienceCommand {
+    /// Print the current configuration as JSON.
+    Show,
+    /// Change the configuration: the file holds a partial JSON document (as PATCH
+    /// /api/sign-in-exp takes) that is merged into the current one and validated.
+    Set {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// Configure the email or SMS connector from a JSON file:
+    /// {"connectorId": "smtp" | "http-sms", "config": {...}}.
+    Set {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Remove the connector of a kind (the dev outbox takes over).
+    Remove {
+        #[arg(value_parser = ["email", "sms"])]
+        kind: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

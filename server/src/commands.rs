@@ -9,7 +9,7 @@ use identity::users::{self, NewUser};
 use identity::{ErrorCode, Store, SystemClock};
 use serde_json::json;
 
-use crate::cli::{AppCommand, AppCreate, AppKind, KeysCommand, ResourceCommand, RoleCommand, RoleKind, UserCommand};
+use crate::cli::{AppCommand, AppCreate, AppKind, ConnectorCommand, KeysCommand, ResourceCommand, RoleCommand, RoleKind, SignInExperienceCommand, UserCommand};
 use crate::config::Config;
 
 #[derive(Debug, thiserror::Error)]
@@ -122,4 +122,40 @@ pub async fn role(config: &Config, command: RoleCommand) -> Result<ExitCode, Com
     let role_id = rbac::define_role(&store, &SystemClock, definition).await.map_err(domain)?;
     println!("{}", json!({ "id": role_id }));
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn sign_in_experience(config: &Config, command: SignInExperienceCommand) -> Result<ExitCode, CommandError> {
+    let store = open(config).await?;
+    let current = match command {
+        SignInExperienceCommand::Show => identity::sign_in_experience::load(&store).await.map_err(domain)?,
+        SignInExperienceCommand::Set { file } => {
+            let patch = read_json(&file)?;
+            identity::sign_in_experience::update(&store, &SystemClock, &patch).await.map_err(domain)?
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&current).expect("configuration serializes"));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn connector(config: &Config, command: ConnectorCommand) -> Result<ExitCode, CommandError> {
+    let store = open(config).await?;
+    match command {
+        ConnectorCommand::Set { file } => {
+            let connector: identity::connectors::ConnectorConfig =
+                serde_json::from_value(read_json(&file)?).map_err(|e| CommandError::Argument(format!("{}: {e}", file.display())))?;
+            identity::connectors::configure(&store, &SystemClock, &connector).await.map_err(domain)?;
+            println!("{}", json!({ "kind": connector.kind() }));
+        }
+        ConnectorCommand::Remove { kind } => {
+            let kind = if kind == "email" { identity::connectors::ConnectorKind::Email } else { identity::connectors::ConnectorKind::Sms };
+            let removed = identity::connectors::remove(&store, kind).await.map_err(domain)?;
+            println!("{}", json!({ "kind": kind, "removed": removed }));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_json(path: &std::path::Path) -> Result<serde_json::Value, CommandError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CommandError::Argument(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| CommandError::Argument(format!("{}: {e}", path.display())))
 }

@@ -33,6 +33,9 @@ pub struct Config {
     /// `owasp` (default: Argon2id 19 MiB, t=2) or `test-only-cheap`, which only test suites
     /// may use (`VESTIBULE_PASSWORD_HASHING`).
     pub password_hashing: PasswordHashing,
+    /// A Have I Been Pwned-style range API (`https://api.pwnedpasswords.com`) consulted after
+    /// the embedded breached-password list (`VESTIBULE_BREACHED_PASSWORD_API`); off by default.
+    pub breached_password_api: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -62,6 +65,7 @@ impl Default for Config {
             site_root: None,
             log_format: LogFormat::Text,
             password_hashing: PasswordHashing::Owasp,
+            breached_password_api: None,
         }
     }
 }

@@ -114,6 +114,10 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
         passwords,
         endpoint: config.endpoint.trim_end_matches('/').to_owned(),
         caches: Arc::default(),
+        breached: match &config.breached_password_api {
+            Some(base) => identity::passwords::breached::BreachedPasswords::with_range_api(base),
+            None => identity::passwords::breached::BreachedPasswords::embedded(),
+        },
     }
 }
 

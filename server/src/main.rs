@@ -27,6 +27,8 @@ async fn main() -> ExitCode {
         Command::Keys(command) => commands::keys(&config, command).await,
         Command::Resource(command) => commands::resource(&config, command).await,
         Command::Role(command) => commands::role(&config, command).await,
+        Command::SignInExperience(command) => commands::sign_in_experience(&config, command).await,
+        Command::Connector(command) => commands::connector(&config, command).await,
     };
     result.unwrap_or_else(|err| {
         tracing::error!("{err}");

@@ -100,7 +100,7 @@ on_both_databases! {
         assert!(response.headers()[LOCATION].to_str().unwrap().starts_with("/sign-in"));
         // The sign-in page learns the language the application asked for.
         let french = server.http.get(server.auth_url(&client_id, &[("ui_locales", "fr-CA en")])).send().await.unwrap();
-        assert_eq!(french.headers()[LOCATION], "/sign-in?ui_locales=fr-CA+en");
+        assert_eq!(french.headers()[LOCATION], "/sign-in?app_id=spa&ui_locales=fr-CA+en");
         let cookies: Vec<_> = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
         let interaction = cookies.iter().find(|c| c.starts_with("_interaction=")).expect("interaction cookie");
         assert!(interaction.contains("HttpOnly") && interaction.contains("SameSite=Lax") && interaction.contains("Path=/"), "{interaction}");
@@ -204,7 +204,7 @@ on_both_databases! {
 
         let wrong = browser.post(server.url("/sign-in")).form(&[("username", "alice"), ("password", "wrong")]).send().await.unwrap();
         assert_eq!(wrong.status(), 303);
-        assert_eq!(wrong.headers()[LOCATION], "/sign-in?error=session.invalid_credentials");
+        assert_eq!(wrong.headers()[LOCATION], "/sign-in?error=session.invalid_credentials&identifier=alice");
 
         let right = browser.post(server.url("/sign-in")).form(&[("username", "alice"), ("password", "correct horse")]).send().await.unwrap();
         assert_eq!(right.status(), 303);

@@ -1,17 +1,34 @@
-//! The Experience API's engine (spec §3): the state of a sign-in inside an OIDC interaction,
-//! its verification records, identification and submission. This first cut covers sign-in
-//! with username or email and password; registration, codes and MFA build on it.
+//! The Experience API's engine (spec §3): the state of a sign-in, registration or password
+//! reset inside an OIDC interaction, its verification records, identification, profile
+//! completion and submission. Each step is a function here; `hosted` strings them together
+//! for the hosted pages' forms.
 
+pub mod hosted;
+mod identification;
+mod new_password;
 mod password;
+mod profile;
+mod submit;
+mod verification_code;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::error::ErrorCode;
 use crate::oidc::interaction::{self, Interaction};
 use crate::oidc::{OidcError, Provider};
+use crate::passwords::policy::{Issue, UserInfo};
+use crate::sign_in_experience::{RequiredProfile, SignInExperience};
+use crate::users::{PasswordHash, User, UserError};
+use crate::verification_codes::CodeError;
 
+pub use crate::sign_in_experience::IdentifierKind as IdentifierType;
+pub use identification::{identify, Identified};
+pub use new_password::new_password_identity;
 pub use password::verify_password;
+pub use profile::{add_profile, reset_password, ProfileInput};
+pub use submit::submit;
+pub use verification_code::{send_code, verify_code};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InteractionEvent {
@@ -28,12 +45,52 @@ pub struct Identifier {
     pub value: String,
 }
 
+impl Identifier {
+    /// The sentinel's key for this identifier.
+    fn sentinel_target(&self) -> String {
+        format!("{:?}:{}", self.kind, self.value)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IdentifierType {
-    Username,
-    Email,
-    Phone,
+pub enum RecordKind {
+    Password,
+    EmailVerificationCode,
+    PhoneVerificationCode,
+    NewPasswordIdentity,
+}
+
+impl RecordKind {
+    fn for_code(kind: IdentifierType) -> Option<Self> {
+        match kind {
+            IdentifierType::Email => Some(RecordKind::EmailVerificationCode),
+            IdentifierType::Phone => Some(RecordKind::PhoneVerificationCode),
+            IdentifierType::Username => None,
+        }
+    }
+
+    fn is_code(self) -> bool {
+        matches!(self, RecordKind::EmailVerificationCode | RecordKind::PhoneVerificationCode)
+    }
+}
+
+/// A password hash staged in the interaction (never shown by `GET /interaction`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedPassword {
+    pub hash: String,
+    pub method: String,
+}
+
+impl From<PasswordHash> for StagedPassword {
+    fn from(p: PasswordHash) -> Self {
+        Self { hash: p.hash, method: p.method }
+    }
+}
+
+impl From<StagedPassword> for PasswordHash {
+    fn from(p: StagedPassword) -> Self {
+        Self { hash: p.hash, method: p.method }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,10 +98,28 @@ pub enum IdentifierType {
 pub struct VerificationRecord {
     pub id: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: RecordKind,
     pub identifier: Identifier,
     pub verified: bool,
+    #[serde(default)]
     pub user_id: Option<String>,
+    /// The email/SMS code this record waits for.
+    #[serde(default)]
+    pub code_id: Option<String>,
+    /// The chosen password of a new-password identity.
+    #[serde(default)]
+    pub password: Option<StagedPassword>,
+}
+
+/// Profile fields collected before they are written (nothing reaches the users table
+/// before identification creates the user or submit completes).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StagedProfile {
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub password: Option<StagedPassword>,
 }
 
 /// What `PUT /api/experience` starts and every later call reads and updates.
@@ -53,14 +128,54 @@ pub struct VerificationRecord {
 pub struct ExperienceState {
     pub interaction_event: InteractionEvent,
     pub user_id: Option<String>,
+    #[serde(default)]
+    pub profile: StagedProfile,
     pub verification_records: Vec<VerificationRecord>,
+    /// The person agreed to the terms (a Vestibule addition: `agreeToTerms` on `PUT`).
+    #[serde(default)]
+    pub terms_agreed: bool,
+    /// The hosted pages sent a code to complete the profile, not to identify.
+    #[serde(default)]
+    pub profile_code_pending: bool,
 }
 
 impl ExperienceState {
+    fn new(event: InteractionEvent, terms_agreed: bool) -> Self {
+        Self {
+            interaction_event: event,
+            user_id: None,
+            profile: StagedProfile::default(),
+            verification_records: Vec::new(),
+            terms_agreed,
+            profile_code_pending: false,
+        }
+    }
+
     /// One record per verification type: a new one replaces the old (spec §3).
     fn put_record(&mut self, record: VerificationRecord) {
         self.verification_records.retain(|r| r.kind != record.kind);
         self.verification_records.push(record);
+    }
+
+    fn record(&self, id: &str) -> Result<&VerificationRecord, ExperienceError> {
+        self.verification_records.iter().find(|r| r.id == id).ok_or(ExperienceError::VerificationNotFound)
+    }
+
+    /// The state as `GET /api/experience/interaction` shows it: no hashes or code ids.
+    pub fn sanitized(&self) -> Value {
+        json!({
+            "interactionEvent": self.interaction_event,
+            "userId": self.user_id,
+            "profile": {
+                "username": self.profile.username,
+                "primaryEmail": self.profile.primary_email,
+                "primaryPhone": self.profile.primary_phone,
+                "hasPassword": self.profile.password.is_some(),
+            },
+            "verificationRecords": self.verification_records.iter().map(|r| json!({
+                "id": r.id, "type": r.kind, "identifier": r.identifier, "verified": r.verified,
+            })).collect::<Vec<_>>(),
+        })
     }
 }
 
@@ -71,7 +186,7 @@ pub enum ExperienceError {
     #[error("the interaction was not started with PUT /api/experience")]
     InteractionNotFound,
     #[error("invalid input: {0}")]
-    InvalidInput(&'static str),
+    InvalidInput(String),
     #[error("wrong identifier or password")]
     InvalidCredentials,
     #[error("this account is suspended")]
@@ -82,31 +197,120 @@ pub enum ExperienceError {
     VerificationFailed,
     #[error("no user has been identified")]
     IdentifierNotFound,
-    #[error("this interaction event is not available")]
+    #[error("this is not available with the current sign-in mode")]
     Forbidden,
+    #[error("password reset is a separate interaction")]
+    NotSupportedForForgotPassword { unprocessable: bool },
+    #[error("this step belongs to password reset")]
+    InvalidInteractionType,
+    #[error("too many failed attempts; try again later")]
+    Blocked,
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    #[error("the email does not match the verification")]
+    EmailMismatch,
+    #[error("the phone number does not match the verification")]
+    PhoneMismatch,
+    #[error("no account uses this identifier")]
+    UserNotExist(Identifier),
+    #[error("this sign-in method is not enabled")]
+    SignInMethodNotEnabled,
+    #[error("the profile is missing required information")]
+    MissingProfile(Vec<RequiredProfile>),
+    #[error("the profile already has a {0}")]
+    ExistsInProfile(&'static str),
+    #[error("another account was already identified in this interaction")]
+    IdentityConflict,
+    #[error("the new password is the same as the current one")]
+    SamePassword,
+    #[error("set a new password first")]
+    NewPasswordRequired,
+    #[error("the password does not meet the policy")]
+    PasswordRejected(Vec<Issue>),
+    #[error("the terms of use and privacy policy must be accepted to register")]
+    TermsNotAgreed,
+    #[error(transparent)]
+    User(UserError),
     #[error(transparent)]
     Provider(#[from] OidcError),
 }
 
-impl From<crate::users::UserError> for ExperienceError {
-    fn from(err: crate::users::UserError) -> Self {
-        ExperienceError::Provider(err.into())
+impl From<UserError> for ExperienceError {
+    fn from(err: UserError) -> Self {
+        match err {
+            UserError::Storage(e) => ExperienceError::Provider(OidcError::Storage(e)),
+            other => ExperienceError::User(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ExperienceError {
+    fn from(err: sqlx::Error) -> Self {
+        ExperienceError::Provider(OidcError::Storage(err))
+    }
+}
+
+impl From<crate::identifiers::IdentifierError> for ExperienceError {
+    fn from(err: crate::identifiers::IdentifierError) -> Self {
+        ExperienceError::InvalidInput(err.to_string())
     }
 }
 
 impl ErrorCode for ExperienceError {
     fn code(&self) -> &'static str {
+        use ExperienceError::*;
         match self {
-            ExperienceError::SessionNotFound => "session.not_found",
-            ExperienceError::InteractionNotFound => "session.interaction_not_found",
-            ExperienceError::InvalidInput(_) => "guard.invalid_input",
-            ExperienceError::InvalidCredentials => "session.invalid_credentials",
-            ExperienceError::Suspended => "user.suspended",
-            ExperienceError::VerificationNotFound => "session.verification_session_not_found",
-            ExperienceError::VerificationFailed => "session.verification_failed",
-            ExperienceError::IdentifierNotFound => "session.identifier_not_found",
-            ExperienceError::Forbidden => "auth.forbidden",
-            ExperienceError::Provider(_) => "unexpected",
+            SessionNotFound => "session.not_found",
+            InteractionNotFound => "session.interaction_not_found",
+            InvalidInput(_) => "guard.invalid_input",
+            InvalidCredentials => "session.invalid_credentials",
+            Suspended => "user.suspended",
+            VerificationNotFound => "session.verification_session_not_found",
+            VerificationFailed => "session.verification_failed",
+            IdentifierNotFound => "session.identifier_not_found",
+            Forbidden => "auth.forbidden",
+            NotSupportedForForgotPassword { .. } => "session.not_supported_for_forgot_password",
+            InvalidInteractionType => "session.invalid_interaction_type",
+            Blocked => "session.verification_blocked_too_many_attempts",
+            Code(e) => e.code(),
+            EmailMismatch => "verification_code.email_mismatch",
+            PhoneMismatch => "verification_code.phone_mismatch",
+            UserNotExist(_) => "user.user_not_exist",
+            SignInMethodNotEnabled => "user.sign_in_method_not_enabled",
+            MissingProfile(_) => "user.missing_profile",
+            ExistsInProfile("username") => "user.username_exists_in_profile",
+            ExistsInProfile("email") => "user.email_exists_in_profile",
+            ExistsInProfile("phone") => "user.phone_exists_in_profile",
+            ExistsInProfile(_) => "user.password_exists_in_profile",
+            IdentityConflict => "session.identity_conflict",
+            SamePassword => "user.same_password",
+            NewPasswordRequired => "user.new_password_required_in_profile",
+            PasswordRejected(_) => "password.rejected",
+            TermsNotAgreed => "session.terms_not_agreed",
+            User(e) => e.code(),
+            Provider(e) => e.code(),
+        }
+    }
+}
+
+impl ExperienceError {
+    /// The error body's `data` (spec: `data.identifier`, `data.missingProfile`, the
+    /// password issues).
+    pub fn data(&self) -> Option<Value> {
+        match self {
+            ExperienceError::UserNotExist(identifier) => Some(json!({ "identifier": identifier })),
+            ExperienceError::MissingProfile(missing) => Some(json!({ "missingProfile": missing })),
+            ExperienceError::PasswordRejected(issues) => Some(Value::Array(issues.iter().map(Issue::to_json).collect())),
+            _ => None,
+        }
+    }
+
+    /// The one code whose status depends on where it arises (400 at `interaction-event`,
+    /// 422 at identification).
+    pub fn status_override(&self) -> Option<u16> {
+        match self {
+            ExperienceError::NotSupportedForForgotPassword { unprocessable: true } => Some(422),
+            _ => None,
         }
     }
 }
@@ -127,55 +331,107 @@ async fn started(provider: &Provider, cookie: Option<&str>) -> Result<(Interacti
     Ok((interaction, state))
 }
 
+fn state_json(state: &ExperienceState) -> Value {
+    serde_json::to_value(state).expect("state serializes")
+}
+
 async fn save(provider: &Provider, interaction: &Interaction, state: &ExperienceState) -> Result<(), ExperienceError> {
-    let value: Value = serde_json::to_value(state).expect("state serializes");
-    Ok(interaction::save_experience(provider, &interaction.uid, &value).await?)
+    Ok(interaction::save_experience(provider, &interaction.uid, &state_json(state)).await?)
 }
 
 /// `PUT /api/experience`: (re)starts the experience, wiping earlier state.
-pub async fn start(provider: &Provider, cookie: Option<&str>, event: InteractionEvent) -> Result<(), ExperienceError> {
+pub async fn start(provider: &Provider, cookie: Option<&str>, event: InteractionEvent, agree_to_terms: bool) -> Result<(), ExperienceError> {
     let interaction = live_interaction(provider, cookie).await?;
-    let state = ExperienceState { interaction_event: event, user_id: None, verification_records: Vec::new() };
-    save(provider, &interaction, &state).await
+    save(provider, &interaction, &ExperienceState::new(event, agree_to_terms)).await
 }
 
-/// `POST /api/experience/identification`: identifies the user a verified record proves.
-pub async fn identify(provider: &Provider, cookie: Option<&str>, verification_id: Option<&str>) -> Result<(), ExperienceError> {
+/// `PUT /api/experience/interaction-event`: switches between sign-in and registration
+/// (staged profile data is dropped when the event changes).
+pub async fn set_event(provider: &Provider, cookie: Option<&str>, event: InteractionEvent, agree_to_terms: bool) -> Result<(), ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
-    if state.interaction_event != InteractionEvent::SignIn {
-        // Registration and password reset arrive with the sign-in experience.
+    let crosses_reset = (state.interaction_event == InteractionEvent::ForgotPassword) != (event == InteractionEvent::ForgotPassword);
+    if crosses_reset {
+        return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: false });
+    }
+    let sie = provider.sign_in_experience().await?;
+    let allowed = match event {
+        InteractionEvent::SignIn => sie.sign_in_mode.allows_sign_in(),
+        InteractionEvent::Register => sie.sign_in_mode.allows_registration(),
+        InteractionEvent::ForgotPassword => true,
+    };
+    if !allowed {
         return Err(ExperienceError::Forbidden);
     }
-    let verification_id = verification_id.ok_or(ExperienceError::InvalidInput("verificationId is required"))?;
-    let record = state.verification_records.iter().find(|r| r.id == verification_id).ok_or(ExperienceError::VerificationNotFound)?;
-    let user_id = record.user_id.clone().filter(|_| record.verified).ok_or(ExperienceError::VerificationFailed)?;
-    let user = crate::users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::VerificationFailed)?;
-    if user.is_suspended {
-        return Err(ExperienceError::Suspended);
+    if state.interaction_event != event {
+        state.interaction_event = event;
+        state.profile = StagedProfile::default();
     }
-    state.user_id = Some(user_id);
+    state.terms_agreed |= agree_to_terms;
     save(provider, &interaction, &state).await
 }
 
-/// `POST /api/experience/submit`: completes the sign-in; the browser continues at the
-/// returned `redirectTo`.
-pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<String, ExperienceError> {
-    let (interaction, state) = started(provider, cookie).await?;
-    let user_id = state.user_id.ok_or(ExperienceError::IdentifierNotFound)?;
-    crate::users::record_sign_in(&provider.store, &user_id, provider.now_ms()).await?;
-    interaction::complete_login(provider, &interaction.uid, &user_id).await?;
-    Ok(format!("{}/oidc/auth/{}", provider.endpoint, interaction.uid))
+/// `GET /api/experience/interaction`.
+pub async fn current(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    Ok(state.sanitized())
 }
 
-/// The hosted sign-in form without JavaScript: the same four calls the page would make.
-pub async fn sign_in_with_password(provider: &Provider, cookie: Option<&str>, identifier: &str, password: &str) -> Result<String, ExperienceError> {
-    let identifier = identifier.trim();
-    if identifier.is_empty() || password.is_empty() {
-        return Err(ExperienceError::InvalidInput("identifier and password are required"));
+/// Rejects `password` if the policy does (breached lists included).
+async fn check_password_policy(provider: &Provider, sie: &SignInExperience, password: &str, user: &UserInfo) -> Result<(), ExperienceError> {
+    let policy = &sie.password_policy;
+    let mut issues = policy.check(password, user, &provider.breached);
+    let offline_breached = issues.iter().any(|i| i.code == "password_rejected.pwned");
+    if policy.rejects.pwned && !offline_breached && provider.breached.contains_anywhere(password).await {
+        issues.push(Issue { code: "password_rejected.pwned", interpolation: None });
     }
-    let kind = if identifier.contains('@') { IdentifierType::Email } else { IdentifierType::Username };
-    start(provider, cookie, InteractionEvent::SignIn).await?;
-    let verification_id = verify_password(provider, cookie, Identifier { kind, value: identifier.to_owned() }, password).await?;
-    identify(provider, cookie, Some(&verification_id)).await?;
-    submit(provider, cookie).await
+    if issues.is_empty() { Ok(()) } else { Err(ExperienceError::PasswordRejected(issues)) }
+}
+
+/// What the user (so far) is called, for the user-info password rule.
+fn user_info(user: Option<&User>, staged: &StagedProfile) -> UserInfo {
+    UserInfo {
+        name: user.and_then(|u| u.name.clone()),
+        username: staged.username.clone().or_else(|| user.and_then(|u| u.username.clone())),
+        email: staged.primary_email.clone().or_else(|| user.and_then(|u| u.primary_email.clone())),
+        phone: staged.primary_phone.clone().or_else(|| user.and_then(|u| u.primary_phone.clone())),
+    }
+}
+
+/// The mandatory profile fields neither the user nor the staged profile provides.
+fn missing_profile(sie: &SignInExperience, user: Option<&User>, staged: &StagedProfile) -> Vec<RequiredProfile> {
+    let has_username = staged.username.is_some() || user.is_some_and(|u| u.username.is_some());
+    let has_email = staged.primary_email.is_some() || user.is_some_and(|u| u.primary_email.is_some());
+    let has_phone = staged.primary_phone.is_some() || user.is_some_and(|u| u.primary_phone.is_some());
+    let has_password = staged.password.is_some() || user.is_some_and(|u| u.password.is_some());
+    sie.required_profile()
+        .into_iter()
+        .filter(|requirement| match requirement {
+            RequiredProfile::Username => !has_username,
+            RequiredProfile::Email => !has_email,
+            RequiredProfile::Phone => !has_phone,
+            RequiredProfile::EmailOrPhone => !has_email && !has_phone,
+            RequiredProfile::Password => !has_password,
+        })
+        .collect()
+}
+
+/// Staged identifiers must still be free when they are written.
+async fn ensure_staged_identifiers_free(provider: &Provider, staged: &StagedProfile, user_id: Option<&str>) -> Result<(), ExperienceError> {
+    let other = |user: Option<User>| user.is_some_and(|u| Some(u.id.as_str()) != user_id);
+    if let Some(username) = &staged.username {
+        if other(crate::users::find_by_username(&provider.store, username).await?) {
+            return Err(UserError::UsernameAlreadyInUse.into());
+        }
+    }
+    if let Some(email) = &staged.primary_email {
+        if other(crate::users::find_by_email(&provider.store, email).await?) {
+            return Err(UserError::EmailAlreadyInUse.into());
+        }
+    }
+    if let Some(phone) = &staged.primary_phone {
+        if other(crate::users::find_by_phone(&provider.store, phone).await?) {
+            return Err(UserError::PhoneAlreadyInUse.into());
+        }
+    }
+    Ok(())
 }

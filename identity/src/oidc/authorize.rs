@@ -109,11 +109,47 @@ async fn start_interaction(provider: &Provider, params: AuthorizationParams) -> 
         expires_at: now + ttl::INTERACTION,
     };
     store::insert_interaction(&provider.store, &row, now).await?;
-    let location = match &params.ui_locales {
-        Some(locales) => format!("/sign-in?{}", form_urlencoded::Serializer::new(String::new()).append_pair("ui_locales", locales).finish()),
-        None => "/sign-in".to_owned(),
-    };
+    let location = landing_page(&params);
     Ok(AuthorizeOutcome::Interaction { uid, cookie_token, location, params: Box::new(params) })
+}
+
+/// Where the hosted pages start (spec §7): `first_screen` (or the deprecated
+/// `interaction_mode`) picks the page; the hints the pages read follow in the query, in
+/// Logto's order. `direct_sign_in` goes to `/direct/<method>/<target>` with the landing page
+/// as `fallback`.
+pub fn landing_page(params: &AuthorizationParams) -> String {
+    let extra = |key: &str| params.extra.get(key).map(String::as_str);
+    let screen = extra("first_screen").or(extra("interaction_mode")).unwrap_or("sign_in");
+    let landing = match screen {
+        "register" | "signUp" => "/register",
+        "reset_password" => "/reset-password",
+        "identifier:sign_in" => "/identifier-sign-in",
+        "identifier:register" => "/identifier-register",
+        "single_sign_on" => "/single-sign-on",
+        _ => "/sign-in",
+    };
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("app_id", &params.client_id);
+    let hints = [
+        ("organization_id", extra("organization_id")),
+        ("ui_locales", params.ui_locales.as_deref()),
+        ("one_time_token", extra("one_time_token")),
+        ("login_hint", params.login_hint.as_deref()),
+        ("identifier", extra("identifier")),
+    ];
+    for (key, value) in hints {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            query.append_pair(key, value);
+        }
+    }
+    if let Some((method, target)) = extra("direct_sign_in").and_then(|d| d.split_once(':')) {
+        let valid = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if matches!(method, "social" | "sso") && valid(target) {
+            query.append_pair("fallback", landing.trim_start_matches('/'));
+            return format!("/direct/{method}/{target}?{}", query.finish());
+        }
+    }
+    format!("{landing}?{}", query.finish())
 }
 
 /// `GET /oidc/auth/<uid>`: after the Experience API's submit, start the IdP session and

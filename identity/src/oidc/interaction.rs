@@ -31,10 +31,17 @@ pub async fn find_by_cookie(provider: &Provider, cookie: &str) -> Result<Option<
 }
 
 pub async fn save_experience(provider: &Provider, uid: &str, experience: &Value) -> Result<(), OidcError> {
-    Ok(store::save_experience(&provider.store, uid, &experience.to_string()).await?)
+    let mut conn = provider.store.pool().acquire().await?;
+    Ok(store::save_experience(&mut conn, uid, &experience.to_string()).await?)
 }
 
-/// Records who signed in; `/oidc/auth/<uid>` then finishes the authorization request.
-pub async fn complete_login(provider: &Provider, uid: &str, account_id: &str) -> Result<(), OidcError> {
-    Ok(store::complete_login(&provider.store, uid, account_id, provider.now_ms()).await?)
+/// As [`save_experience`], in the caller's transaction.
+pub async fn save_experience_in(conn: &mut sqlx::AnyConnection, uid: &str, experience: &Value) -> Result<(), OidcError> {
+    Ok(store::save_experience(conn, uid, &experience.to_string()).await?)
+}
+
+/// Records who signed in, inside the caller's transaction; `/oidc/auth/<uid>` then finishes
+/// the authorization request.
+pub async fn complete_login(provider: &Provider, conn: &mut sqlx::AnyConnection, uid: &str, account_id: &str) -> Result<(), OidcError> {
+    Ok(store::complete_login(conn, uid, account_id, provider.now_ms()).await?)
 }

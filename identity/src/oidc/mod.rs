@@ -54,6 +54,7 @@ pub struct Caches {
     /// The default resource, or the fact that there is none: read on every token request.
     pub default_resource: TtlCache<(), Option<crate::rbac::Resource>>,
     pub application_scopes: TtlCache<(String, String), Vec<String>>,
+    pub sign_in_experience: TtlCache<(), crate::sign_in_experience::SignInExperience>,
 }
 
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -65,6 +66,7 @@ impl Default for Caches {
             resources: TtlCache::new(CACHE_TTL),
             default_resource: TtlCache::new(CACHE_TTL),
             application_scopes: TtlCache::new(CACHE_TTL),
+            sign_in_experience: TtlCache::new(CACHE_TTL),
         }
     }
 }
@@ -79,6 +81,8 @@ pub struct Provider {
     /// Public base URL, e.g. `https://id.example.com`.
     pub endpoint: String,
     pub caches: Arc<Caches>,
+    /// The breached-password check of the password policy.
+    pub breached: crate::passwords::breached::BreachedPasswords,
 }
 
 impl Provider {
@@ -121,6 +125,19 @@ impl Provider {
             self.caches.resources.put(key, resource.clone());
         }
         Ok(resource)
+    }
+
+    /// The sign-in experience configuration, cached like applications.
+    pub async fn sign_in_experience(&self) -> Result<crate::sign_in_experience::SignInExperience, OidcError> {
+        if let Some(sie) = self.caches.sign_in_experience.get(&()) {
+            return Ok(sie);
+        }
+        let sie = crate::sign_in_experience::load(&self.store).await.map_err(|e| match e {
+            crate::sign_in_experience::SignInExperienceError::Storage(e) => OidcError::Storage(e),
+            other => OidcError::new("server_error", other.to_string()),
+        })?;
+        self.caches.sign_in_experience.put((), sie.clone());
+        Ok(sie)
     }
 
     /// Scopes of `resource` that the application's M2M roles grant, cached.

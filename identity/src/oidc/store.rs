@@ -62,21 +62,21 @@ fn interaction_from_row(r: &AnyRow) -> Result<InteractionRow, sqlx::Error> {
     })
 }
 
-pub(crate) async fn save_experience(store: &Store, uid: &str, experience: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn save_experience(conn: &mut AnyConnection, uid: &str, experience: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE oidc_interactions SET experience = $2 WHERE uid = $1")
         .bind(uid)
         .bind(experience)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-pub(crate) async fn complete_login(store: &Store, uid: &str, account_id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub(crate) async fn complete_login(conn: &mut AnyConnection, uid: &str, account_id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE oidc_interactions SET account_id = $2, login_at = $3 WHERE uid = $1")
         .bind(uid)
         .bind(account_id)
         .bind(now)
-        .execute(store.pool())
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

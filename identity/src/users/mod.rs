@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::{Clock, Millis};
 use crate::error::ErrorCode;
+use crate::sign_in_experience::IdentifierKind;
 use crate::store::Store;
 
 /// The OIDC standard profile claims Logto keeps beside the top-level `name` and `avatar`.
@@ -139,8 +140,22 @@ impl ErrorCode for UserError {
 }
 
 pub async fn create(store: &Store, clock: &dyn Clock, new: NewUser) -> Result<User, UserError> {
+    let user = new_user(clock, new);
+    store::insert(store, &user).await?;
+    Ok(user)
+}
+
+/// Registers a user in the caller's transaction, with the default user roles.
+pub async fn register(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, new: NewUser) -> Result<User, UserError> {
+    let user = new_user(clock, new);
+    store::insert_in(conn, &user).await?;
+    store::assign_default_roles(conn, &user.id).await?;
+    Ok(user)
+}
+
+fn new_user(clock: &dyn Clock, new: NewUser) -> User {
     let now = clock.now_ms();
-    let user = User {
+    User {
         id: new.id.unwrap_or_else(crate::ids::user_id),
         username: new.username,
         primary_email: new.primary_email,
@@ -155,9 +170,7 @@ pub async fn create(store: &Store, clock: &dyn Clock, new: NewUser) -> Result<Us
         last_sign_in_at: None,
         created_at: now,
         updated_at: now,
-    };
-    store::insert(store, &user).await?;
-    Ok(user)
+    }
 }
 
 pub async fn find_by_id(store: &Store, id: &str) -> Result<Option<User>, UserError> {
@@ -171,6 +184,36 @@ pub async fn find_by_username(store: &Store, username: &str) -> Result<Option<Us
 /// Emails match case-insensitively (spec §0).
 pub async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, UserError> {
     store::find_by_email(store, email).await
+}
+
+/// Phone numbers match with or without the trunk 0 after the country code (spec §0).
+pub async fn find_by_phone(store: &Store, phone: &str) -> Result<Option<User>, UserError> {
+    store::find_by_phone(store, &crate::identifiers::phone_variants(phone)).await
+}
+
+/// The user an identifier names (usernames are case-sensitive, emails are not).
+pub async fn find_by_identifier(store: &Store, kind: IdentifierKind, value: &str) -> Result<Option<User>, UserError> {
+    match kind {
+        IdentifierKind::Username => find_by_username(store, value).await,
+        IdentifierKind::Email => find_by_email(store, value).await,
+        IdentifierKind::Phone => find_by_phone(store, value).await,
+    }
+}
+
+/// What an interaction changes on an existing user when it completes.
+#[derive(Debug, Clone, Default)]
+pub struct StagedChanges {
+    pub username: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub password: Option<PasswordHash>,
+    /// Stamp `last_sign_in_at`.
+    pub sign_in: bool,
+}
+
+/// Applies `changes` in the caller's transaction.
+pub async fn apply_staged(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, id: &str, changes: &StagedChanges) -> Result<(), UserError> {
+    store::apply_staged(conn, id, changes, clock.now_ms()).await
 }
 
 pub async fn update_details(

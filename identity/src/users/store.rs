@@ -12,6 +12,11 @@ const COLUMNS: &str = "id, username, primary_email, primary_phone, password_encr
     last_sign_in_at, password_updated_at, created_at, updated_at";
 
 pub(super) async fn insert(store: &Store, user: &User) -> Result<(), UserError> {
+    let mut conn = store.pool().acquire().await?;
+    insert_in(&mut conn, user).await
+}
+
+pub(super) async fn insert_in(conn: &mut sqlx::AnyConnection, user: &User) -> Result<(), UserError> {
     let (hash, method) = match &user.password {
         Some(p) => (Some(p.hash.clone()), Some(p.method.clone())),
         None => (None, None),
@@ -37,9 +42,60 @@ pub(super) async fn insert(store: &Store, user: &User) -> Result<(), UserError> 
     .bind(user.password_updated_at)
     .bind(user.created_at)
     .bind(user.updated_at)
-    .execute(store.pool())
+    .execute(&mut *conn)
     .await
     .map_err(identifier_conflict)?;
+    Ok(())
+}
+
+/// Gives a new user the roles marked as defaults for users.
+pub(super) async fn assign_default_roles(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<(), UserError> {
+    sqlx::query("INSERT INTO users_roles (user_id, role_id) SELECT $1, id FROM roles WHERE is_default = $2 AND type = $3")
+        .bind(user_id)
+        .bind(true)
+        .bind("User")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Any of the stored forms of one phone number (see `identifiers::phone_variants`).
+pub(super) async fn find_by_phone(store: &Store, variants: &[String]) -> Result<Option<User>, UserError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE primary_phone IN ($1, $2, $3) ORDER BY created_at LIMIT 1");
+    let pick = |i: usize| variants.get(i).or(variants.first()).cloned().unwrap_or_default();
+    let row = sqlx::query(&sql).bind(pick(0)).bind(pick(1)).bind(pick(2)).fetch_optional(store.pool()).await?;
+    row.map(|row| from_row(&row)).transpose()
+}
+
+/// Writes the identifiers and password an interaction staged (each `None` is left as it
+/// is) and stamps the sign-in, in the caller's transaction.
+pub(super) async fn apply_staged(conn: &mut sqlx::AnyConnection, id: &str, staged: &super::StagedChanges, now: i64) -> Result<(), UserError> {
+    let (hash, method) = match &staged.password {
+        Some(p) => (Some(p.hash.clone()), Some(p.method.clone())),
+        None => (None, None),
+    };
+    let result = sqlx::query(
+        "UPDATE users SET username = COALESCE($2, username), primary_email = COALESCE($3, primary_email), \
+         primary_phone = COALESCE($4, primary_phone), password_encrypted = COALESCE($5, password_encrypted), \
+         password_encryption_method = COALESCE($6, password_encryption_method), \
+         password_updated_at = CASE WHEN $7 THEN $8 ELSE password_updated_at END, \
+         last_sign_in_at = CASE WHEN $9 THEN $8 ELSE last_sign_in_at END, updated_at = $8 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&staged.username)
+    .bind(&staged.primary_email)
+    .bind(&staged.primary_phone)
+    .bind(hash)
+    .bind(method)
+    .bind(staged.password.is_some())
+    .bind(now)
+    .bind(staged.sign_in)
+    .execute(&mut *conn)
+    .await
+    .map_err(identifier_conflict)?;
+    if result.rows_affected() == 0 {
+        return Err(UserError::NotFound);
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    pub data: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -27,15 +28,20 @@ impl ApiError {
             tracing::error!(error = %err, "request failed");
             return Self::internal();
         }
-        Self { status, code, message: err.to_string() }
+        Self { status, code, message: err.to_string(), data: None }
+    }
+
+    pub fn with_data(mut self, data: Option<serde_json::Value>) -> Self {
+        self.data = data;
+        self
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "guard.invalid_input", message: message.into() }
+        Self { status: StatusCode::BAD_REQUEST, code: "guard.invalid_input", message: message.into(), data: None }
     }
 
     pub fn internal() -> Self {
-        Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: "unexpected", message: "Internal server error.".into() }
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: "unexpected", message: "Internal server error.".into(), data: None }
     }
 }
 
@@ -44,29 +50,47 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::INTERNAL_SERVER_ERROR {
             return (self.status, Json(json!({ "message": self.message }))).into_response();
         }
-        (self.status, Json(json!({ "code": self.code, "message": self.message }))).into_response()
+        let mut body = json!({ "code": self.code, "message": self.message });
+        if let Some(data) = self.data {
+            body["data"] = data;
+        }
+        (self.status, Json(body)).into_response()
     }
 }
 
 impl From<identity::experience::ExperienceError> for ApiError {
     fn from(err: identity::experience::ExperienceError) -> Self {
-        match err {
-            identity::experience::ExperienceError::Provider(e) => ApiError::from_code(&e),
-            other => ApiError::from_code(&other),
+        let mut api = match &err {
+            identity::experience::ExperienceError::Provider(e) => ApiError::from_code(e),
+            other => ApiError::from_code(other),
+        };
+        if api.status == StatusCode::INTERNAL_SERVER_ERROR {
+            return api;
         }
+        if let Some(status) = err.status_override().and_then(|s| StatusCode::from_u16(s).ok()) {
+            api.status = status;
+        }
+        api.with_data(err.data())
     }
 }
 
 /// Statuses of the codes the Logto wire format fixes (spec §3 tables).
 fn api_status(code: &str) -> StatusCode {
     match code {
-        "guard.invalid_input" | "session.not_found" | "session.verification_failed" => StatusCode::BAD_REQUEST,
+        "guard.invalid_input" | "session.not_found" | "session.verification_failed" | "session.not_supported_for_forgot_password"
+        | "session.invalid_interaction_type" | "session.verification_blocked_too_many_attempts" | "connector.general"
+        | "connector.invalid_config" => StatusCode::BAD_REQUEST,
+        code if code.starts_with("verification_code.") || code.starts_with("sign_in_experiences.") => StatusCode::BAD_REQUEST,
         "session.interaction_not_found" | "session.verification_session_not_found" | "session.identifier_not_found"
         | "entity.not_exists_with_id" | "entity.not_found" | "user.user_not_exist" => StatusCode::NOT_FOUND,
         "session.invalid_credentials" | "user.username_already_in_use" | "user.email_already_in_use"
-        | "user.phone_already_in_use" | "application.id_already_exists" | "application.invalid_redirect_uri" => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        | "user.phone_already_in_use" | "application.id_already_exists" | "application.invalid_redirect_uri"
+        | "user.sign_in_method_not_enabled" | "user.missing_profile" | "user.username_exists_in_profile"
+        | "user.email_exists_in_profile" | "user.phone_exists_in_profile" | "user.password_exists_in_profile"
+        | "user.same_password" | "user.new_password_required_in_profile" | "password.rejected"
+        | "session.terms_not_agreed" => StatusCode::UNPROCESSABLE_ENTITY,
+        "session.identity_conflict" => StatusCode::CONFLICT,
+        "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" => StatusCode::UNAUTHORIZED,
         "auth.forbidden" => StatusCode::FORBIDDEN,
         code if code.starts_with("oidc.") => StatusCode::BAD_REQUEST,

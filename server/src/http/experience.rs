@@ -2,11 +2,11 @@
 //! its interaction through the `_interaction` cookie.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{post, put};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
-use identity::experience::{self, Identifier, InteractionEvent};
+use identity::experience::{self, Identified, Identifier, InteractionEvent, ProfileInput};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -18,20 +18,51 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/experience", put(start))
+        .route("/api/experience/interaction-event", put(set_event))
+        .route("/api/experience/interaction", get(current))
         .route("/api/experience/verification/password", post(verify_password))
+        .route("/api/experience/verification/verification-code", post(send_code))
+        .route("/api/experience/verification/verification-code/verify", post(verify_code))
+        .route("/api/experience/verification/new-password-identity", post(new_password_identity))
         .route("/api/experience/identification", post(identify))
+        .route("/api/experience/profile", post(add_profile))
+        .route("/api/experience/profile/password", put(reset_password))
         .route("/api/experience/submit", post(submit))
+        .route("/api/.well-known/sign-in-exp", get(public_sign_in_experience))
+}
+
+fn interaction(jar: &CookieJar) -> Option<&str> {
+    cookies::value(jar, cookies::INTERACTION)
+}
+
+/// The first language the browser asks for, for messages sent on its behalf.
+fn preferred_language(headers: &HeaderMap) -> Option<String> {
+    let header = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let first = header.split(',').next()?.split(';').next()?.trim();
+    (!first.is_empty() && first.len() <= 16).then(|| first.to_owned())
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StartBody {
+struct EventBody {
     interaction_event: InteractionEvent,
+    /// Vestibule's addition: registration under a manual terms policy needs it.
+    #[serde(default)]
+    agree_to_terms: bool,
 }
 
-async fn start(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<StartBody>) -> Result<StatusCode, ApiError> {
-    experience::start(&state.provider, cookies::value(&jar, cookies::INTERACTION), body.interaction_event).await?;
+async fn start(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<EventBody>) -> Result<StatusCode, ApiError> {
+    experience::start(&state.provider, interaction(&jar), body.interaction_event, body.agree_to_terms).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_event(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<EventBody>) -> Result<StatusCode, ApiError> {
+    experience::set_event(&state.provider, interaction(&jar), body.interaction_event, body.agree_to_terms).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn current(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::current(&state.provider, interaction(&jar)).await?))
 }
 
 #[derive(Deserialize)]
@@ -41,7 +72,38 @@ struct PasswordBody {
 }
 
 async fn verify_password(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<PasswordBody>) -> Result<Json<Value>, ApiError> {
-    let id = experience::verify_password(&state.provider, cookies::value(&jar, cookies::INTERACTION), body.identifier, &body.password).await?;
+    let id = experience::verify_password(&state.provider, interaction(&jar), body.identifier, &body.password).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SendCodeBody {
+    identifier: Identifier,
+    interaction_event: InteractionEvent,
+}
+
+async fn send_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, JsonBody(body): JsonBody<SendCodeBody>) -> Result<Json<Value>, ApiError> {
+    let language = preferred_language(&headers);
+    let id = experience::send_code(&state.provider, interaction(&jar), body.identifier, body.interaction_event, language.as_deref()).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyCodeBody {
+    identifier: Identifier,
+    verification_id: String,
+    code: String,
+}
+
+async fn verify_code(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<VerifyCodeBody>) -> Result<Json<Value>, ApiError> {
+    let id = experience::verify_code(&state.provider, interaction(&jar), body.identifier, &body.verification_id, &body.code).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+async fn new_password_identity(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<PasswordBody>) -> Result<Json<Value>, ApiError> {
+    let id = experience::new_password_identity(&state.provider, interaction(&jar), body.identifier, &body.password).await?;
     Ok(Json(json!({ "verificationId": id })))
 }
 
@@ -52,11 +114,59 @@ struct IdentificationBody {
 }
 
 async fn identify(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<IdentificationBody>) -> Result<StatusCode, ApiError> {
-    experience::identify(&state.provider, cookies::value(&jar, cookies::INTERACTION), body.verification_id.as_deref()).await?;
+    match experience::identify(&state.provider, interaction(&jar), body.verification_id.as_deref()).await? {
+        Identified::Existing => Ok(StatusCode::NO_CONTENT),
+        Identified::Registered => Ok(StatusCode::CREATED),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+enum ProfileBody {
+    Username { value: String },
+    Password { value: String },
+    #[serde(rename_all = "camelCase")]
+    Email { verification_id: String },
+    #[serde(rename_all = "camelCase")]
+    Phone { verification_id: String },
+}
+
+async fn add_profile(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<ProfileBody>) -> Result<StatusCode, ApiError> {
+    let input = match body {
+        ProfileBody::Username { value } => ProfileInput::Username(value),
+        ProfileBody::Password { value } => ProfileInput::Password(value),
+        ProfileBody::Email { verification_id } => ProfileInput::Email { verification_id },
+        ProfileBody::Phone { verification_id } => ProfileInput::Phone { verification_id },
+    };
+    experience::add_profile(&state.provider, interaction(&jar), input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn submit(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
-    let redirect_to = experience::submit(&state.provider, cookies::value(&jar, cookies::INTERACTION)).await?;
-    Ok(Json(json!({ "redirectTo": redirect_to })))
+#[derive(Deserialize)]
+struct NewPasswordBody {
+    password: String,
+}
+
+async fn reset_password(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<NewPasswordBody>) -> Result<StatusCode, ApiError> {
+    experience::reset_password(&state.provider, interaction(&jar), &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn submit(State(state): State<AppState>, jar: CookieJar) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    match experience::submit(&state.provider, interaction(&jar)).await? {
+        Some(redirect_to) => Ok(Json(json!({ "redirectTo": redirect_to })).into_response()),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// `GET /api/.well-known/sign-in-exp`: what sign-in pages (ours or a customer's) need.
+async fn public_sign_in_experience(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let sie = state.provider.sign_in_experience().await.map_err(|e| ApiError::from_code(&e))?;
+    let mut body = serde_json::to_value(&sie).expect("configuration serializes");
+    body["forgotPassword"] = json!({
+        "email": sie.allows_password_reset_by(identity::sign_in_experience::IdentifierKind::Email),
+        "phone": sie.allows_password_reset_by(identity::sign_in_experience::IdentifierKind::Phone),
+    });
+    Ok(Json(body))
 }

@@ -4,12 +4,12 @@ mod assets;
 mod cookies;
 pub mod error;
 mod experience;
+mod hosted;
 mod json_body;
 mod oidc;
-mod sign_in;
 mod status;
 
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -23,9 +23,9 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     Router::new()
         .route("/api/status", get(status::status))
-        .route("/sign-in", post(sign_in::submit))
         .merge(oidc::routes(&state))
         .merge(experience::routes())
+        .merge(hosted::routes())
         .leptos_routes(&state, routes, {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())

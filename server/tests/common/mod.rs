@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod sms;
+pub mod smtp;
+
 use std::sync::Arc;
 
 use identity::applications::{self, AppType, NewApplication};
@@ -125,6 +128,42 @@ impl TestServer {
             ..NewUser::default()
         };
         users::create(&self.state.store, &self.clock, new).await.unwrap().id
+    }
+
+    /// Changes the sign-in experience (a partial document) and drops the cached copy.
+    pub async fn sign_in_experience(&self, patch: Value) {
+        identity::sign_in_experience::update(&self.state.store, &self.clock, &patch).await.expect("valid sign-in experience");
+        self.state.provider.caches.sign_in_experience.clear();
+    }
+
+    /// Starts a mail server and makes it Vestibule's email connector.
+    pub async fn mail_server(&self) -> smtp::SmtpServer {
+        let smtp = smtp::SmtpServer::start();
+        identity::connectors::configure(&self.state.store, &self.clock, &smtp.connector()).await.unwrap();
+        smtp
+    }
+
+    /// A browser that has started an authorization request (it holds the interaction cookie).
+    pub async fn browser_in_interaction(&self) -> reqwest::Client {
+        if self.state.provider.application("spa").await.unwrap().is_none() {
+            self.app(identity::applications::AppType::Spa, "spa").await;
+        }
+        let browser = self.browser();
+        self.begin(&browser, &self.auth_url("spa", &[])).await;
+        browser
+    }
+
+    /// A JSON call to the Experience API: status and body (`null` when empty).
+    pub async fn call(&self, browser: &reqwest::Client, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = browser.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
     }
 
     /// `/oidc/auth` for a public client with PKCE; `extra` adds or overrides parameters.

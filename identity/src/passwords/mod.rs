@@ -5,6 +5,9 @@
 //! no hash pays for faulting in fresh pages. Unknown accounts get a dummy verification, so
 //! response time does not reveal whether an account exists.
 
+pub mod breached;
+pub mod policy;
+
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 

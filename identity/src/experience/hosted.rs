@@ -1,0 +1,199 @@
+//! The hosted pages' forms work without JavaScript: each form post runs the Experience API
+//! steps a script would run, and says where the browser goes next. These functions only
+//! sequence the public steps; every rule lives in those steps.
+
+use super::{
+    add_profile, identify, new_password_identity, reset_password, send_code, set_event, start, started, submit, verify_code, verify_password,
+    ExperienceError, Identifier, IdentifierType, InteractionEvent, ProfileInput, RecordKind,
+};
+use crate::identifiers;
+use crate::oidc::Provider;
+use crate::sign_in_experience::RequiredProfile;
+use crate::users::UserError;
+
+/// Where the browser goes after a form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Signed in: continue the authorization request.
+    Continue(String),
+    /// A code was sent to this address.
+    EnterCode { to: String },
+    /// The profile lacks these before the account can be used.
+    CompleteProfile(Vec<RequiredProfile>),
+    /// Identified for a password reset: choose the new password.
+    ChooseNewPassword,
+    /// The password was changed; sign in with it.
+    PasswordReset,
+}
+
+/// Which flow a code form belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeFlow {
+    SignIn,
+    Register,
+    ResetPassword,
+}
+
+impl CodeFlow {
+    fn event(self) -> InteractionEvent {
+        match self {
+            CodeFlow::SignIn => InteractionEvent::SignIn,
+            CodeFlow::Register => InteractionEvent::Register,
+            CodeFlow::ResetPassword => InteractionEvent::ForgotPassword,
+        }
+    }
+}
+
+/// The sign-in form: one identifier field (username, email or phone) and a password. Under
+/// the `Manual` terms policy the page's checkbox must be ticked.
+pub async fn sign_in_with_password(provider: &Provider, cookie: Option<&str>, identifier: &str, password: &str, agreed: bool) -> Result<Next, ExperienceError> {
+    let identifier = identifier.trim();
+    if identifier.is_empty() || password.is_empty() {
+        return Err(ExperienceError::InvalidInput("identifier and password are required".into()));
+    }
+    if !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    let kind = identifiers::guess_kind(identifier);
+    start(provider, cookie, InteractionEvent::SignIn, false).await?;
+    let verification_id = verify_password(provider, cookie, Identifier { kind, value: identifier.to_owned() }, password).await?;
+    identify(provider, cookie, Some(&verification_id)).await?;
+    finish(provider, cookie).await
+}
+
+/// The registration form with a username and a password.
+pub async fn register_with_username(provider: &Provider, cookie: Option<&str>, username: &str, password: &str, agreed: bool) -> Result<Next, ExperienceError> {
+    start(provider, cookie, InteractionEvent::Register, agreed).await?;
+    let verification_id =
+        new_password_identity(provider, cookie, Identifier { kind: IdentifierType::Username, value: username.trim().to_owned() }, password).await?;
+    proceed(identify(provider, cookie, Some(&verification_id)).await, provider, cookie).await
+}
+
+/// A form that sends a code to an email or phone: sign-in, registration or password reset.
+pub async fn send_code_for(provider: &Provider, cookie: Option<&str>, flow: CodeFlow, to: &str, agreed: bool, locale: Option<&str>) -> Result<Next, ExperienceError> {
+    let identifier = code_identifier(to)?;
+    start(provider, cookie, flow.event(), agreed).await?;
+    send_code(provider, cookie, identifier.clone(), flow.event(), locale).await?;
+    Ok(Next::EnterCode { to: identifier.value })
+}
+
+/// The profile step's "verify this email/phone" form.
+pub async fn send_profile_code(provider: &Provider, cookie: Option<&str>, to: &str, locale: Option<&str>) -> Result<Next, ExperienceError> {
+    let identifier = code_identifier(to)?;
+    let (_, state) = started(provider, cookie).await?;
+    send_code(provider, cookie, identifier.clone(), state.interaction_event, locale).await?;
+    mark_profile_code(provider, cookie).await?;
+    Ok(Next::EnterCode { to: identifier.value })
+}
+
+/// "Send a new code" on the code page: the same address, the same purpose.
+pub async fn resend_code(provider: &Provider, cookie: Option<&str>, locale: Option<&str>) -> Result<Next, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    let record = pending_code_record(&state).ok_or(ExperienceError::VerificationNotFound)?;
+    let for_profile = state.profile_code_pending;
+    send_code(provider, cookie, record.identifier.clone(), state.interaction_event, locale).await?;
+    if for_profile {
+        mark_profile_code(provider, cookie).await?;
+    }
+    Ok(Next::EnterCode { to: record.identifier.value })
+}
+
+/// The code page: verify, then identify (signing in, registering or resetting), or add the
+/// verified address to the profile.
+pub async fn submit_code(provider: &Provider, cookie: Option<&str>, code: &str) -> Result<Next, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    let record = pending_code_record(&state).ok_or(ExperienceError::VerificationNotFound)?;
+    verify_code(provider, cookie, record.identifier.clone(), &record.id, code).await?;
+    if state.profile_code_pending {
+        let input = match record.kind {
+            RecordKind::EmailVerificationCode => ProfileInput::Email { verification_id: record.id.clone() },
+            _ => ProfileInput::Phone { verification_id: record.id.clone() },
+        };
+        add_profile(provider, cookie, input).await?;
+        return continue_after_profile(provider, cookie).await;
+    }
+    match state.interaction_event {
+        InteractionEvent::ForgotPassword => {
+            identify(provider, cookie, Some(&record.id)).await?;
+            Ok(Next::ChooseNewPassword)
+        }
+        InteractionEvent::SignIn => match identify(provider, cookie, Some(&record.id)).await {
+            // A new address signs up instead, when registration is open.
+            Err(ExperienceError::UserNotExist(_)) => {
+                set_event(provider, cookie, InteractionEvent::Register, false).await?;
+                proceed(identify(provider, cookie, Some(&record.id)).await, provider, cookie).await
+            }
+            other => proceed(other, provider, cookie).await,
+        },
+        InteractionEvent::Register => match identify(provider, cookie, Some(&record.id)).await {
+            // An address that already has an account signs in to it.
+            Err(ExperienceError::User(UserError::EmailAlreadyInUse | UserError::PhoneAlreadyInUse)) => {
+                set_event(provider, cookie, InteractionEvent::SignIn, false).await?;
+                proceed(identify(provider, cookie, Some(&record.id)).await, provider, cookie).await
+            }
+            other => proceed(other, provider, cookie).await,
+        },
+    }
+}
+
+/// The profile form: a username and/or a password the account still needs.
+pub async fn complete_profile(provider: &Provider, cookie: Option<&str>, username: Option<&str>, password: Option<&str>) -> Result<Next, ExperienceError> {
+    if let Some(username) = username.map(str::trim).filter(|u| !u.is_empty()) {
+        add_profile(provider, cookie, ProfileInput::Username(username.to_owned())).await?;
+    }
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        add_profile(provider, cookie, ProfileInput::Password(password.to_owned())).await?;
+    }
+    continue_after_profile(provider, cookie).await
+}
+
+/// The new-password form of a reset.
+pub async fn set_new_password(provider: &Provider, cookie: Option<&str>, password: &str) -> Result<Next, ExperienceError> {
+    reset_password(provider, cookie, password).await?;
+    submit(provider, cookie).await?;
+    Ok(Next::PasswordReset)
+}
+
+async fn continue_after_profile(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    if state.user_id.is_none() {
+        return proceed(identify(provider, cookie, None).await, provider, cookie).await;
+    }
+    finish(provider, cookie).await
+}
+
+/// After identification: submit, or ask for what the profile lacks.
+async fn proceed(identified: Result<super::Identified, ExperienceError>, provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    match identified {
+        Ok(_) => finish(provider, cookie).await,
+        Err(ExperienceError::MissingProfile(missing)) => Ok(Next::CompleteProfile(missing)),
+        Err(other) => Err(other),
+    }
+}
+
+async fn finish(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    match submit(provider, cookie).await {
+        Ok(Some(redirect_to)) => Ok(Next::Continue(redirect_to)),
+        Ok(None) => Ok(Next::PasswordReset),
+        Err(ExperienceError::MissingProfile(missing)) => Ok(Next::CompleteProfile(missing)),
+        Err(other) => Err(other),
+    }
+}
+
+async fn mark_profile_code(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    state.profile_code_pending = true;
+    super::save(provider, &interaction, &state).await
+}
+
+fn pending_code_record(state: &super::ExperienceState) -> Option<super::VerificationRecord> {
+    state.verification_records.iter().rev().find(|r| r.kind.is_code()).cloned()
+}
+
+fn code_identifier(to: &str) -> Result<Identifier, ExperienceError> {
+    let kind = match identifiers::guess_kind(to) {
+        IdentifierType::Username => return Err(ExperienceError::InvalidInput("enter an email address or a phone number".into())),
+        kind => kind,
+    };
+    Ok(Identifier { kind, value: identifiers::normalize(kind, to)? })
+}

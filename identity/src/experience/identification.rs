@@ -1,0 +1,155 @@
+//! `POST /api/experience/identification`: who is signing in, or the new account.
+
+use super::{
+    ensure_staged_identifiers_free, missing_profile, started, state_json, ExperienceError, ExperienceState, InteractionEvent, RecordKind, StagedProfile,
+    VerificationRecord,
+};
+use crate::oidc::{interaction, Provider};
+use crate::sign_in_experience::SignInExperience;
+use crate::users::{self, NewUser, UserError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identified {
+    /// An existing user (204).
+    Existing,
+    /// A new user was registered (201).
+    Registered,
+}
+
+pub async fn identify(provider: &Provider, cookie: Option<&str>, verification_id: Option<&str>) -> Result<Identified, ExperienceError> {
+    let (interaction, state) = started(provider, cookie).await?;
+    let sie = provider.sign_in_experience().await?;
+    match state.interaction_event {
+        InteractionEvent::Register => register(provider, &sie, &interaction, state, verification_id).await,
+        event => {
+            let verification_id = verification_id.ok_or_else(|| ExperienceError::InvalidInput("verificationId is required".into()))?;
+            let record = state.record(verification_id)?.clone();
+            identify_existing(provider, &sie, &interaction, state, event, &record).await
+        }
+    }
+}
+
+/// Sign-in and password reset: the record must prove an existing, active account.
+async fn identify_existing(
+    provider: &Provider,
+    sie: &SignInExperience,
+    interaction: &interaction::Interaction,
+    mut state: ExperienceState,
+    event: InteractionEvent,
+    record: &VerificationRecord,
+) -> Result<Identified, ExperienceError> {
+    if !record.verified || record.kind == RecordKind::NewPasswordIdentity {
+        return Err(ExperienceError::VerificationFailed);
+    }
+    let kind = record.identifier.kind;
+    match event {
+        InteractionEvent::SignIn => {
+            if !sie.sign_in_mode.allows_sign_in() {
+                return Err(ExperienceError::Forbidden);
+            }
+            let enabled = if record.kind.is_code() { sie.allows_code_sign_in(kind) } else { sie.allows_password_sign_in(kind) };
+            if !enabled {
+                return Err(ExperienceError::SignInMethodNotEnabled);
+            }
+        }
+        _ => {
+            if !record.kind.is_code() || !sie.allows_password_reset_by(kind) {
+                return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: true });
+            }
+        }
+    }
+    let user = match &record.user_id {
+        Some(id) => users::find_by_id(&provider.store, id).await?,
+        None => users::find_by_identifier(&provider.store, kind, &record.identifier.value).await?,
+    };
+    let user = user.ok_or_else(|| ExperienceError::UserNotExist(record.identifier.clone()))?;
+    if user.is_suspended {
+        return Err(ExperienceError::Suspended);
+    }
+    if state.user_id.as_ref().is_some_and(|id| *id != user.id) {
+        return Err(ExperienceError::IdentityConflict);
+    }
+    state.user_id = Some(user.id);
+    super::save(provider, interaction, &state).await?;
+    Ok(Identified::Existing)
+}
+
+/// Registration (spec §3 "Identification (Register)"): stage what the record proves, then
+/// the gates, then create the user and identify the interaction in one transaction.
+async fn register(
+    provider: &Provider,
+    sie: &SignInExperience,
+    interaction: &interaction::Interaction,
+    mut state: ExperienceState,
+    verification_id: Option<&str>,
+) -> Result<Identified, ExperienceError> {
+    if state.user_id.is_some() {
+        return Ok(Identified::Existing);
+    }
+    if let Some(id) = verification_id {
+        let record = state.record(id)?.clone();
+        if !record.verified || record.kind == RecordKind::Password {
+            return Err(ExperienceError::VerificationFailed);
+        }
+        stage(provider, &mut state.profile, &record).await?;
+        // Staged data stays even when a later gate fails (the client fixes and retries).
+        super::save(provider, interaction, &state).await?;
+    }
+    if !sie.sign_in_mode.allows_registration() {
+        return Err(ExperienceError::Forbidden);
+    }
+    if sie.registration_needs_agreement() && !state.terms_agreed {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    let missing = missing_profile(sie, None, &state.profile);
+    if !missing.is_empty() {
+        return Err(ExperienceError::MissingProfile(missing));
+    }
+    ensure_staged_identifiers_free(provider, &state.profile, None).await?;
+    let staged = std::mem::take(&mut state.profile);
+    let mut tx = provider.store.begin_write().await?;
+    let user = users::register(
+        &mut tx,
+        provider.clock.as_ref(),
+        NewUser {
+            username: staged.username,
+            primary_email: staged.primary_email,
+            primary_phone: staged.primary_phone,
+            password: staged.password.map(Into::into),
+            ..NewUser::default()
+        },
+    )
+    .await?;
+    state.user_id = Some(user.id);
+    interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
+    tx.commit().await?;
+    Ok(Identified::Registered)
+}
+
+/// Copies what a verified record proves into the staged profile, if no account has it.
+async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &VerificationRecord) -> Result<(), ExperienceError> {
+    let value = record.identifier.value.clone();
+    match record.kind {
+        RecordKind::EmailVerificationCode => {
+            if users::find_by_email(&provider.store, &value).await?.is_some() {
+                return Err(UserError::EmailAlreadyInUse.into());
+            }
+            profile.primary_email = Some(value);
+        }
+        RecordKind::PhoneVerificationCode => {
+            if users::find_by_phone(&provider.store, &value).await?.is_some() {
+                return Err(UserError::PhoneAlreadyInUse.into());
+            }
+            profile.primary_phone = Some(value);
+        }
+        RecordKind::NewPasswordIdentity => {
+            if users::find_by_username(&provider.store, &value).await?.is_some() {
+                return Err(UserError::UsernameAlreadyInUse.into());
+            }
+            profile.username = Some(value);
+            profile.password = record.password.clone();
+        }
+        RecordKind::Password => return Err(ExperienceError::VerificationFailed),
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! `POST /api/experience/profile` and `PUT /api/experience/profile/password`: fill in what
+//! the profile lacks, or choose a new password during a reset. Nothing is written to the
+//! user before submit.
+
+use super::{check_password_policy, save, started, user_info, ExperienceError, InteractionEvent, RecordKind, StagedProfile};
+use crate::oidc::Provider;
+use crate::users::{self, User, UserError};
+
+#[derive(Debug, Clone)]
+pub enum ProfileInput {
+    Username(String),
+    Password(String),
+    Email { verification_id: String },
+    Phone { verification_id: String },
+}
+
+pub async fn add_profile(provider: &Provider, cookie: Option<&str>, input: ProfileInput) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    if state.interaction_event == InteractionEvent::ForgotPassword {
+        return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: false });
+    }
+    let user: Option<User> = match &state.user_id {
+        Some(id) => users::find_by_id(&provider.store, id).await?,
+        None => None,
+    };
+    let has = |field: fn(&User) -> bool| user.as_ref().is_some_and(field);
+    match input {
+        ProfileInput::Username(value) => {
+            let username = crate::identifiers::username(&value)?;
+            if has(|u| u.username.is_some()) {
+                return Err(ExperienceError::ExistsInProfile("username"));
+            }
+            if users::find_by_username(&provider.store, &username).await?.is_some() {
+                return Err(UserError::UsernameAlreadyInUse.into());
+            }
+            state.profile.username = Some(username);
+        }
+        ProfileInput::Password(password) => {
+            if has(|u| u.password.is_some()) {
+                return Err(ExperienceError::ExistsInProfile("password"));
+            }
+            let sie = provider.sign_in_experience().await?;
+            check_password_policy(provider, &sie, &password, &user_info(user.as_ref(), &state.profile)).await?;
+            state.profile.password = Some(provider.passwords.hash(&password).await.into());
+        }
+        ProfileInput::Email { verification_id } | ProfileInput::Phone { verification_id } => {
+            let record = state.record(&verification_id)?.clone();
+            if !record.verified || !record.kind.is_code() {
+                return Err(ExperienceError::VerificationNotFound);
+            }
+            let value = record.identifier.value;
+            if record.kind == RecordKind::EmailVerificationCode {
+                if has(|u| u.primary_email.is_some()) {
+                    return Err(ExperienceError::ExistsInProfile("email"));
+                }
+                if users::find_by_email(&provider.store, &value).await?.is_some() {
+                    return Err(UserError::EmailAlreadyInUse.into());
+                }
+                state.profile.primary_email = Some(value);
+            } else {
+                if has(|u| u.primary_phone.is_some()) {
+                    return Err(ExperienceError::ExistsInProfile("phone"));
+                }
+                if users::find_by_phone(&provider.store, &value).await?.is_some() {
+                    return Err(UserError::PhoneAlreadyInUse.into());
+                }
+                state.profile.primary_phone = Some(value);
+            }
+        }
+    }
+    state.profile_code_pending = false;
+    save(provider, &interaction, &state).await
+}
+
+/// The new password of a password reset, checked against the policy and the old password.
+pub async fn reset_password(provider: &Provider, cookie: Option<&str>, password: &str) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    if state.interaction_event != InteractionEvent::ForgotPassword {
+        return Err(ExperienceError::InvalidInteractionType);
+    }
+    let user_id = state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
+    let user = users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
+    let sie = provider.sign_in_experience().await?;
+    check_password_policy(provider, &sie, password, &user_info(Some(&user), &StagedProfile::default())).await?;
+    if user.password.is_some() && provider.passwords.verify(password, user.password.as_ref()).await {
+        return Err(ExperienceError::SamePassword);
+    }
+    state.profile.password = Some(provider.passwords.hash(password).await.into());
+    save(provider, &interaction, &state).await
+}

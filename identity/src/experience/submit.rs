@@ -1,0 +1,46 @@
+//! `POST /api/experience/submit`: write what the interaction staged and complete the
+//! sign-in (or the password reset), in one transaction.
+
+use super::{ensure_staged_identifiers_free, missing_profile, started, state_json, ExperienceError, ExperienceState, InteractionEvent};
+use crate::oidc::{interaction, Provider};
+use crate::users::{self, StagedChanges};
+
+/// `Some(redirectTo)` after sign-in or registration; `None` after a password reset, which
+/// ends the interaction's reset without signing in.
+pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<String>, ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    let user_id = state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
+    let user = users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
+    if user.is_suspended {
+        return Err(ExperienceError::Suspended);
+    }
+    if state.interaction_event == InteractionEvent::ForgotPassword {
+        let password = state.profile.password.clone().ok_or(ExperienceError::NewPasswordRequired)?;
+        let fresh = ExperienceState::new(InteractionEvent::ForgotPassword, false);
+        let mut tx = provider.store.begin_write().await?;
+        users::apply_staged(&mut tx, provider.clock.as_ref(), &user_id, &StagedChanges { password: Some(password.into()), ..StagedChanges::default() }).await?;
+        interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&fresh)).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let sie = provider.sign_in_experience().await?;
+    ensure_staged_identifiers_free(provider, &state.profile, Some(&user_id)).await?;
+    let missing = missing_profile(&sie, Some(&user), &state.profile);
+    if !missing.is_empty() {
+        return Err(ExperienceError::MissingProfile(missing));
+    }
+    let staged = std::mem::take(&mut state.profile);
+    let changes = StagedChanges {
+        username: staged.username,
+        primary_email: staged.primary_email,
+        primary_phone: staged.primary_phone,
+        password: staged.password.map(Into::into),
+        sign_in: true,
+    };
+    let mut tx = provider.store.begin_write().await?;
+    users::apply_staged(&mut tx, provider.clock.as_ref(), &user_id, &changes).await?;
+    interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
+    interaction::complete_login(provider, &mut tx, &interaction.uid, &user_id).await?;
+    tx.commit().await?;
+    Ok(Some(format!("{}/oidc/auth/{}", provider.endpoint, interaction.uid)))
+}

@@ -1,0 +1,201 @@
+//! The hosted pages' forms (they work without JavaScript): each post runs one
+//! `identity::experience::hosted` flow and redirects to the next page, or back to the form
+//! with the error's code (explained there in the user's language). Passwords and codes are
+//! never echoed back or logged.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use identity::experience::hosted::{self, CodeFlow, Next};
+use identity::experience::ExperienceError;
+use identity::ErrorCode;
+use serde::Deserialize;
+
+use super::cookies;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", post(sign_in))
+        .route("/sign-in/code", post(sign_in_code))
+        .route("/register", post(register))
+        .route("/verify-code", post(verify_code))
+        .route("/verify-code/resend", post(resend_code))
+        .route("/continue", post(complete_profile))
+        .route("/continue/code", post(profile_code))
+        .route("/reset-password", post(reset_password))
+        .route("/reset-password/new", post(new_password))
+        .route("/direct/{method}/{target}", get(direct_sign_in))
+        .route("/single-sign-on", get(single_sign_on))
+}
+
+/// Every form's fields; each form sends the ones it has.
+#[derive(Deserialize, Default)]
+pub struct HostedForm {
+    #[serde(default, alias = "username")]
+    identifier: String,
+    #[serde(default)]
+    new_username: Option<String>,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    agree: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+impl HostedForm {
+    fn agreed(&self) -> bool {
+        self.agree.is_some()
+    }
+}
+
+/// The flow's context for one request.
+struct Step<'a> {
+    cookie: Option<&'a str>,
+    language: Option<String>,
+}
+
+impl<'a> Step<'a> {
+    fn new(jar: &'a CookieJar, headers: &HeaderMap, form: &HostedForm) -> Self {
+        let language = form.locale.clone().filter(|l| is_locale(l)).or_else(|| {
+            let header = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+            header.split(',').next().map(|l| l.split(';').next().unwrap_or("").trim().to_owned()).filter(|l| is_locale(l))
+        });
+        Self { cookie: cookies::value(jar, cookies::INTERACTION), language }
+    }
+}
+
+async fn sign_in(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::sign_in_with_password(&state.provider, step.cookie, &form.identifier, &form.password, form.agreed()).await;
+    respond(&step, result, "/sign-in", &[("identifier", &form.identifier)])
+}
+
+async fn sign_in_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::send_code_for(&state.provider, step.cookie, CodeFlow::SignIn, &form.identifier, form.agreed(), step.language.as_deref()).await;
+    respond(&step, result, "/sign-in/code", &[("identifier", &form.identifier)])
+}
+
+async fn register(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = match form.new_username.as_deref() {
+        Some(username) => hosted::register_with_username(&state.provider, step.cookie, username, &form.password, form.agreed()).await,
+        None => hosted::send_code_for(&state.provider, step.cookie, CodeFlow::Register, &form.identifier, form.agreed(), step.language.as_deref()).await,
+    };
+    let kept = form.new_username.as_deref().unwrap_or(&form.identifier);
+    respond(&step, result, "/register", &[("identifier", kept)])
+}
+
+async fn verify_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::submit_code(&state.provider, step.cookie, &form.code).await;
+    respond(&step, result, "/verify-code", &[("to", &form.identifier)])
+}
+
+async fn resend_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::resend_code(&state.provider, step.cookie, step.language.as_deref()).await;
+    respond(&step, result, "/verify-code", &[("to", &form.identifier)])
+}
+
+async fn complete_profile(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let password = (!form.password.is_empty()).then_some(form.password.as_str());
+    let result = hosted::complete_profile(&state.provider, step.cookie, form.new_username.as_deref(), password).await;
+    respond(&step, result, "/continue", &[])
+}
+
+async fn profile_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::send_profile_code(&state.provider, step.cookie, &form.identifier, step.language.as_deref()).await;
+    respond(&step, result, "/continue", &[("identifier", &form.identifier)])
+}
+
+async fn reset_password(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::send_code_for(&state.provider, step.cookie, CodeFlow::ResetPassword, &form.identifier, false, step.language.as_deref()).await;
+    respond(&step, result, "/reset-password", &[("identifier", &form.identifier)])
+}
+
+async fn new_password(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::set_new_password(&state.provider, step.cookie, &form.password).await;
+    respond(&step, result, "/reset-password/new", &[])
+}
+
+/// The next page, or the form again with `error` (and, for a rejected password, its
+/// issues as `issue=code:value`).
+fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &str, kept: &[(&str, &str)]) -> Redirect {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    let path = match result {
+        Ok(Next::Continue(location)) => return Redirect::to(&location),
+        Ok(Next::EnterCode { to }) => {
+            query.append_pair("to", &to);
+            "/verify-code"
+        }
+        Ok(Next::CompleteProfile(missing)) => {
+            let missing: Vec<String> = missing.iter().map(|m| serde_json::to_value(m).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()).collect();
+            query.append_pair("missing", &missing.join(","));
+            "/continue"
+        }
+        Ok(Next::ChooseNewPassword) => "/reset-password/new",
+        Ok(Next::PasswordReset) => {
+            query.append_pair("notice", "password_reset");
+            "/sign-in"
+        }
+        Err(err) => {
+            if err.code() == "unexpected" {
+                tracing::error!(error = %err, "hosted form failed");
+            }
+            query.append_pair("error", err.code());
+            if let ExperienceError::PasswordRejected(issues) = &err {
+                for issue in issues {
+                    let value = issue.interpolation.map(|(_, v)| format!(":{v}")).unwrap_or_default();
+                    query.append_pair("issue", &format!("{}{value}", issue.code));
+                }
+            }
+            for (name, value) in kept.iter().filter(|(_, v)| !v.is_empty() && v.len() <= 256) {
+                query.append_pair(name, value);
+            }
+            form_page
+        }
+    };
+    if let Some(language) = &step.language {
+        query.append_pair("ui_locales", language);
+    }
+    let query = query.finish();
+    Redirect::to(&if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") })
+}
+
+fn is_locale(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 16 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `/direct/<method>/<target>` (spec §7 `direct_sign_in`): starts that social or SSO sign-in
+/// at once. No social or SSO connectors exist yet, so every target falls back to the page the
+/// request would otherwise have landed on, with the same hints.
+pub async fn direct_sign_in(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Redirect {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let fallback = pairs.iter().find(|(k, _)| k == "fallback").map(|(_, v)| v.as_str()).unwrap_or("sign-in");
+    let page = match fallback {
+        "register" | "reset-password" | "identifier-sign-in" | "identifier-register" => fallback,
+        _ => "sign-in",
+    };
+    let rest = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter().filter(|(k, _)| k != "fallback")).finish();
+    Redirect::to(&if rest.is_empty() { format!("/{page}") } else { format!("/{page}?{rest}") })
+}
+
+/// `/single-sign-on`: enterprise SSO is not enabled, so the page is sign-in (spec §7 fallbacks).
+pub async fn single_sign_on(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Redirect {
+    Redirect::to(&match query {
+        Some(q) if !q.is_empty() => format!("/sign-in?{q}"),
+        _ => "/sign-in".to_owned(),
+    })
+}
