@@ -3,6 +3,7 @@
 //! browser (feature `hydrate`); every form works without JavaScript.
 
 pub mod components;
+pub mod context;
 pub mod error_page;
 pub mod i18n;
 pub mod pages;
@@ -10,7 +11,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::i18n::Locale;
 
@@ -50,7 +51,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFoundPage>
                 <Route path=path!("/") view=|| view! { <Redirect path="/sign-in"/> }/>
-                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
+                // Async: the page waits for its data, so it is complete without JavaScript.
+                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/identifier-sign-in") view=pages::sign_in::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in/code") view=pages::sign_in::CodeSignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=pages::register::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/identifier-register") view=pages::register::RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-code") view=pages::verify_code::VerifyCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/continue") view=pages::complete_profile::CompleteProfilePage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=pages::reset_password::ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password/new") view=pages::reset_password::NewPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
             </Routes>
         </Router>

@@ -1,20 +1,35 @@
 use leptos::prelude::*;
 
+use crate::context::{load_page_context, PageContext};
 use crate::tr;
 
 /// The centred, branded card every hosted sign-in page sits in.
 #[component]
-pub fn AuthCard(title: String, #[prop(optional)] subtitle: Option<String>, children: Children) -> impl IntoView {
+pub fn AuthCard(
+    title: String,
+    #[prop(optional)] subtitle: Option<String>,
+    #[prop(optional)] logo: Option<(Option<String>, Option<String>)>,
+    children: Children,
+) -> impl IntoView {
+    let (light, dark) = logo.unwrap_or_default();
+    let brand = match (light, dark) {
+        (None, None) => view! { <BrandMark/><span class="text-xl font-semibold tracking-tight">"Vestibule"</span> }.into_any(),
+        (light, dark) => {
+            let dark = dark.or_else(|| light.clone());
+            view! {
+                <img src=light.clone().or_else(|| dark.clone()) alt="" class="h-10 max-w-48 object-contain dark:hidden" data-testid="brand-logo"/>
+                <img src=dark alt="" class="hidden h-10 max-w-48 object-contain dark:block"/>
+            }
+            .into_any()
+        }
+    };
     view! {
         <main class="flex min-h-screen flex-col items-center justify-center px-4 py-10 sm:px-6">
             <div class="w-full max-w-md">
-                <div class="mb-8 flex items-center justify-center gap-3">
-                    <BrandMark/>
-                    <span class="text-xl font-semibold tracking-tight">"Vestibule"</span>
-                </div>
+                <div class="mb-8 flex items-center justify-center gap-3">{brand}</div>
                 <section class="rounded-2xl border border-slate-200 bg-white p-6 shadow-xl shadow-slate-200/60 sm:p-8 dark:border-slate-800 dark:bg-slate-900 dark:shadow-none">
                     <h1 class="text-2xl font-semibold tracking-tight">{title}</h1>
-                    {subtitle.map(|s| view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{s}</p> })}
+                    {subtitle.filter(|s| !s.is_empty()).map(|s| view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{s}</p> })}
                     <div class="mt-6">{children()}</div>
                 </section>
                 <p class="mt-6 text-center text-xs text-slate-500 dark:text-slate-500">{tr!("brand.powered_by")}</p>
@@ -23,11 +38,40 @@ pub fn AuthCard(title: String, #[prop(optional)] subtitle: Option<String>, child
     }
 }
 
+/// A hosted page: loads the sign-in experience, applies its branding and renders the card
+/// with `render`'s content.
+#[component]
+pub fn HostedCard<F, V>(title: String, #[prop(optional)] subtitle: Option<String>, render: F) -> impl IntoView
+where
+    F: Fn(PageContext) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let context = OnceResource::new(load_page_context());
+    let render = StoredValue::new(render);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let (title, subtitle) = (title.clone(), subtitle.clone());
+                Suspend::new(async move {
+                    let context = context.await.unwrap_or_default();
+                    let logo = (context.logo_url.clone(), context.dark_logo_url.clone());
+                    let css = context.brand_css();
+                    let content = render.with_value(|render| render(context));
+                    view! {
+                        <style inner_html=css></style>
+                        <AuthCard title subtitle=subtitle.unwrap_or_default() logo>{content}</AuthCard>
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 #[component]
 fn BrandMark() -> impl IntoView {
     view! {
         <svg class="h-10 w-10" viewBox="0 0 40 40" aria-hidden="true">
-            <rect width="40" height="40" rx="10" class="fill-indigo-600 dark:fill-indigo-500"/>
+            <rect width="40" height="40" rx="10" class="fill-[var(--brand)] dark:fill-[var(--brand-dark)]"/>
             <path d="M11 12 L20 29 L29 12" fill="none" stroke="white" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/>
         </svg>
     }

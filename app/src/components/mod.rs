@@ -2,8 +2,10 @@
 
 mod auth_card;
 mod error_banner;
+pub mod form;
 mod password_field;
 
-pub use auth_card::AuthCard;
-pub use error_banner::ErrorBanner;
+pub use auth_card::{AuthCard, HostedCard};
+pub use error_banner::{ErrorBanner, PageError};
+pub use form::{FormLink, Notice, PostForm, SubmitButton, TermsCheckbox, TextField};
 pub use password_field::PasswordField;

@@ -5,9 +5,27 @@ use crate::tr;
 /// A password input with a show/hide toggle. The toggle needs JavaScript; without it the
 /// field is an ordinary password input.
 #[component]
-pub fn PasswordField(name: &'static str, label: String, autocomplete: &'static str) -> impl IntoView {
+pub fn PasswordField(
+    name: &'static str,
+    label: String,
+    autocomplete: &'static str,
+    /// For a new password: the policy's minimum length, shown as a hint that updates live.
+    #[prop(optional)]
+    min_length: Option<usize>,
+) -> impl IntoView {
     let visible = RwSignal::new(false);
+    let length = RwSignal::new(0usize);
     let input_id = format!("field-{name}");
+    let hint_id = format!("hint-{name}");
+    let hint = min_length.map(|min| {
+        let met = move || length.get() >= min;
+        view! {
+            <p id=hint_id.clone() data-testid="password-hint" data-met=move || met().to_string()
+                class=move || if met() { "mt-1.5 text-xs text-emerald-700 dark:text-emerald-400" } else { "mt-1.5 text-xs text-slate-500 dark:text-slate-400" }>
+                {move || if met() { "✓ " } else { "" }}{tr!("password.min_length", n = min)}
+            </p>
+        }
+    });
     view! {
         <div>
             <label for=input_id.clone() class="mb-1.5 block text-sm font-medium text-slate-700 dark:text-slate-300">{label}</label>
@@ -18,7 +36,10 @@ pub fn PasswordField(name: &'static str, label: String, autocomplete: &'static s
                     type=move || if visible.get() { "text" } else { "password" }
                     autocomplete=autocomplete
                     required
-                    class="block w-full rounded-lg border border-slate-300 bg-white px-3.5 py-2.5 pr-12 text-base shadow-sm outline-none transition placeholder:text-slate-400 focus:border-indigo-500 focus:ring-4 focus:ring-indigo-500/15 dark:border-slate-700 dark:bg-slate-950 dark:focus:border-indigo-400"
+                    minlength=min_length.map(|m| m.to_string())
+                    aria-describedby=min_length.map(|_| format!("hint-{name}"))
+                    on:input=move |ev| length.set(event_target_value(&ev).chars().count())
+                    class=format!("{} pr-12", crate::components::form::INPUT)
                 />
                 <button
                     type="button"
@@ -32,6 +53,7 @@ pub fn PasswordField(name: &'static str, label: String, autocomplete: &'static s
                     <EyeIcon crossed=Signal::derive(move || visible.get())/>
                 </button>
             </div>
+            {hint}
         </div>
     }
 }

@@ -1,49 +1,80 @@
-//! The hosted sign-in page (`/sign-in`).
+//! `/sign-in` (and `/identifier-sign-in`): an identifier and a password, with ways to sign in
+//! with a code, reset the password or create an account; `/sign-in/code` asks where to send
+//! a code.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::Redirect;
 
-use crate::components::{AuthCard, ErrorBanner, PasswordField};
-use crate::i18n::Locale;
+use super::{identifier_label, input_kind, reachable};
+use crate::components::form::{query_param, with_hints};
+use crate::components::{FormLink, HostedCard, Notice, PageError, PasswordField, PostForm, SubmitButton, TermsCheckbox, TextField};
+use crate::context::PageContext;
 use crate::tr;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let query = use_query_map();
-    let error = move || query.with(|q| q.get("error"));
-    // Effects only run in the browser: this marks the page as hydrated (and tests wait on it).
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
     view! {
         <Title text=tr!("sign_in.page_title")/>
-        <AuthCard title=tr!("sign_in.title") subtitle=tr!("sign_in.subtitle")>
-            {move || error().map(|code| view! { <ErrorBanner code/> })}
-            <form method="post" action="/sign-in" class="space-y-5" data-hydrated=move || hydrated.get().to_string()>
-                <input type="hidden" name="locale" value=Locale::detect().tag()/>
-                <div>
-                    <label for="field-username" class="mb-1.5 block text-sm font-medium text-slate-700 dark:text-slate-300">{tr!("sign_in.username")}</label>
-                    <input
-                        id="field-username"
-                        name="username"
-                        type="text"
-                        autocomplete="username"
-                        autocapitalize="none"
-                        spellcheck="false"
-                        required
-                        placeholder=tr!("sign_in.username_placeholder")
-                        class="block w-full rounded-lg border border-slate-300 bg-white px-3.5 py-2.5 text-base shadow-sm outline-none transition placeholder:text-slate-400 focus:border-indigo-500 focus:ring-4 focus:ring-indigo-500/15 dark:border-slate-700 dark:bg-slate-950 dark:focus:border-indigo-400"
-                    />
-                </div>
-                <PasswordField name="password" label=tr!("sign_in.password") autocomplete="current-password"/>
-                <button
-                    type="submit"
-                    class="w-full rounded-lg bg-indigo-600 px-4 py-2.5 text-base font-semibold text-white shadow-sm transition hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 active:bg-indigo-700 dark:bg-indigo-500 dark:hover:bg-indigo-400"
-                >
-                    {tr!("sign_in.submit")}
-                </button>
-            </form>
-        </AuthCard>
+        <HostedCard title=tr!("sign_in.title") subtitle=tr!("sign_in.subtitle") render=sign_in_form/>
+    }
+}
+
+fn sign_in_form(context: PageContext) -> AnyView {
+    if !context.sign_in_open() {
+        return view! { <Redirect path=with_hints("/register")/> }.into_any();
+    }
+    let password_kinds = context.filtered(&context.password_sign_in);
+    if context.password_sign_in.is_empty() {
+        // Code-only sign-in: the first screen asks where to send the code.
+        return code_form(context).into_any();
+    }
+    let value = query_param("identifier").or_else(|| context.login_hint.clone());
+    let code_kinds = reachable(&context.filtered(&context.code_sign_in));
+    let terms = context.sign_in_needs_agreement().then(|| view! { <TermsCheckbox context=context.clone()/> });
+    view! {
+        {query_param("notice").map(|_| view! { <Notice text=tr!("reset_password.done")/> })}
+        <PageError/>
+        <PostForm action="/sign-in">
+            <TextField name="identifier" label=identifier_label(&password_kinds) kind=input_kind(&password_kinds) autocomplete="username" value=value.unwrap_or_default()/>
+            <PasswordField name="password" label=tr!("sign_in.password") autocomplete="current-password"/>
+            {terms}
+            <SubmitButton label=tr!("sign_in.submit")/>
+        </PostForm>
+        <div class="mt-6 flex flex-col items-center gap-3 text-sm">
+            {(!code_kinds.is_empty()).then(|| view! { <FormLink href=with_hints("/sign-in/code") text=tr!("sign_in.with_code") testid="sign-in-with-code"/> })}
+            {(!context.forgot_password.is_empty()).then(|| view! { <FormLink href=with_hints("/reset-password") text=tr!("sign_in.forgot_password") testid="forgot-password"/> })}
+            {context.registration_open().then(|| view! {
+                <p class="text-slate-600 dark:text-slate-400">{tr!("sign_in.no_account")}" "<FormLink href=with_hints("/register") text=tr!("sign_in.create_account") testid="create-account"/></p>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn CodeSignInPage() -> impl IntoView {
+    view! {
+        <Title text=tr!("sign_in.page_title")/>
+        <HostedCard title=tr!("sign_in.code_title") subtitle=tr!("sign_in.code_subtitle") render=|context: PageContext| {
+            view! {
+                {code_form(context)}
+                <div class="mt-6 text-center text-sm"><FormLink href=with_hints("/sign-in") text=tr!("sign_in.with_password")/></div>
+            }
+        }/>
+    }
+}
+
+fn code_form(context: PageContext) -> impl IntoView {
+    let kinds = reachable(&context.filtered(&context.code_sign_in));
+    let value = query_param("identifier").or_else(|| context.login_hint.clone());
+    let terms = context.sign_in_needs_agreement().then(|| view! { <TermsCheckbox context=context.clone()/> });
+    view! {
+        <PageError/>
+        <PostForm action="/sign-in/code">
+            <TextField name="identifier" label=identifier_label(&kinds) kind=input_kind(&kinds) autocomplete="username" value=value.unwrap_or_default()/>
+            {terms}
+            <SubmitButton label=tr!("sign_in.send_code")/>
+        </PostForm>
     }
 }

@@ -7,9 +7,10 @@ mod experience;
 mod hosted;
 mod json_body;
 mod oidc;
+mod page_context;
 mod status;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -21,12 +22,22 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     let routes = generate_route_list(app::App);
+    let loader = page_context::loader(state.provider.clone());
+    let server_fn_loader = loader.clone();
     Router::new()
         .route("/api/status", get(status::status))
         .merge(oidc::routes(&state))
         .merge(experience::routes())
         .merge(hosted::routes())
-        .leptos_routes(&state, routes, {
+        // The pages' server functions (the page context), with the same context as SSR.
+        .route(
+            "/_vestibule/{*fn_name}",
+            post(move |request: axum::extract::Request| {
+                let loader = server_fn_loader.clone();
+                leptos_axum::handle_server_fns_with_context(move || leptos::prelude::provide_context(loader.clone()), request)
+            }),
+        )
+        .leptos_routes_with_context(&state, routes, move || leptos::prelude::provide_context(loader.clone()), {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         })

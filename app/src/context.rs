@@ -1,0 +1,116 @@
+//! What the hosted pages need to know about this sign-in: the sign-in experience
+//! configuration (identifiers, modes, terms, branding) and the authorization request's hints
+//! (`login_hint`, `identifier`). Loaded once per page by a server function, so hydration and
+//! client-side navigation see the same data the server rendered with.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageContext {
+    /// `SignIn`, `Register` or `SignInAndRegister`.
+    pub sign_in_mode: String,
+    /// `username`, `email`, `phone`.
+    pub sign_up_identifiers: Vec<String>,
+    pub sign_up_password: bool,
+    /// Identifiers that sign in with a password / with a code.
+    pub password_sign_in: Vec<String>,
+    pub code_sign_in: Vec<String>,
+    /// `email` and/or `phone`.
+    pub forgot_password: Vec<String>,
+    pub terms_of_use_url: Option<String>,
+    pub privacy_policy_url: Option<String>,
+    /// `Automatic`, `ManualRegistrationOnly` or `Manual`.
+    pub agree_to_terms: String,
+    pub logo_url: Option<String>,
+    pub dark_logo_url: Option<String>,
+    pub primary_color: String,
+    pub dark_primary_color: String,
+    pub custom_css: Option<String>,
+    pub password_min_length: usize,
+    pub login_hint: Option<String>,
+    /// The `identifier` authentication parameter: the identifiers the first page may offer.
+    pub identifier_filter: Vec<String>,
+    /// Whether the browser is inside an authorization request.
+    pub in_interaction: bool,
+}
+
+impl Default for PageContext {
+    fn default() -> Self {
+        Self {
+            sign_in_mode: "SignInAndRegister".into(),
+            sign_up_identifiers: vec!["username".into()],
+            sign_up_password: true,
+            password_sign_in: vec!["username".into(), "email".into()],
+            code_sign_in: vec!["email".into()],
+            forgot_password: vec!["email".into(), "phone".into()],
+            terms_of_use_url: None,
+            privacy_policy_url: None,
+            agree_to_terms: "Automatic".into(),
+            logo_url: None,
+            dark_logo_url: None,
+            primary_color: "#4F46E5".into(),
+            dark_primary_color: "#818CF8".into(),
+            custom_css: None,
+            password_min_length: 8,
+            login_hint: None,
+            identifier_filter: vec![],
+            in_interaction: false,
+        }
+    }
+}
+
+impl PageContext {
+    pub fn registration_open(&self) -> bool {
+        self.sign_in_mode != "SignIn"
+    }
+
+    pub fn sign_in_open(&self) -> bool {
+        self.sign_in_mode != "Register"
+    }
+
+    pub fn has_terms(&self) -> bool {
+        self.terms_of_use_url.is_some() || self.privacy_policy_url.is_some()
+    }
+
+    pub fn registration_needs_agreement(&self) -> bool {
+        self.has_terms() && self.agree_to_terms != "Automatic"
+    }
+
+    pub fn sign_in_needs_agreement(&self) -> bool {
+        self.has_terms() && self.agree_to_terms == "Manual"
+    }
+
+    /// `list` narrowed by the `identifier` parameter (ignored when nothing would remain).
+    pub fn filtered(&self, list: &[String]) -> Vec<String> {
+        let narrowed: Vec<String> = list.iter().filter(|i| self.identifier_filter.contains(i)).cloned().collect();
+        if narrowed.is_empty() { list.to_vec() } else { narrowed }
+    }
+
+    /// The CSS that brands the pages: colour variables, then the operator's own CSS.
+    pub fn brand_css(&self) -> String {
+        format!(
+            ":root{{--brand:{};--brand-dark:{};}}{}",
+            self.primary_color,
+            self.dark_primary_color,
+            self.custom_css.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// Builds the context on the server from the `_interaction` cookie (provided by the server).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct PageContextLoader(
+    pub std::sync::Arc<dyn Fn(Option<String>) -> std::pin::Pin<Box<dyn std::future::Future<Output = PageContext> + Send>> + Send + Sync>,
+);
+
+#[server(prefix = "/_vestibule", endpoint = "page-context")]
+pub async fn load_page_context() -> Result<PageContext, ServerFnError> {
+    let loader = use_context::<PageContextLoader>().ok_or_else(|| ServerFnError::new("no page context loader"))?;
+    let cookie = use_context::<http::request::Parts>().and_then(|parts| {
+        let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?.to_owned();
+        header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix("_interaction=").map(str::to_owned)).filter(|v| !v.is_empty())
+    });
+    Ok((loader.0)(cookie).await)
+}

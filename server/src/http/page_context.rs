@@ -1,0 +1,62 @@
+//! What the hosted pages are told about the sign-in experience and the current
+//! authorization request (`app::context::PageContext`), built from the engine.
+
+use std::sync::Arc;
+
+use app::context::{PageContext, PageContextLoader};
+use identity::oidc::Provider;
+use identity::sign_in_experience::{IdentifierKind, SignInExperience};
+
+pub fn loader(provider: Provider) -> PageContextLoader {
+    PageContextLoader(Arc::new(move |cookie: Option<String>| {
+        let provider = provider.clone();
+        Box::pin(async move { build(&provider, cookie.as_deref()).await })
+    }))
+}
+
+async fn build(provider: &Provider, cookie: Option<&str>) -> PageContext {
+    let sie = match provider.sign_in_experience().await {
+        Ok(sie) => sie,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the sign-in experience; showing defaults");
+            SignInExperience::default()
+        }
+    };
+    let interaction = match cookie {
+        Some(cookie) => identity::oidc::interaction::find_by_cookie(provider, cookie).await.ok().flatten(),
+        None => None,
+    };
+    let params = interaction.as_ref().map(|i| &i.params);
+    let name = |kind: &IdentifierKind| match kind {
+        IdentifierKind::Username => "username".to_owned(),
+        IdentifierKind::Email => "email".to_owned(),
+        IdentifierKind::Phone => "phone".to_owned(),
+    };
+    let methods = |pick: fn(&identity::sign_in_experience::SignInMethod) -> bool| -> Vec<String> {
+        sie.sign_in.methods.iter().filter(|m| pick(m)).map(|m| name(&m.identifier)).collect()
+    };
+    PageContext {
+        sign_in_mode: format!("{:?}", sie.sign_in_mode),
+        sign_up_identifiers: sie.sign_up.identifiers.iter().map(name).collect(),
+        sign_up_password: sie.sign_up.password,
+        password_sign_in: methods(|m| m.password),
+        code_sign_in: methods(|m| m.verification_code),
+        forgot_password: [IdentifierKind::Email, IdentifierKind::Phone].iter().filter(|k| sie.allows_password_reset_by(**k)).map(name).collect(),
+        terms_of_use_url: sie.terms_of_use_url.clone(),
+        privacy_policy_url: sie.privacy_policy_url.clone(),
+        agree_to_terms: format!("{:?}", sie.agree_to_terms_policy),
+        logo_url: sie.branding.logo_url.clone(),
+        dark_logo_url: sie.branding.dark_logo_url.clone(),
+        primary_color: sie.color.primary_color.clone(),
+        dark_primary_color: sie.color.dark_primary_color.clone(),
+        custom_css: sie.custom_css.clone(),
+        password_min_length: sie.password_policy.length.min,
+        login_hint: params.and_then(|p| p.login_hint.clone()),
+        // `identifier`: a space-separated subset of username, email and phone (invalid ones ignored).
+        identifier_filter: params
+            .and_then(|p| p.extra.get("identifier"))
+            .map(|list| list.split_whitespace().filter(|i| matches!(*i, "username" | "email" | "phone")).map(str::to_owned).collect())
+            .unwrap_or_default(),
+        in_interaction: interaction.is_some(),
+    }
+}
