@@ -48,6 +48,8 @@ export default defineConfig({
       VESTIBULE_SITE_ROOT: siteRoot,
       DATABASE_URL: `sqlite:${join(dataDir, 'vestibule.db')}`,
       VESTIBULE_PASSWORD_HASHING: 'test-only-cheap',
+      // Tests change the sign-in experience through the CLI and expect the next page to show it.
+      VESTIBULE_CACHE_TTL_SECONDS: '0',
       RUST_LOG: 'warn',
     },
   },

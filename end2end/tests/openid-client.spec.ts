@@ -53,7 +53,7 @@ async function signInThroughTheHostedPage(page: Page, extra: Record<string, stri
   const callback = await captureRedirect(page, REDIRECT);
   await page.goto(url.href);
   await expect(page).toHaveURL(/\/sign-in/);
-  await page.locator('#field-username').fill('ada');
+  await page.locator('#field-identifier').fill('ada');
   await page.locator('#field-password').fill('analytical engine 1843');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect.poll(() => callback()?.href).toContain(REDIRECT);

@@ -59,7 +59,7 @@ test('without JavaScript the form still posts and the error is explained', async
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto('/sign-in?ui_locales=fr');
-  await page.locator('#field-username').fill('alice');
+  await page.locator('#field-identifier').fill('alice');
   await page.locator('#field-password').fill('a password');
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await expect(page.getByRole('alert')).toContainText('Cette session de connexion est introuvable');

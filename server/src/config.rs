@@ -36,6 +36,10 @@ pub struct Config {
     /// A Have I Been Pwned-style range API (`https://api.pwnedpasswords.com`) consulted after
     /// the embedded breached-password list (`VESTIBULE_BREACHED_PASSWORD_API`); off by default.
     pub breached_password_api: Option<String>,
+    /// How long each node keeps applications, resources and the sign-in experience in memory
+    /// before reading them again (`VESTIBULE_CACHE_TTL_SECONDS`, default 10); a change made on
+    /// another node or through the CLI is seen within this time.
+    pub cache_ttl_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -66,6 +70,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             password_hashing: PasswordHashing::Owasp,
             breached_password_api: None,
+            cache_ttl_seconds: 10,
         }
     }
 }

@@ -113,7 +113,7 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
         keys: Arc::new(KeyRing::new(store.clone(), Arc::new(AtRest::new(secret)))),
         passwords,
         endpoint: config.endpoint.trim_end_matches('/').to_owned(),
-        caches: Arc::default(),
+        caches: Arc::new(identity::oidc::Caches::with_ttl(std::time::Duration::from_secs(config.cache_ttl_seconds))),
         breached: match &config.breached_password_api {
             Some(base) => identity::passwords::breached::BreachedPasswords::with_range_api(base),
             None => identity::passwords::breached::BreachedPasswords::embedded(),

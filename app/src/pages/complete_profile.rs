@@ -33,12 +33,14 @@ fn profile_forms(context: PageContext) -> impl IntoView {
         <PageError/>
         {(!reach.is_empty()).then(move || view! {
             <PostForm action="/continue/code">
+                <input type="hidden" name="missing" value=query_param("missing").unwrap_or_default()/>
                 <TextField name="identifier" label=identifier_label(&reach) kind=super::input_kind(&reach) autocomplete="email" value=query_param("identifier").unwrap_or_default()/>
                 <SubmitButton label=tr!("sign_in.send_code")/>
             </PostForm>
         })}
         {direct.then(|| view! {
             <PostForm action="/continue">
+                <input type="hidden" name="missing" value=query_param("missing").unwrap_or_default()/>
                 {needs_username.then(|| view! { <TextField name="new_username" label=tr!("identifiers.username") autocomplete="username" maxlength=128/> })}
                 {needs_password.then(|| view! { <PasswordField name="password" label=tr!("register.password") autocomplete="new-password" min_length=context.password_min_length/> })}
                 <SubmitButton label=tr!("complete_profile.submit")/>

@@ -22,6 +22,7 @@ pub fn VerifyCodePage() -> impl IntoView {
             view! {
                 <PageError/>
                 <PostForm action="/verify-code">
+                    <input type="hidden" name="identifier" value=query_param("to").unwrap_or_default()/>
                     <TextField name="code" label=tr!("verify_code.code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6/>
                     <SubmitButton label=tr!("verify_code.submit")/>
                 </PostForm>

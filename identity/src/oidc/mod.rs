@@ -61,12 +61,19 @@ pub const CACHE_TTL: Duration = Duration::from_secs(10);
 
 impl Default for Caches {
     fn default() -> Self {
+        Self::with_ttl(CACHE_TTL)
+    }
+}
+
+impl Caches {
+    /// Caches whose entries live `ttl` (zero: always read the database).
+    pub fn with_ttl(ttl: Duration) -> Self {
         Self {
-            applications: TtlCache::new(CACHE_TTL),
-            resources: TtlCache::new(CACHE_TTL),
-            default_resource: TtlCache::new(CACHE_TTL),
-            application_scopes: TtlCache::new(CACHE_TTL),
-            sign_in_experience: TtlCache::new(CACHE_TTL),
+            applications: TtlCache::new(ttl),
+            resources: TtlCache::new(ttl),
+            default_resource: TtlCache::new(ttl),
+            application_scopes: TtlCache::new(ttl),
+            sign_in_experience: TtlCache::new(ttl),
         }
     }
 }

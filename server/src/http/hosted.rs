@@ -45,6 +45,9 @@ pub struct HostedForm {
     code: String,
     #[serde(default)]
     agree: Option<String>,
+    /// The profile page's list of what is missing, kept when the page comes back with an error.
+    #[serde(default)]
+    missing: String,
     #[serde(default)]
     locale: Option<String>,
 }
@@ -109,13 +112,13 @@ async fn complete_profile(State(state): State<AppState>, jar: CookieJar, headers
     let step = Step::new(&jar, &headers, &form);
     let password = (!form.password.is_empty()).then_some(form.password.as_str());
     let result = hosted::complete_profile(&state.provider, step.cookie, form.new_username.as_deref(), password).await;
-    respond(&step, result, "/continue", &[])
+    respond(&step, result, "/continue", &[("missing", &form.missing)])
 }
 
 async fn profile_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::send_profile_code(&state.provider, step.cookie, &form.identifier, step.language.as_deref()).await;
-    respond(&step, result, "/continue", &[("identifier", &form.identifier)])
+    respond(&step, result, "/continue", &[("missing", &form.missing), ("identifier", &form.identifier)])
 }
 
 async fn reset_password(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
