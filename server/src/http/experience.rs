@@ -25,7 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/verification/verification-code/verify", post(verify_code))
         .route("/api/experience/verification/new-password-identity", post(new_password_identity))
         .route("/api/experience/identification", post(identify))
-        .route("/api/experience/profile", post(add_profile))
+        // POST is Logto's; PATCH is accepted too (the same partial update).
+        .route("/api/experience/profile", post(add_profile).patch(add_profile))
         .route("/api/experience/profile/password", put(reset_password))
         .route("/api/experience/submit", post(submit))
         .route("/api/.well-known/sign-in-exp", get(public_sign_in_experience))
