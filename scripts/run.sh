@@ -22,7 +22,8 @@ cat >&2 <<MSG
         --redirect-uri http://localhost:8080/callback
   then point your OIDC client at the issuer $endpoint/oidc with client id my-app and the
   printed secret; the application sends the browser to $endpoint/oidc/auth, which shows the
-  sign-in page.
+  sign-in page. People can also register there themselves; until an email connector is
+  configured (README: "The sign-in experience"), verification codes are written to this log.
 
 MSG
 export VESTIBULE_SITE_ROOT="${VESTIBULE_SITE_ROOT:-$REPO_ROOT/target/site}"
