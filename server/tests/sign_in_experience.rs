@@ -413,3 +413,67 @@ on_both_databases! {
         assert!(kept.custom_css.is_none());
     }
 }
+
+on_both_databases! {
+    async fn every_other_error_is_answered_with_its_code(server) {
+        let smtp = server.mail_server().await;
+        let alice = server.user("alice", STRONG).await;
+        server.user("bob", STRONG).await;
+
+        // No interaction cookie, then an interaction that was never started.
+        let stranger = server.browser();
+        let (status, body) = server.call(&stranger, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.not_found")));
+        let browser = server.browser_in_interaction().await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/submit", None).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("session.interaction_not_found")));
+
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (status, body) = server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "Nope"}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")), "SignIn needs a verificationId");
+        let (status, body) = server.call(&browser, "POST", "/api/experience/submit", None).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("session.identifier_not_found")));
+        let (status, body) = server.call(&browser, "PUT", "/api/experience/profile/password", Some(json!({"password": STRONG}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.invalid_interaction_type")));
+        let (status, body) = server.call(&browser, "PUT", "/api/experience/interaction-event", Some(json!({"interactionEvent": "ForgotPassword"}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.not_supported_for_forgot_password")));
+
+        // An unverified code record does not identify anyone.
+        let (_, sent) = server.call(&browser, "POST", "/api/experience/verification/verification-code",
+            Some(json!({"identifier": email("alice@example.com"), "interactionEvent": "SignIn"}))).await;
+        smtp.last_to("alice@example.com").await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id_of(&sent)}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.verification_failed")));
+
+        // Identified as alice: her profile already has a username, and bob is someone else.
+        let (_, verified) = server.call(&browser, "POST", "/api/experience/verification/password",
+            Some(json!({"identifier": {"type": "username", "value": "alice"}, "password": STRONG}))).await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id_of(&verified)}))).await.0, 204);
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile", Some(json!({"type": "username", "value": "alice2"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.username_exists_in_profile")));
+        let (_, bob) = server.call(&browser, "POST", "/api/experience/verification/password",
+            Some(json!({"identifier": {"type": "username", "value": "bob"}, "password": STRONG}))).await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id_of(&bob)}))).await;
+        assert_eq!((status, body["code"].as_str()), (409, Some("session.identity_conflict")));
+
+        // A reset must set a new password before submitting.
+        let reset = server.browser_in_interaction().await;
+        server.call(&reset, "PUT", "/api/experience", Some(json!({"interactionEvent": "ForgotPassword"}))).await;
+        let (id, code) = code_for(&server, &reset, &smtp, "alice@example.com", "ForgotPassword").await;
+        server.call(&reset, "POST", "/api/experience/verification/verification-code/verify",
+            Some(json!({"identifier": email("alice@example.com"), "verificationId": id, "code": code}))).await;
+        server.call(&reset, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await;
+        let (status, body) = server.call(&reset, "POST", "/api/experience/submit", None).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.new_password_required_in_profile")));
+
+        // A suspended account cannot sign in, even with the right password.
+        sqlx::query("UPDATE users SET is_suspended = $1 WHERE id = $2").bind(true).bind(&alice).execute(server.state.store.pool()).await.unwrap();
+        let late = server.browser_in_interaction().await;
+        server.call(&late, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (status, body) = server.call(&late, "POST", "/api/experience/verification/password",
+            Some(json!({"identifier": {"type": "username", "value": "alice"}, "password": STRONG}))).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("user.suspended")));
+    }
+}
