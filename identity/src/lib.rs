@@ -11,6 +11,7 @@ pub mod error;
 pub mod experience;
 pub mod identifiers;
 pub mod ids;
+pub mod management;
 pub mod oidc;
 pub mod passwords;
 pub mod rbac;

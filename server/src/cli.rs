@@ -46,6 +46,14 @@ pub enum Command {
     /// Email and SMS connectors that deliver verification codes.
     #[command(subcommand)]
     Connector(ConnectorCommand),
+    /// Make sure a machine-to-machine application with these credentials can use the
+    /// Management API (idempotent; for scripts and provisioning).
+    Bootstrap {
+        #[arg(long = "m2m-id")]
+        m2m_id: String,
+        #[arg(long = "m2m-secret")]
+        m2m_secret: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

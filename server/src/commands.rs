@@ -159,3 +159,14 @@ fn read_json(path: &std::path::Path) -> Result<serde_json::Value, CommandError> 
     let text = std::fs::read_to_string(path).map_err(|e| CommandError::Argument(format!("{}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| CommandError::Argument(format!("{}: {e}", path.display())))
 }
+
+pub async fn bootstrap(config: &Config, m2m_id: String, m2m_secret: String) -> Result<ExitCode, CommandError> {
+    if m2m_secret.len() < 16 {
+        return Err(CommandError::Argument("--m2m-secret must be at least 16 characters".into()));
+    }
+    let store = open(config).await?;
+    let indicator = &config.management_api_indicator;
+    let id = identity::management::ensure_client(&store, &SystemClock, indicator, Some(m2m_id), &m2m_secret).await.map_err(domain)?;
+    println!("{}", json!({ "id": id, "resource": indicator, "scope": identity::management::SCOPE_ALL }));
+    Ok(ExitCode::SUCCESS)
+}

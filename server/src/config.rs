@@ -40,6 +40,9 @@ pub struct Config {
     /// before reading them again (`VESTIBULE_CACHE_TTL_SECONDS`, default 10); a change made on
     /// another node or through the CLI is seen within this time.
     pub cache_ttl_seconds: u64,
+    /// The Management API's resource indicator (`VESTIBULE_MANAGEMENT_API_INDICATOR`); tokens
+    /// for it with the `all` scope manage Vestibule. Logto's default tenant uses this value.
+    pub management_api_indicator: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -71,6 +74,7 @@ impl Default for Config {
             password_hashing: PasswordHashing::Owasp,
             breached_password_api: None,
             cache_ttl_seconds: 10,
+            management_api_indicator: identity::management::DEFAULT_INDICATOR.to_owned(),
         }
     }
 }

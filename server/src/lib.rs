@@ -48,6 +48,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot create the Management API client: {0}")]
+    Bootstrap(String),
 }
 
 /// A bound, migrated server that has not started serving yet.
@@ -121,10 +123,28 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
     }
 }
 
+/// First run: create the Management API client and print its credentials, once (they are
+/// stored hashed and cannot be shown again).
+async fn announce_management_client(state: &AppState, endpoint: &str) -> Result<(), StartError> {
+    let indicator = &state.config.management_api_indicator;
+    let created = identity::management::bootstrap_on_first_run(&state.store, state.provider.clock.as_ref(), indicator)
+        .await
+        .map_err(|e| StartError::Bootstrap(e.to_string()))?;
+    if let Some(client) = created {
+        eprintln!(
+            "\n  Management API client created (shown only this once; store the secret now):\n    id:     {id}\n    secret: {secret}\n  Get a token:\n    curl -s -u '{id}:{secret}' -d grant_type=client_credentials -d resource={indicator} -d scope=all {endpoint}/oidc/token\n  then call e.g. {endpoint}/api/users with 'Authorization: Bearer <access_token>'.\n",
+            id = client.id,
+            secret = client.secret,
+        );
+    }
+    Ok(())
+}
+
 /// `vestibule serve`: bind, announce readiness, serve until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, started: Instant) -> Result<(), StartError> {
     let server = Server::bind(config).await?;
     let endpoint = server.state.config.endpoint.trim_end_matches('/').to_owned();
+    announce_management_client(&server.state, &endpoint).await?;
     tracing::info!(
         listen = %server.local_addr,
         backend = ?server.state.store.backend(),

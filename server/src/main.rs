@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         Command::Role(command) => commands::role(&config, command).await,
         Command::SignInExperience(command) => commands::sign_in_experience(&config, command).await,
         Command::Connector(command) => commands::connector(&config, command).await,
+        Command::Bootstrap { m2m_id, m2m_secret } => commands::bootstrap(&config, m2m_id, m2m_secret).await,
     };
     result.unwrap_or_else(|err| {
         tracing::error!("{err}");

@@ -240,6 +240,66 @@ pub async fn update_details(
     Ok(user)
 }
 
+/// A page of users, newest first, optionally filtered by a case-insensitive substring of the
+/// id, username, email, phone or name; with the total number of matches.
+#[derive(Debug, Clone)]
+pub struct UserQuery {
+    pub search: Option<String>,
+    /// 1-based.
+    pub page: i64,
+    pub page_size: i64,
+}
+
+pub async fn list(store: &Store, query: &UserQuery) -> Result<(Vec<User>, i64), UserError> {
+    store::list(store, query).await
+}
+
+/// A partial update of a user (Management API): each `Some` replaces the field, `Some(None)`
+/// clears an identifier or detail.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub username: Option<Option<String>>,
+    pub primary_email: Option<Option<String>>,
+    pub primary_phone: Option<Option<String>>,
+    pub name: Option<Option<String>>,
+    pub avatar: Option<Option<String>>,
+    pub profile: Option<Profile>,
+    pub custom_data: Option<Map<String, Value>>,
+}
+
+pub async fn update(store: &Store, clock: &dyn Clock, id: &str, update: UserUpdate) -> Result<User, UserError> {
+    let mut user = find_by_id(store, id).await?.ok_or(UserError::NotFound)?;
+    if let Some(v) = update.username {
+        user.username = v;
+    }
+    if let Some(v) = update.primary_email {
+        user.primary_email = v;
+    }
+    if let Some(v) = update.primary_phone {
+        user.primary_phone = v;
+    }
+    if let Some(v) = update.name {
+        user.name = v;
+    }
+    if let Some(v) = update.avatar {
+        user.avatar = v;
+    }
+    if let Some(v) = update.profile {
+        user.profile = v;
+    }
+    if let Some(v) = update.custom_data {
+        user.custom_data = v;
+    }
+    user.updated_at = clock.now_ms();
+    store::update_all(store, &user).await?;
+    Ok(user)
+}
+
+pub async fn set_suspended(store: &Store, clock: &dyn Clock, id: &str, suspended: bool) -> Result<User, UserError> {
+    store::set_suspended(store, id, suspended, clock.now_ms()).await?;
+    find_by_id(store, id).await?.ok_or(UserError::NotFound)
+}
+
 pub async fn delete(store: &Store, id: &str) -> Result<(), UserError> {
     if store::delete(store, id).await? {
         Ok(())

@@ -137,6 +137,66 @@ pub(super) async fn update_details(store: &Store, user: &User) -> Result<(), Use
     Ok(())
 }
 
+pub(super) async fn list(store: &Store, query: &super::UserQuery) -> Result<(Vec<User>, i64), UserError> {
+    // LIKE wildcards in the search text match themselves (escaped with `\`, declared for SQLite).
+    const FILTER: &str = "($1 = '' OR lower(id) LIKE $2 ESCAPE '\\' OR lower(COALESCE(username, '')) LIKE $2 ESCAPE '\\' \
+        OR lower(COALESCE(primary_email, '')) LIKE $2 ESCAPE '\\' OR COALESCE(primary_phone, '') LIKE $2 ESCAPE '\\' \
+        OR lower(COALESCE(name, '')) LIKE $2 ESCAPE '\\')";
+    let search = query.search.clone().unwrap_or_default().to_lowercase();
+    let pattern = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users WHERE {FILTER}"))
+        .bind(&search)
+        .bind(&pattern)
+        .fetch_one(store.pool())
+        .await?;
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE {FILTER} ORDER BY created_at DESC, id LIMIT $3 OFFSET $4");
+    let rows = sqlx::query(&sql)
+        .bind(&search)
+        .bind(&pattern)
+        .bind(query.page_size)
+        .bind((query.page - 1) * query.page_size)
+        .fetch_all(store.pool())
+        .await?;
+    let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok((users, total))
+}
+
+pub(super) async fn update_all(store: &Store, user: &User) -> Result<(), UserError> {
+    let result = sqlx::query(
+        "UPDATE users SET username = $2, primary_email = $3, primary_phone = $4, name = $5, avatar = $6, profile = $7, \
+         custom_data = $8, updated_at = $9 WHERE id = $1",
+    )
+    .bind(&user.id)
+    .bind(&user.username)
+    .bind(&user.primary_email)
+    .bind(&user.primary_phone)
+    .bind(&user.name)
+    .bind(&user.avatar)
+    .bind(to_json(&user.profile))
+    .bind(to_json(&user.custom_data))
+    .bind(user.updated_at)
+    .execute(store.pool())
+    .await
+    .map_err(identifier_conflict)?;
+    if result.rows_affected() == 0 {
+        return Err(UserError::NotFound);
+    }
+    Ok(())
+}
+
+pub(super) async fn set_suspended(store: &Store, id: &str, suspended: bool, now: i64) -> Result<(), UserError> {
+    let result = sqlx::query("UPDATE users SET is_suspended = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(suspended)
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+    if result.rows_affected() == 0 {
+        return Err(UserError::NotFound);
+    }
+    Ok(())
+}
+
 pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, UserError> {
     let result = sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(id)

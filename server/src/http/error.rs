@@ -40,6 +40,11 @@ impl ApiError {
         Self { status: StatusCode::BAD_REQUEST, code: "guard.invalid_input", message: message.into(), data: None }
     }
 
+    /// A 422 with a fixed code (for checks made in the HTTP layer itself).
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into(), data: None }
+    }
+
     pub fn internal() -> Self {
         Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: "unexpected", message: "Internal server error.".into(), data: None }
     }
@@ -88,10 +93,10 @@ fn api_status(code: &str) -> StatusCode {
         | "user.sign_in_method_not_enabled" | "user.missing_profile" | "user.username_exists_in_profile"
         | "user.email_exists_in_profile" | "user.phone_exists_in_profile" | "user.password_exists_in_profile"
         | "user.same_password" | "user.new_password_required_in_profile" | "password.rejected"
-        | "session.terms_not_agreed" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "session.terms_not_agreed" | "user.invalid_role_type" | "application.invalid_role_type" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
-        "user.suspended" => StatusCode::UNAUTHORIZED,
+        "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,
         "auth.forbidden" => StatusCode::FORBIDDEN,
         code if code.starts_with("oidc.") => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,6 +6,7 @@ pub mod error;
 mod experience;
 mod hosted;
 mod json_body;
+mod management;
 mod oidc;
 mod page_context;
 mod status;
@@ -22,6 +23,7 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     let routes = generate_route_list(app::App);
+    let (management, _) = management::router(&state);
     let loader = page_context::loader(state.provider.clone());
     let server_fn_loader = loader.clone();
     Router::new()
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::routes(&state))
         .merge(experience::routes())
         .merge(hosted::routes())
+        .merge(management)
         // The pages' server functions (the page context), with the same context as SSR.
         .route(
             "/_vestibule/{*fn_name}",

@@ -1,0 +1,146 @@
+//! Access to the Management API (spec §15): a machine-to-machine application holding a role
+//! with the `all` scope of the Management API resource obtains a JWT from `/oidc/token`
+//! (client credentials) and presents it as a Bearer token. This module creates that access on
+//! first run and checks the tokens.
+
+use serde_json::{Map, Value};
+
+use crate::applications::{self, AppType, ApplicationError, NewApplication};
+use crate::clock::Clock;
+use crate::error::ErrorCode;
+use crate::oidc::{tokens, Provider};
+use crate::rbac::{self, RbacError, RoleDefinition, RoleHolder, RoleType};
+use crate::store::Store;
+
+/// Logto's indicator for the Management API of the default tenant.
+pub const DEFAULT_INDICATOR: &str = "https://default.logto.app/api";
+pub const SCOPE_ALL: &str = "all";
+const ROLE_NAME: &str = "Management API access";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Rbac(#[from] RbacError),
+    #[error(transparent)]
+    Application(#[from] ApplicationError),
+    #[error("storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl ErrorCode for BootstrapError {
+    fn code(&self) -> &'static str {
+        match self {
+            BootstrapError::Rbac(e) => e.code(),
+            BootstrapError::Application(e) => e.code(),
+            BootstrapError::Storage(_) => "unexpected",
+        }
+    }
+}
+
+/// The credentials of a newly created management client (shown once).
+#[derive(Debug, Clone)]
+pub struct ManagementClient {
+    pub id: String,
+    pub secret: String,
+}
+
+/// Whether some application can obtain Management API tokens.
+pub async fn has_client(store: &Store, indicator: &str) -> Result<bool, sqlx::Error> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM applications_roles ar JOIN roles_scopes rs ON rs.role_id = ar.role_id \
+         JOIN scopes s ON s.id = rs.scope_id JOIN resources r ON r.id = s.resource_id WHERE r.indicator = $1 AND s.name = $2",
+    )
+    .bind(indicator)
+    .bind(SCOPE_ALL)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(count > 0)
+}
+
+/// First run: when no application can manage Vestibule, creates one and returns its
+/// credentials; otherwise `None`.
+pub async fn bootstrap_on_first_run(store: &Store, clock: &dyn Clock, indicator: &str) -> Result<Option<ManagementClient>, BootstrapError> {
+    if has_client(store, indicator).await? {
+        return Ok(None);
+    }
+    let secret = crate::ids::secret();
+    let id = ensure_client(store, clock, indicator, None, &secret).await?;
+    Ok(Some(ManagementClient { id, secret }))
+}
+
+/// `vestibule bootstrap --m2m-id ID --m2m-secret SECRET`: makes sure the application `id`
+/// exists with this secret and the management role (idempotent).
+pub async fn ensure_client(store: &Store, clock: &dyn Clock, indicator: &str, id: Option<String>, secret: &str) -> Result<String, BootstrapError> {
+    rbac::ensure_resource(store, clock, "Logto Management API", indicator, 3600, false).await?;
+    let resource = rbac::find_resource(store, indicator).await?.ok_or(RbacError::ResourceNotFound)?;
+    rbac::ensure_scope(store, clock, &resource, SCOPE_ALL).await?;
+    let created = applications::create_or_update(
+        store,
+        clock,
+        NewApplication {
+            id,
+            name: "Management API client".into(),
+            app_type: AppType::MachineToMachine,
+            secret: Some(secret.to_owned()),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            cors_allowed_origins: vec![],
+            is_third_party: false,
+            id_token_alg: None,
+        },
+    )
+    .await?;
+    let app_id = created.application.id;
+    let scopes = [(indicator.to_owned(), SCOPE_ALL.to_owned())];
+    let holders = [RoleHolder::Application(&app_id)];
+    rbac::define_role(store, clock, RoleDefinition { name: ROLE_NAME, role_type: RoleType::MachineToMachine, scopes: &scopes, holders: &holders }).await?;
+    Ok(app_id)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the Authorization header is missing")]
+    HeaderMissing,
+    #[error("the access token is not valid for the Management API")]
+    Unauthorized,
+    #[error("the access token lacks the 'all' scope")]
+    Forbidden,
+    #[error("storage failed: {0}")]
+    Internal(String),
+}
+
+impl ErrorCode for AuthError {
+    fn code(&self) -> &'static str {
+        match self {
+            AuthError::HeaderMissing => "auth.authorization_header_missing",
+            AuthError::Unauthorized => "auth.unauthorized",
+            AuthError::Forbidden => "auth.forbidden",
+            AuthError::Internal(_) => "unexpected",
+        }
+    }
+}
+
+/// Checks an `Authorization` header value: a JWT we issued, unexpired (by the provider's
+/// clock), for `indicator`, with the `all` scope. Returns the token's claims.
+pub async fn authenticate(provider: &Provider, authorization: Option<&str>, indicator: &str) -> Result<Map<String, Value>, AuthError> {
+    let header = authorization.ok_or(AuthError::HeaderMissing)?;
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or(AuthError::Unauthorized)?.trim();
+    let claims = tokens::verify_own(provider, token, false).await.map_err(|e| match e {
+        crate::oidc::OidcError::Storage(e) => AuthError::Internal(e.to_string()),
+        _ => AuthError::Unauthorized,
+    })?;
+    let expired = claims.get("exp").and_then(Value::as_i64).is_none_or(|exp| exp * 1000 <= provider.now_ms());
+    let audience_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == indicator,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(indicator)),
+        _ => false,
+    };
+    if expired || !audience_ok {
+        return Err(AuthError::Unauthorized);
+    }
+    let scopes = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
+    if !scopes.split(' ').any(|s| s == SCOPE_ALL) {
+        return Err(AuthError::Forbidden);
+    }
+    Ok(claims)
+}

@@ -1,0 +1,43 @@
+//! The Management API (spec §15): Bearer JWTs for the Management API resource with the `all`
+//! scope, Logto's paths and bodies. The router and the OpenAPI document (`/api/swagger.json`)
+//! are built from the same annotated handlers, so the document cannot drift from the routes.
+
+mod pagination;
+mod users;
+
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use super::error::ApiError;
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Vestibule Management API", description = "Logto-compatible Management API. Authenticate with a Bearer JWT for the Management API resource (scope `all`), obtained with client credentials from /oidc/token."),
+    tags((name = "Users", description = "End users: identifiers, profile, password, suspension, custom data"))
+)]
+struct ApiDoc;
+
+/// The Management API's routes (behind the token check) and its OpenAPI document.
+pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).split_for_parts();
+    let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
+    let served = document.clone();
+    let routes = routes.route("/api/swagger.json", get(move || async move { Json(served.clone()) }));
+    (routes, document)
+}
+
+/// Every Management API request carries a valid token (401 without one, 403 without `all`).
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    let authorization = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    identity::management::authenticate(&state.provider, authorization, &state.config.management_api_indicator)
+        .await
+        .map_err(|e| ApiError::from_code(&e))?;
+    Ok(next.run(request).await)
+}

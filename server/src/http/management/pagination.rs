@@ -1,0 +1,62 @@
+//! `page` / `page_size` query parameters and the `Total-Number` and `Link` headers (spec §0).
+
+use axum::http::{HeaderMap, HeaderValue, Uri};
+
+use super::super::error::ApiError;
+
+pub const DEFAULT_PAGE_SIZE: i64 = 20;
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub page: i64,
+    pub page_size: i64,
+    /// Other query parameters, as given.
+    pub rest: Vec<(String, String)>,
+}
+
+impl Page {
+    pub fn from_query(query: Option<&str>) -> Result<Self, ApiError> {
+        let mut page = Page { page: 1, page_size: DEFAULT_PAGE_SIZE, rest: vec![] };
+        for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned() {
+            let number = || value.parse::<i64>().map_err(|_| ApiError::invalid_input(format!("{key} must be a positive integer")));
+            match key.as_str() {
+                "page" => page.page = number()?,
+                "page_size" => page.page_size = number()?,
+                _ => page.rest.push((key, value)),
+            }
+        }
+        if page.page < 1 || !(1..=MAX_PAGE_SIZE).contains(&page.page_size) {
+            return Err(ApiError::invalid_input(format!("page must be >= 1 and page_size 1 to {MAX_PAGE_SIZE}")));
+        }
+        Ok(page)
+    }
+
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.rest.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// `Total-Number` and RFC 8288 `Link` headers (first, prev, next, last).
+    pub fn headers(&self, uri: &Uri, total: i64) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("total-number", HeaderValue::from(total));
+        let last = ((total + self.page_size - 1) / self.page_size).max(1);
+        let link = |page: i64, rel: &str| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.extend_pairs(&self.rest).append_pair("page", &page.to_string()).append_pair("page_size", &self.page_size.to_string());
+            format!("<{}?{}>; rel=\"{rel}\"", uri.path(), query.finish())
+        };
+        let mut links = vec![link(1, "first")];
+        if self.page > 1 {
+            links.push(link(self.page - 1, "prev"));
+        }
+        if self.page < last {
+            links.push(link(self.page + 1, "next"));
+        }
+        links.push(link(last, "last"));
+        if let Ok(value) = HeaderValue::from_str(&links.join(", ")) {
+            headers.insert("link", value);
+        }
+        headers
+    }
+}

@@ -1,0 +1,256 @@
+//! `/api/users`: list and search, create, read, update, delete, password, suspension and
+//! custom data.
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use identity::users::{self, NewUser, User, UserQuery, UserUpdate};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::pagination::Page;
+use crate::http::error::ApiError;
+use crate::http::json_body::JsonBody;
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(set_password))
+        .routes(routes!(verify_password))
+        .routes(routes!(has_password))
+        .routes(routes!(set_suspended))
+        .routes(routes!(get_custom_data, update_custom_data))
+}
+
+/// A user as the Management API shows it: never the password hash.
+fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "username": user.username,
+        "primaryEmail": user.primary_email,
+        "primaryPhone": user.primary_phone,
+        "name": user.name,
+        "avatar": user.avatar,
+        "customData": user.custom_data,
+        "identities": {},
+        "profile": user.profile,
+        "applicationId": null,
+        "isSuspended": user.is_suspended,
+        "hasPassword": user.password.is_some(),
+        "lastSignInAt": user.last_sign_in_at,
+        "passwordUpdatedAt": user.password_updated_at,
+        "createdAt": user.created_at,
+        "updatedAt": user.updated_at,
+    })
+}
+
+async fn existing(state: &AppState, id: &str) -> Result<User, ApiError> {
+    users::find_by_id(&state.store, id).await.map_err(|e| ApiError::from_code(&e))?.ok_or_else(|| ApiError::from_code(&users::UserError::NotFound))
+}
+
+fn domain(err: impl identity::ErrorCode + std::fmt::Display) -> ApiError {
+    ApiError::from_code(&err)
+}
+
+/// Checks the identifiers a request sets (an empty string or null clears one).
+fn identifiers(username: Option<Option<String>>, email: Option<Option<String>>, phone: Option<Option<String>>) -> Result<(Option<Option<String>>, Option<Option<String>>, Option<Option<String>>), ApiError> {
+    use identity::identifiers as ids;
+    let check = |value: Option<Option<String>>, f: fn(&str) -> Result<String, ids::IdentifierError>| -> Result<Option<Option<String>>, ApiError> {
+        match value {
+            Some(Some(v)) if !v.is_empty() => f(&v).map(|v| Some(Some(v))).map_err(|e| ApiError::invalid_input(e.to_string())),
+            Some(_) => Ok(Some(None)),
+            None => Ok(None),
+        }
+    };
+    Ok((check(username, ids::username)?, check(email, ids::email)?, check(phone, ids::phone)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateUser {
+    username: Option<String>,
+    primary_email: Option<String>,
+    primary_phone: Option<String>,
+    password: Option<String>,
+    name: Option<String>,
+    avatar: Option<String>,
+    #[schema(value_type = Object)]
+    custom_data: Option<Map<String, Value>>,
+    #[schema(value_type = Object)]
+    profile: Option<Value>,
+}
+
+/// Users, newest first; `search` matches id, username, email, phone or name.
+#[utoipa::path(get, path = "/api/users", tag = "Users",
+    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("search" = Option<String>, Query)),
+    responses((status = 200, description = "A page of users; Total-Number and Link headers")))]
+async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    let page = Page::from_query(query.as_deref())?;
+    let search = page.param("search").map(str::to_owned);
+    let (found, total) = users::list(&state.store, &UserQuery { search, page: page.page, page_size: page.page_size }).await.map_err(domain)?;
+    Ok((page.headers(&uri, total), Json(found.iter().map(user_json).collect::<Vec<_>>())))
+}
+
+/// Creates a user (no password policy applies to operators).
+#[utoipa::path(post, path = "/api/users", tag = "Users", request_body = CreateUser,
+    responses((status = 200, description = "The user"), (status = 422, description = "An identifier is already in use")))]
+async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<CreateUser>) -> Result<Json<Value>, ApiError> {
+    let (username, email, phone) = identifiers(body.username.map(Some), body.primary_email.map(Some), body.primary_phone.map(Some))?;
+    let profile = match body.profile {
+        Some(v) => serde_json::from_value(v).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?,
+        None => Default::default(),
+    };
+    let password = match body.password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(state.provider.passwords.hash(&p).await),
+        None => None,
+    };
+    let new = NewUser {
+        username: username.flatten(),
+        primary_email: email.flatten(),
+        primary_phone: phone.flatten(),
+        password,
+        name: body.name,
+        avatar: body.avatar,
+        profile,
+        custom_data: body.custom_data.unwrap_or_default(),
+        ..NewUser::default()
+    };
+    let user = users::create(&state.store, state.provider.clock.as_ref(), new).await.map_err(domain)?;
+    Ok(Json(user_json(&user)))
+}
+
+#[utoipa::path(get, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)),
+    responses((status = 200, description = "The user"), (status = 404, description = "No such user")))]
+async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(user_json(&existing(&state, &id).await?)))
+}
+
+/// A field that is present, even as `null` (`Some(None)`), versus absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateUser {
+    #[serde(default, deserialize_with = "present")]
+    username: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    primary_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    primary_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    avatar: Option<Option<String>>,
+    #[schema(value_type = Object)]
+    custom_data: Option<Map<String, Value>>,
+    #[schema(value_type = Object)]
+    profile: Option<Value>,
+}
+
+/// Updates identifiers and details; `null` clears a field.
+#[utoipa::path(patch, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)), request_body = UpdateUser,
+    responses((status = 200, description = "The user"), (status = 422, description = "Empty update, or an identifier is in use")))]
+async fn update_user(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> Result<Json<Value>, ApiError> {
+    let (username, primary_email, primary_phone) = identifiers(body.username, body.primary_email, body.primary_phone)?;
+    let profile = match body.profile {
+        Some(v) => Some(serde_json::from_value(v).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?),
+        None => None,
+    };
+    let update = UserUpdate { username, primary_email, primary_phone, name: body.name, avatar: body.avatar, profile, custom_data: body.custom_data };
+    let empty = update.username.is_none() && update.primary_email.is_none() && update.primary_phone.is_none() && update.name.is_none()
+        && update.avatar.is_none() && update.profile.is_none() && update.custom_data.is_none();
+    if empty {
+        return Err(ApiError::unprocessable("entity.invalid_input", "the update is empty"));
+    }
+    let user = users::update(&state.store, state.provider.clock.as_ref(), &id, update).await.map_err(domain)?;
+    Ok(Json(user_json(&user)))
+}
+
+#[utoipa::path(delete, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
+async fn delete_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    users::delete(&state.store, &id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: String,
+}
+
+/// Sets the password (no policy check, as in Logto).
+#[utoipa::path(patch, path = "/api/users/{userId}/password", tag = "Users", params(("userId" = String, Path)), request_body = PasswordBody,
+    responses((status = 200, description = "The user")))]
+async fn set_password(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<PasswordBody>) -> Result<Json<Value>, ApiError> {
+    if body.password.is_empty() {
+        return Err(ApiError::invalid_input("password must not be empty"));
+    }
+    existing(&state, &id).await?;
+    let hash = state.provider.passwords.hash(&body.password).await;
+    users::set_password(&state.store, state.provider.clock.as_ref(), &id, hash).await.map_err(domain)?;
+    Ok(Json(user_json(&existing(&state, &id).await?)))
+}
+
+/// 204 when the password is the user's, 422 `session.invalid_credentials` otherwise.
+#[utoipa::path(post, path = "/api/users/{userId}/password/verify", tag = "Users", params(("userId" = String, Path)), request_body = PasswordBody,
+    responses((status = 204, description = "The password matches"), (status = 422, description = "It does not")))]
+async fn verify_password(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<PasswordBody>) -> Result<StatusCode, ApiError> {
+    let user = existing(&state, &id).await?;
+    if state.provider.passwords.verify(&body.password, user.password.as_ref()).await {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::unprocessable("session.invalid_credentials", "the password does not match"))
+    }
+}
+
+#[utoipa::path(get, path = "/api/users/{userId}/has-password", tag = "Users", params(("userId" = String, Path)),
+    responses((status = 200, description = "{hasPassword}")))]
+async fn has_password(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "hasPassword": existing(&state, &id).await?.password.is_some() })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SuspensionBody {
+    is_suspended: bool,
+}
+
+/// Suspends or reinstates a user; a suspended user cannot sign in.
+#[utoipa::path(patch, path = "/api/users/{userId}/is-suspended", tag = "Users", params(("userId" = String, Path)), request_body = SuspensionBody,
+    responses((status = 200, description = "The user")))]
+async fn set_suspended(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<SuspensionBody>) -> Result<Json<Value>, ApiError> {
+    let user = users::set_suspended(&state.store, state.provider.clock.as_ref(), &id, body.is_suspended).await.map_err(domain)?;
+    Ok(Json(user_json(&user)))
+}
+
+#[utoipa::path(get, path = "/api/users/{userId}/custom-data", tag = "Users", params(("userId" = String, Path)),
+    responses((status = 200, description = "The custom data object")))]
+async fn get_custom_data(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(Value::Object(existing(&state, &id).await?.custom_data)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CustomDataBody {
+    #[schema(value_type = Object)]
+    custom_data: Map<String, Value>,
+}
+
+/// Merges keys into the custom data (top level).
+#[utoipa::path(patch, path = "/api/users/{userId}/custom-data", tag = "Users", params(("userId" = String, Path)), request_body = CustomDataBody,
+    responses((status = 200, description = "The merged custom data")))]
+async fn update_custom_data(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<CustomDataBody>) -> Result<Json<Value>, ApiError> {
+    let mut data = existing(&state, &id).await?.custom_data;
+    data.extend(body.custom_data);
+    let user = users::update(&state.store, state.provider.clock.as_ref(), &id, UserUpdate { custom_data: Some(data), ..UserUpdate::default() }).await.map_err(domain)?;
+    Ok(Json(Value::Object(user.custom_data)))
+}

@@ -1,0 +1,157 @@
+//! The Management API's users endpoints with a real token: client credentials for the
+//! Management API resource, on SQLite and PostgreSQL.
+
+mod common;
+
+use reqwest::header::{AUTHORIZATION, LINK};
+use serde_json::{json, Value};
+
+/// Bootstraps the management client as `serve` does on first run, and gets a token for it.
+async fn management_token(server: &common::TestServer) -> String {
+    let client = identity::management::bootstrap_on_first_run(&server.state.store, &server.clock, identity::management::DEFAULT_INDICATOR)
+        .await
+        .unwrap()
+        .expect("a first run creates the client");
+    assert!(identity::management::bootstrap_on_first_run(&server.state.store, &server.clock, identity::management::DEFAULT_INDICATOR).await.unwrap().is_none(), "only once");
+    let response = server
+        .http
+        .post(server.url("/oidc/token"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+async fn api(server: &common::TestServer, token: &str, method: &str, path: &str, body: Option<Value>) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = server.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(path)).header(AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    let text = response.text().await.unwrap();
+    (status, headers, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+}
+
+on_both_databases! {
+    async fn tokens_are_required_and_checked(server) {
+        let (status, _, body) = api(&server, "", "GET", "/api/users", None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")));
+        let response = server.http.get(server.url("/api/users")).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "auth.authorization_header_missing");
+        // A valid token for another resource, or without `all`, is not enough.
+        let token = management_token(&server).await;
+        let (id, secret) = server.app(identity::applications::AppType::MachineToMachine, "other").await;
+        identity::rbac::ensure_resource(&server.state.store, &server.clock, "Other", "https://api.example.com", 3600, false).await.unwrap();
+        let resource = identity::rbac::find_resource(&server.state.store, "https://api.example.com").await.unwrap().unwrap();
+        identity::rbac::ensure_scope(&server.state.store, &server.clock, &resource, "all").await.unwrap();
+        let role = identity::rbac::ensure_role(&server.state.store, &server.clock, "other", identity::rbac::RoleType::MachineToMachine).await.unwrap();
+        identity::rbac::grant_scope_to_role(&server.state.store, &role, "https://api.example.com", "all").await.unwrap();
+        identity::rbac::assign_role(&server.state.store, &role, identity::rbac::RoleHolder::Application(&id)).await.unwrap();
+        let other: Value = server.http.post(server.url("/oidc/token")).basic_auth(&id, secret.as_deref())
+            .form(&[("grant_type", "client_credentials"), ("resource", "https://api.example.com"), ("scope", "all")])
+            .send().await.unwrap().json().await.unwrap();
+        let (status, _, _) = api(&server, other["access_token"].as_str().unwrap(), "GET", "/api/users", None).await;
+        assert_eq!(status, 401, "wrong audience");
+        let (status, _, _) = api(&server, &token, "GET", "/api/users", None).await;
+        assert_eq!(status, 200);
+        // Expired tokens are refused.
+        server.clock.advance_ms(3_601_000);
+        let (status, _, _) = api(&server, &token, "GET", "/api/users", None).await;
+        assert_eq!(status, 401);
+    }
+
+    async fn users_are_created_listed_updated_and_deleted(server) {
+        let token = management_token(&server).await;
+        let (status, _, ada) = api(&server, &token, "POST", "/api/users",
+            Some(json!({"username": "ada", "primaryEmail": "Ada@Example.com", "password": "x", "name": "Ada", "customData": {"plan": "pro"}}))).await;
+        assert_eq!(status, 200, "{ada}");
+        assert_eq!(ada["hasPassword"], true);
+        assert!(ada.get("passwordEncrypted").is_none() && !ada.to_string().contains("argon2"), "no hash: {ada}");
+        let id = ada["id"].as_str().unwrap().to_owned();
+        let (status, _, body) = api(&server, &token, "POST", "/api/users", Some(json!({"primaryEmail": "ada@example.com"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.email_already_in_use")));
+        let (status, _, body) = api(&server, &token, "POST", "/api/users", Some(json!({"username": "9 lives"}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        let (status, _, body) = api(&server, &token, "POST", "/api/users", Some(json!({"unknown": 1}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        for i in 0..4 {
+            api(&server, &token, "POST", "/api/users", Some(json!({"username": format!("user{i}")}))).await;
+        }
+
+        let (status, headers, page) = api(&server, &token, "GET", "/api/users?page=2&page_size=2", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["total-number"], "5");
+        assert_eq!(page.as_array().unwrap().len(), 2);
+        let link = headers[LINK].to_str().unwrap();
+        assert!(link.contains("page=3&page_size=2>; rel=\"next\"") && link.contains("page=1&page_size=2>; rel=\"prev\""), "{link}");
+        let (_, headers, found) = api(&server, &token, "GET", "/api/users?search=ADA%40example", None).await;
+        assert_eq!(headers["total-number"], "1");
+        assert_eq!(found[0]["id"], id.as_str());
+        let (status, _, body) = api(&server, &token, "GET", "/api/users?page=0", None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+
+        let (status, _, updated) = api(&server, &token, "PATCH", &format!("/api/users/{id}"), Some(json!({"name": "Ada Lovelace", "primaryEmail": null}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(updated["name"], "Ada Lovelace");
+        assert_eq!(updated["primaryEmail"], Value::Null);
+        assert_eq!(updated["customData"], json!({"plan": "pro"}), "untouched fields stay");
+        let (status, _, body) = api(&server, &token, "PATCH", &format!("/api/users/{id}"), Some(json!({}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("entity.invalid_input")));
+        let (status, _, body) = api(&server, &token, "PATCH", &format!("/api/users/{id}"), Some(json!({"username": "user1"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.username_already_in_use")));
+
+        let (_, _, data) = api(&server, &token, "PATCH", &format!("/api/users/{id}/custom-data"), Some(json!({"customData": {"theme": "dark"}}))).await;
+        assert_eq!(data, json!({"plan": "pro", "theme": "dark"}));
+        assert_eq!(api(&server, &token, "GET", &format!("/api/users/{id}/custom-data"), None).await.2, data);
+
+        assert_eq!(api(&server, &token, "PATCH", &format!("/api/users/{id}/password"), Some(json!({"password": "Quite-New-Pass-9"}))).await.0, 200);
+        assert_eq!(api(&server, &token, "POST", &format!("/api/users/{id}/password/verify"), Some(json!({"password": "Quite-New-Pass-9"}))).await.0, 204);
+        let (status, _, body) = api(&server, &token, "POST", &format!("/api/users/{id}/password/verify"), Some(json!({"password": "x"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.invalid_credentials")));
+        assert_eq!(api(&server, &token, "GET", &format!("/api/users/{id}/has-password"), None).await.2, json!({"hasPassword": true}));
+
+        let (_, _, suspended) = api(&server, &token, "PATCH", &format!("/api/users/{id}/is-suspended"), Some(json!({"isSuspended": true}))).await;
+        assert_eq!(suspended["isSuspended"], true);
+        // A suspended user cannot sign in.
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/password",
+            Some(json!({"identifier": {"type": "username", "value": "ada"}, "password": "Quite-New-Pass-9"}))).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("user.suspended")));
+
+        assert_eq!(api(&server, &token, "DELETE", &format!("/api/users/{id}"), None).await.0, 204);
+        let (status, _, body) = api(&server, &token, "GET", &format!("/api/users/{id}"), None).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("entity.not_exists_with_id")));
+        assert_eq!(api(&server, &token, "DELETE", &format!("/api/users/{id}"), None).await.0, 404);
+    }
+
+    async fn the_openapi_document_lists_every_management_route(server) {
+        let token = management_token(&server).await;
+        let document: Value = server.http.get(server.url("/api/swagger.json")).send().await.unwrap().json().await.unwrap();
+        assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+        let paths = document["paths"].as_object().unwrap();
+        for expected in ["/api/users", "/api/users/{userId}", "/api/users/{userId}/password", "/api/users/{userId}/password/verify",
+            "/api/users/{userId}/has-password", "/api/users/{userId}/is-suspended", "/api/users/{userId}/custom-data"] {
+            assert!(paths.contains_key(expected), "{expected} missing from the document");
+        }
+        // Every documented operation is routed: it answers with something other than 404/405
+        // for an existing user.
+        let (_, _, user) = api(&server, &token, "POST", "/api/users", Some(json!({"username": "probe"}))).await;
+        let id = user["id"].as_str().unwrap();
+        for (path, operations) in paths {
+            for method in operations.as_object().unwrap().keys() {
+                if method == "delete" {
+                    continue;
+                }
+                let (status, _, _) = api(&server, &token, &method.to_uppercase(), &path.replace("{userId}", id), Some(json!({}))).await;
+                assert!(status != 404 && status != 405, "{method} {path} answered {status}");
+            }
+        }
+    }
+}
