@@ -3,6 +3,7 @@
 //! The HTTP layer (`server`) maps those codes to statuses in one place.
 
 pub mod applications;
+pub mod audit;
 pub mod cache;
 pub mod clock;
 pub mod connectors;

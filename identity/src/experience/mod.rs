@@ -378,12 +378,7 @@ pub async fn current(provider: &Provider, cookie: Option<&str>) -> Result<Value,
 
 /// Rejects `password` if the policy does (breached lists included).
 async fn check_password_policy(provider: &Provider, sie: &SignInExperience, password: &str, user: &UserInfo) -> Result<(), ExperienceError> {
-    let policy = &sie.password_policy;
-    let mut issues = policy.check(password, user, &provider.breached);
-    let offline_breached = issues.iter().any(|i| i.code == "password_rejected.pwned");
-    if policy.rejects.pwned && !offline_breached && provider.breached.contains_anywhere(password).await {
-        issues.push(Issue { code: "password_rejected.pwned", interpolation: None });
-    }
+    let issues = sie.password_policy.check_everywhere(password, user, &provider.breached).await;
     if issues.is_empty() { Ok(()) } else { Err(ExperienceError::PasswordRejected(issues)) }
 }
 

@@ -1,6 +1,7 @@
 //! `POST /api/experience/verification/password`.
 
 use super::{save, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
+use crate::audit;
 use crate::identifiers;
 use crate::oidc::Provider;
 use crate::sentinel::{self, Counter};
@@ -27,8 +28,16 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
     let verified = provider.passwords.verify(password, user.as_ref().and_then(|u| u.password.as_ref())).await;
     let user = match user {
         Some(user) if verified => user,
-        _ => {
+        other => {
             sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::Credentials).await?;
+            let entry = audit::Entry {
+                key: "Interaction.SignIn.Verification.Password",
+                outcome: audit::Outcome::Error,
+                user_id: other.as_ref().map(|u| u.id.as_str()),
+                application_id: Some(&interaction.params.client_id),
+                payload: serde_json::json!({ "identifierType": identifier.kind, "error": "session.invalid_credentials" }),
+            };
+            audit::record(&provider.store, provider.clock.as_ref(), entry).await;
             return Err(ExperienceError::InvalidCredentials);
         }
     };

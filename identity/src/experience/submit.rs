@@ -2,6 +2,7 @@
 //! sign-in (or the password reset), in one transaction.
 
 use super::{ensure_staged_identifiers_free, missing_profile, started, state_json, ExperienceError, ExperienceState, InteractionEvent};
+use crate::audit;
 use crate::oidc::{interaction, Provider};
 use crate::users::{self, StagedChanges};
 
@@ -21,6 +22,8 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
         users::apply_staged(&mut tx, provider.clock.as_ref(), &user_id, &StagedChanges { password: Some(password.into()), ..StagedChanges::default() }).await?;
         interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&fresh)).await?;
         tx.commit().await?;
+        let entry = audit::Entry { key: "Interaction.ForgotPassword.Submit", outcome: audit::Outcome::Success, user_id: Some(&user_id), application_id: Some(&interaction.params.client_id), payload: serde_json::json!({}) };
+        audit::record(&provider.store, provider.clock.as_ref(), entry).await;
         return Ok(None);
     }
     let sie = provider.sign_in_experience().await?;
@@ -42,5 +45,8 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
     interaction::complete_login(provider, &mut tx, &interaction.uid, &user_id).await?;
     tx.commit().await?;
+    let key = format!("Interaction.{:?}.Submit", state.interaction_event);
+    let entry = audit::Entry { key: &key, outcome: audit::Outcome::Success, user_id: Some(&user_id), application_id: Some(&interaction.params.client_id), payload: serde_json::json!({}) };
+    audit::record(&provider.store, provider.clock.as_ref(), entry).await;
     Ok(Some(format!("{}/oidc/auth/{}", provider.endpoint, interaction.uid)))
 }

@@ -122,6 +122,17 @@ impl PasswordPolicy {
         issues
     }
 
+    /// [`check`](Self::check), then the online breached-password source when one is
+    /// configured and the offline list did not already reject the password.
+    pub async fn check_everywhere(&self, password: &str, user: &UserInfo, breached: &BreachedPasswords) -> Vec<Issue> {
+        let mut issues = self.check(password, user, breached);
+        let offline = issues.iter().any(|i| i.code == "password_rejected.pwned");
+        if self.rejects.pwned && !offline && breached.contains_anywhere(password).await {
+            issues.push(Issue::plain("password_rejected.pwned"));
+        }
+        issues
+    }
+
     /// The restricted rules mark the characters each pattern covers; they reject only when
     /// nearly the whole password is covered (more than `max(1, len - 3)` characters), so a
     /// long password that merely contains "123" passes.

@@ -2,11 +2,16 @@
 //! scope, Logto's paths and bodies. The router and the OpenAPI document (`/api/swagger.json`)
 //! are built from the same annotated handlers, so the document cannot drift from the routes.
 
+mod logs;
 mod pagination;
+mod sign_in_experience;
 mod users;
 
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
+use axum::http::Method;
+use identity::audit;
+use serde_json::json;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -20,24 +25,43 @@ use crate::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Vestibule Management API", description = "Logto-compatible Management API. Authenticate with a Bearer JWT for the Management API resource (scope `all`), obtained with client credentials from /oidc/token."),
-    tags((name = "Users", description = "End users: identifiers, profile, password, suspension, custom data"))
+    tags(
+        (name = "Users", description = "End users: identifiers, profile, password, suspension, custom data"),
+        (name = "Sign-in experience", description = "The configuration the hosted sign-in pages follow"),
+        (name = "Audit logs", description = "Management API writes and sign-in events")
+    )
 )]
 struct ApiDoc;
 
 /// The Management API's routes (behind the token check) and its OpenAPI document.
 pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).split_for_parts();
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).merge(sign_in_experience::routes()).merge(logs::routes()).split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     let served = document.clone();
     let routes = routes.route("/api/swagger.json", get(move || async move { Json(served.clone()) }));
     (routes, document)
 }
 
-/// Every Management API request carries a valid token (401 without one, 403 without `all`).
+/// Every Management API request carries a valid token (401 without one, 403 without `all`);
+/// every write is recorded in the audit log with the calling application and the result.
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
     let authorization = request.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    identity::management::authenticate(&state.provider, authorization, &state.config.management_api_indicator)
+    let claims = identity::management::authenticate(&state.provider, authorization, &state.config.management_api_indicator)
         .await
         .map_err(|e| ApiError::from_code(&e))?;
-    Ok(next.run(request).await)
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    if method != Method::GET {
+        let caller = claims.get("client_id").or_else(|| claims.get("sub")).and_then(|v| v.as_str());
+        let status = response.status();
+        let entry = audit::Entry {
+            key: &format!("ManagementApi.{method}"),
+            outcome: if status.is_success() { audit::Outcome::Success } else { audit::Outcome::Error },
+            user_id: None,
+            application_id: caller,
+            payload: json!({ "method": method.as_str(), "path": path, "status": status.as_u16() }),
+        };
+        audit::record(&state.store, state.provider.clock.as_ref(), entry).await;
+    }
+    Ok(response)
 }

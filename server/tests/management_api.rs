@@ -1,5 +1,6 @@
-//! The Management API's users endpoints with a real token: client credentials for the
-//! Management API resource, on SQLite and PostgreSQL.
+//! The Management API with a real token (client credentials for the Management API
+//! resource), on SQLite and PostgreSQL: users, the sign-in experience, the audit log, and the
+//! OpenAPI document.
 
 mod common;
 
@@ -131,13 +132,66 @@ on_both_databases! {
         assert_eq!(api(&server, &token, "DELETE", &format!("/api/users/{id}"), None).await.0, 404);
     }
 
+    async fn the_sign_in_experience_is_managed_and_applied(server) {
+        let token = management_token(&server).await;
+        let (status, _, sie) = api(&server, &token, "GET", "/api/sign-in-exp", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(sie["signInMode"], "SignInAndRegister");
+        let (status, _, body) = api(&server, &token, "PATCH", "/api/sign-in-exp",
+            Some(json!({"signUp": {"identifiers": ["email"], "password": false, "verify": false}}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("sign_in_experiences.passwordless_requires_verify")));
+        let (status, _, sie) = api(&server, &token, "PATCH", "/api/sign-in-exp", Some(json!({"signInMode": "SignIn", "passwordPolicy": {"length": {"min": 12, "max": 256}}}))).await;
+        assert_eq!(status, 200, "{sie}");
+        assert_eq!(sie["passwordPolicy"]["length"]["min"], 12);
+        assert_eq!(sie["passwordPolicy"]["rejects"]["pwned"], true, "nested keys merge");
+        // The change applies at once on this node: registration is now refused.
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (status, _) = server.call(&browser, "PUT", "/api/experience/interaction-event", Some(json!({"interactionEvent": "Register"}))).await;
+        assert_eq!(status, 403);
+        let (_, _, check) = api(&server, &token, "POST", "/api/sign-in-exp/default/check-password", Some(json!({"password": "Maple-Orbit"}))).await;
+        assert_eq!(check, json!({"result": false, "issues": [{"code": "password_rejected.too_short", "interpolation": {"min": 12}}]}));
+        let (_, _, check) = api(&server, &token, "POST", "/api/sign-in-exp/default/check-password", Some(json!({"password": "Maple-Orbit-72!"}))).await;
+        assert_eq!(check["result"], true);
+    }
+
+    async fn writes_and_sign_ins_are_in_the_audit_log(server) {
+        let token = management_token(&server).await;
+        let (_, _, user) = api(&server, &token, "POST", "/api/users", Some(json!({"username": "logged", "password": "Maple-Orbit-72!"}))).await;
+        let user_id = user["id"].as_str().unwrap().to_owned();
+        api(&server, &token, "GET", "/api/users", None).await;
+        // Entries are ordered by time (milliseconds): let the test clock tick between them.
+        server.clock.advance_ms(5);
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        server.call(&browser, "POST", "/api/experience/verification/password",
+            Some(json!({"identifier": {"type": "username", "value": "logged"}, "password": "wrong"}))).await;
+        server.clock.advance_ms(5);
+        server.experience_sign_in(&browser, "logged", "Maple-Orbit-72!").await;
+
+        let (status, headers, logs) = api(&server, &token, "GET", "/api/logs", None).await;
+        assert_eq!(status, 200);
+        let keys: Vec<&str> = logs.as_array().unwrap().iter().map(|l| l["key"].as_str().unwrap()).collect();
+        assert_eq!(keys, vec!["Interaction.SignIn.Submit", "Interaction.SignIn.Verification.Password", "ManagementApi.POST"], "newest first; reads are not logged");
+        assert_eq!(headers["total-number"], "3");
+        let write = &logs[2]["payload"];
+        assert_eq!((write["path"].as_str(), write["status"].as_u64(), write["result"].as_str()), (Some("/api/users"), Some(200), Some("Success")));
+        assert!(write["applicationId"].is_string(), "who: the calling application");
+        assert_eq!(logs[1]["payload"]["result"], "Error");
+        let (_, _, mine) = api(&server, &token, "GET", &format!("/api/logs?userId={user_id}"), None).await;
+        assert_eq!(mine.as_array().unwrap().len(), 2);
+        let (_, _, submits) = api(&server, &token, "GET", "/api/logs?logKey=Interaction.SignIn.Submit", None).await;
+        assert_eq!(submits[0]["payload"]["applicationId"], "spa");
+    }
+
     async fn the_openapi_document_lists_every_management_route(server) {
         let token = management_token(&server).await;
         let document: Value = server.http.get(server.url("/api/swagger.json")).send().await.unwrap().json().await.unwrap();
         assert!(document["openapi"].as_str().unwrap().starts_with("3."));
         let paths = document["paths"].as_object().unwrap();
         for expected in ["/api/users", "/api/users/{userId}", "/api/users/{userId}/password", "/api/users/{userId}/password/verify",
-            "/api/users/{userId}/has-password", "/api/users/{userId}/is-suspended", "/api/users/{userId}/custom-data"] {
+            "/api/users/{userId}/has-password", "/api/users/{userId}/is-suspended", "/api/users/{userId}/custom-data",
+            "/api/sign-in-exp", "/api/sign-in-exp/default/check-password", "/api/logs"] {
             assert!(paths.contains_key(expected), "{expected} missing from the document");
         }
         // Every documented operation is routed: it answers with something other than 404/405
@@ -146,7 +200,9 @@ on_both_databases! {
         let id = user["id"].as_str().unwrap();
         for (path, operations) in paths {
             for method in operations.as_object().unwrap().keys() {
-                if method == "delete" {
+                // Deleting the probe (or resetting the configuration) would change what the
+                // other probes see.
+                if method == "delete" || method == "patch" && path == "/api/sign-in-exp" {
                     continue;
                 }
                 let (status, _, _) = api(&server, &token, &method.to_uppercase(), &path.replace("{userId}", id), Some(json!({}))).await;
