@@ -83,3 +83,91 @@ fn serve_creates_its_sqlite_database_and_stops_cleanly_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "SIGTERM is a clean exit, got {status}");
 }
+
+/// Starts `serve` on a free port; returns the child, its port and its stderr lines so far
+/// (collected by a thread).
+fn start_serving(data: &std::path::Path) -> (std::process::Child, u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = vestibule(data, "sqlite:data/vestibule.db")
+        .env_remove("DATABASE_URL")
+        .env("VESTIBULE_DATA_DIR", data.join("data"))
+        .env("VESTIBULE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("VESTIBULE_ENDPOINT", format!("http://127.0.0.1:{port}"))
+        .env("VESTIBULE_PASSWORD_HASHING", "test-only-cheap")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let (sink, stderr) = (lines.clone(), child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    // "ready" is logged after the first-run announcement, so what start-up prints is all there.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !lines.lock().unwrap().iter().any(|l| l.contains("Vestibule is ready")) {
+        assert!(Instant::now() < deadline, "server never got ready: {:?}", lines.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, port, lines)
+}
+
+fn stop(mut child: std::process::Child) {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+}
+
+async fn management_users_status(port: u16, id: &str, secret: &str) -> u16 {
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("http://127.0.0.1:{port}/oidc/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("resource", "https://default.logto.app/api"), ("scope", "all")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap_or_else(|| panic!("no token: {token}"));
+    http.get(format!("http://127.0.0.1:{port}/api/users")).bearer_auth(token).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn the_first_start_prints_working_management_credentials_once() {
+    let data = tempfile::tempdir().unwrap();
+    let (child, port, lines) = start_serving(data.path());
+    let printed = lines.lock().unwrap().clone();
+    let value = |label: &str| printed.iter().find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_owned())).unwrap_or_else(|| panic!("no {label} in {printed:?}"));
+    let (id, secret) = (value("id:"), value("secret:"));
+    assert_eq!(management_users_status(port, &id, &secret).await, 200);
+    stop(child);
+
+    let (child, _, lines) = start_serving(data.path());
+    assert!(!lines.lock().unwrap().iter().any(|l| l.contains("secret:")), "printed only once");
+    stop(child);
+}
+
+#[tokio::test]
+async fn bootstrap_provisions_management_credentials_idempotently() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(data.path().join("data")).unwrap();
+    let secret = "a-provisioned-secret-of-some-length";
+    for _ in 0..2 {
+        let out = vestibule(data.path(), "sqlite:data/vestibule.db")
+            .env("VESTIBULE_DATA_DIR", data.path().join("data"))
+            .args(["bootstrap", "--m2m-id", "ops", "--m2m-secret", secret])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed["id"], "ops");
+    }
+    let (child, port, lines) = start_serving(data.path());
+    assert!(!lines.lock().unwrap().iter().any(|l| l.contains("secret:")), "a client exists: nothing new is created");
+    assert_eq!(management_users_status(port, "ops", secret).await, 200);
+    stop(child);
+}
