@@ -4,6 +4,8 @@
 
 mod logs;
 mod pagination;
+mod resources;
+mod roles;
 mod sign_in_experience;
 mod users;
 
@@ -28,14 +30,19 @@ use crate::AppState;
     tags(
         (name = "Users", description = "End users: identifiers, profile, password, suspension, custom data"),
         (name = "Sign-in experience", description = "The configuration the hosted sign-in pages follow"),
-        (name = "Audit logs", description = "Management API writes and sign-in events")
+        (name = "Audit logs", description = "Management API writes and sign-in events"),
+        (name = "Resources", description = "API resources and their scopes"),
+        (name = "Roles", description = "Roles, their scopes, and the users and applications holding them")
     )
 )]
 struct ApiDoc;
 
 /// The Management API's routes (behind the token check) and its OpenAPI document.
 pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).merge(sign_in_experience::routes()).merge(logs::routes()).split_for_parts();
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).merge(sign_in_experience::routes()).merge(logs::routes())
+        .merge(resources::routes())
+        .merge(roles::routes())
+        .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     let served = document.clone();
     let routes = routes.route("/api/swagger.json", get(move || async move { Json(served.clone()) }));
@@ -64,4 +71,13 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         audit::record(&state.store, state.provider.clock.as_ref(), entry).await;
     }
     Ok(response)
+}
+
+fn domain(err: impl identity::ErrorCode + std::fmt::Display) -> ApiError {
+    ApiError::from_code(&err)
+}
+
+/// A field that is present, even as `null` (`Some(None)`), versus absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }

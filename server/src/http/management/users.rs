@@ -13,6 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::pagination::Page;
+use super::{domain, present};
+use identity::rbac::{admin, RoleHolder};
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
 use crate::AppState;
@@ -26,10 +28,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(has_password))
         .routes(routes!(set_suspended))
         .routes(routes!(get_custom_data, update_custom_data))
+        .routes(routes!(list_user_roles, add_user_roles, replace_user_roles))
+        .routes(routes!(remove_user_role))
 }
 
 /// A user as the Management API shows it: never the password hash.
-fn user_json(user: &User) -> Value {
+pub(super) fn user_json(user: &User) -> Value {
     json!({
         "id": user.id,
         "username": user.username,
@@ -52,10 +56,6 @@ fn user_json(user: &User) -> Value {
 
 async fn existing(state: &AppState, id: &str) -> Result<User, ApiError> {
     users::find_by_id(&state.store, id).await.map_err(|e| ApiError::from_code(&e))?.ok_or_else(|| ApiError::from_code(&users::UserError::NotFound))
-}
-
-fn domain(err: impl identity::ErrorCode + std::fmt::Display) -> ApiError {
-    ApiError::from_code(&err)
 }
 
 /// Checks the identifiers a request sets (an empty string or null clears one).
@@ -129,11 +129,6 @@ async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<Cre
     responses((status = 200, description = "The user"), (status = 404, description = "No such user")))]
 async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(user_json(&existing(&state, &id).await?)))
-}
-
-/// A field that is present, even as `null` (`Some(None)`), versus absent (`None`).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -253,4 +248,41 @@ async fn update_custom_data(State(state): State<AppState>, Path(id): Path<String
     data.extend(body.custom_data);
     let user = users::update(&state.store, state.provider.clock.as_ref(), &id, UserUpdate { custom_data: Some(data), ..UserUpdate::default() }).await.map_err(domain)?;
     Ok(Json(Value::Object(user.custom_data)))
+}
+
+#[utoipa::path(get, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), responses((status = 200, description = "The user's roles")))]
+async fn list_user_roles(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    Ok(Json(json!(admin::roles_of(&state.store, RoleHolder::User(&id)).await.map_err(domain)?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleIds {
+    role_ids: Vec<String>,
+}
+
+/// Adds roles (all or none; 422 `user.invalid_role_type` for machine-to-machine roles).
+#[utoipa::path(post, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
+    responses((status = 201, description = "Assigned"), (status = 422, description = "A role is not a User role")))]
+async fn add_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<StatusCode, ApiError> {
+    existing(&state, &id).await?;
+    admin::assign_roles(&state.store, RoleHolder::User(&id), &body.role_ids, false).await.map_err(domain)?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Replaces the user's roles with these.
+#[utoipa::path(put, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
+    responses((status = 200, description = "Replaced")))]
+async fn replace_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<StatusCode, ApiError> {
+    existing(&state, &id).await?;
+    admin::assign_roles(&state.store, RoleHolder::User(&id), &body.role_ids, true).await.map_err(domain)?;
+    Ok(StatusCode::OK)
+}
+
+#[utoipa::path(delete, path = "/api/users/{userId}/roles/{roleId}", tag = "Users", params(("userId" = String, Path), ("roleId" = String, Path)),
+    responses((status = 204, description = "Removed")))]
+async fn remove_user_role(State(state): State<AppState>, Path((id, role_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    admin::unassign_role(&state.store, RoleHolder::User(&id), &role_id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
 }

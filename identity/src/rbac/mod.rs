@@ -1,6 +1,8 @@
 //! API resources, their scopes, and roles that grant scopes to users and to machine-to-machine
 //! applications (spec §1 RBAC, §2 "Resources & RBAC").
 
+pub mod admin;
+
 use sqlx::{AnyConnection, Row};
 
 use crate::clock::Clock;
@@ -115,7 +117,7 @@ pub async fn default_resource(store: &Store) -> Result<Option<Resource>, RbacErr
     row.map(|r| resource_from_row(&r)).transpose()
 }
 
-fn resource_from_row(row: &sqlx::any::AnyRow) -> Result<Resource, RbacError> {
+pub(crate) fn resource_from_row(row: &sqlx::any::AnyRow) -> Result<Resource, RbacError> {
     Ok(Resource {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -228,7 +230,7 @@ async fn grant_scope_in(conn: &mut AnyConnection, role_id: &str, indicator: &str
     Ok(())
 }
 
-async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: RoleHolder<'_>) -> Result<(), RbacError> {
+pub(crate) async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: RoleHolder<'_>) -> Result<(), RbacError> {
     let role_type: String = sqlx::query_scalar("SELECT type FROM roles WHERE id = $1")
         .bind(role_id)
         .fetch_optional(&mut *conn)
