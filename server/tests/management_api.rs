@@ -240,6 +240,66 @@ on_both_databases! {
         assert_eq!(api(&server, &token, "GET", &format!("/api/resources/{rid}"), None).await.0, 404);
     }
 
+    async fn applications_are_managed_with_their_secrets_and_roles(server) {
+        let token = management_token(&server).await;
+        let (status, _, spa) = api(&server, &token, "POST", "/api/applications",
+            Some(json!({"name": "Web", "type": "SPA", "oidcClientMetadata": {"redirectUris": ["https://web.example.com/cb"]}}))).await;
+        assert_eq!(status, 200, "{spa}");
+        assert_eq!(spa["secret"], Value::Null, "public clients have no secret");
+        let (status, _, body) = api(&server, &token, "POST", "/api/applications", Some(json!({"name": "Bad", "type": "MachineToMachine", "isThirdParty": true}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("application.invalid_third_party_application_type")));
+        let (status, _, body) = api(&server, &token, "POST", "/api/applications", Some(json!({"name": "Bad", "type": "Desktop"}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+
+        let (_, _, worker) = api(&server, &token, "POST", "/api/applications", Some(json!({"name": "Worker", "type": "MachineToMachine", "description": "batch jobs"}))).await;
+        let (app_id, primary) = (worker["id"].as_str().unwrap().to_owned(), worker["secret"].as_str().unwrap().to_owned());
+        assert_eq!(worker["description"], "batch jobs");
+        let (_, _, resource) = api(&server, &token, "POST", "/api/resources", Some(json!({"name": "Jobs", "indicator": "https://jobs.example.com"}))).await;
+        let (_, _, scope) = api(&server, &token, "POST", &format!("/api/resources/{}/scopes", resource["id"].as_str().unwrap()), Some(json!({"name": "run"}))).await;
+        let (_, _, role) = api(&server, &token, "POST", "/api/roles", Some(json!({"name": "runner", "type": "MachineToMachine", "scopeIds": [scope["id"]]}))).await;
+        let (_, _, user_role) = api(&server, &token, "POST", "/api/roles", Some(json!({"name": "person"}))).await;
+        let (status, _, body) = api(&server, &token, "POST", &format!("/api/applications/{app_id}/roles"), Some(json!({"roleIds": [user_role["id"]]}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("application.invalid_role_type")));
+        assert_eq!(api(&server, &token, "POST", &format!("/api/applications/{app_id}/roles"), Some(json!({"roleIds": [role["id"]]}))).await.0, 201);
+        let (_, _, roles) = api(&server, &token, "GET", &format!("/api/applications/{app_id}/roles"), None).await;
+        assert_eq!(roles[0]["name"], "runner");
+
+        let grant = |secret: String| {
+            let (server, app_id) = (&server, app_id.clone());
+            async move {
+                server.http.post(server.url("/oidc/token")).basic_auth(&app_id, Some(secret))
+                    .form(&[("grant_type", "client_credentials"), ("resource", "https://jobs.example.com"), ("scope", "run")])
+                    .send().await.unwrap().status().as_u16()
+            }
+        };
+        assert_eq!(grant(primary.clone()).await, 200);
+        let (status, _, secret) = api(&server, &token, "POST", &format!("/api/applications/{app_id}/secrets"), Some(json!({"name": "rotation"}))).await;
+        assert_eq!(status, 201);
+        let extra = secret["value"].as_str().unwrap().to_owned();
+        assert_eq!(grant(extra.clone()).await, 200, "the additional secret works too");
+        let (_, _, listed) = api(&server, &token, "GET", &format!("/api/applications/{app_id}/secrets"), None).await;
+        assert_eq!(listed[0]["name"], "rotation");
+        assert!(listed[0].get("value").is_none() && !listed.to_string().contains(&extra), "values are shown once");
+        let (status, _, body) = api(&server, &token, "POST", &format!("/api/applications/{app_id}/secrets"), Some(json!({"name": "rotation"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("application.secret_name_exists")));
+        assert_eq!(api(&server, &token, "DELETE", &format!("/api/applications/{app_id}/secrets/rotation"), None).await.0, 204);
+        assert_eq!(grant(extra).await, 401, "a deleted secret stops working");
+
+        let spa_id = spa["id"].as_str().unwrap();
+        let (status, _, updated) = api(&server, &token, "PATCH", &format!("/api/applications/{spa_id}"),
+            Some(json!({"name": "Web app", "oidcClientMetadata": {"redirectUris": ["https://web.example.com/callback"]}, "customClientMetadata": {"corsAllowedOrigins": ["https://web.example.com"]}}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(updated["oidcClientMetadata"]["redirectUris"], json!(["https://web.example.com/callback"]));
+        let (status, _, body) = api(&server, &token, "PATCH", &format!("/api/applications/{spa_id}"), Some(json!({"oidcClientMetadata": {"redirectUris": ["not a uri"]}}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("application.invalid_redirect_uri")));
+        // The new redirect URI is the only one accepted now.
+        let old = server.http.get(server.auth_url(spa_id, &[("redirect_uri", "https://web.example.com/cb")])).send().await.unwrap();
+        assert_eq!(old.status(), 400);
+        assert_eq!(api(&server, &token, "DELETE", &format!("/api/applications/{app_id}"), None).await.0, 204);
+        assert_eq!(grant(primary).await, 401);
+        assert_eq!(api(&server, &token, "GET", &format!("/api/applications/{app_id}"), None).await.0, 404);
+    }
+
     async fn the_openapi_document_lists_every_management_route(server) {
         let token = management_token(&server).await;
         let document: Value = server.http.get(server.url("/api/swagger.json")).send().await.unwrap().json().await.unwrap();
@@ -251,7 +311,9 @@ on_both_databases! {
             "/api/users/{userId}/roles/{roleId}", "/api/resources", "/api/resources/{resourceId}", "/api/resources/{resourceId}/is-default",
             "/api/resources/{resourceId}/scopes", "/api/resources/{resourceId}/scopes/{scopeId}", "/api/roles", "/api/roles/{roleId}",
             "/api/roles/{roleId}/scopes", "/api/roles/{roleId}/scopes/{scopeId}", "/api/roles/{roleId}/users", "/api/roles/{roleId}/users/{userId}",
-            "/api/roles/{roleId}/applications", "/api/roles/{roleId}/applications/{applicationId}"] {
+            "/api/roles/{roleId}/applications", "/api/roles/{roleId}/applications/{applicationId}", "/api/applications",
+            "/api/applications/{applicationId}", "/api/applications/{applicationId}/secrets", "/api/applications/{applicationId}/secrets/{name}",
+            "/api/applications/{applicationId}/roles", "/api/applications/{applicationId}/roles/{roleId}"] {
             assert!(paths.contains_key(expected), "{expected} missing from the document");
         }
         // Every documented operation is routed: it answers with something other than 404/405

@@ -59,6 +59,9 @@ pub struct Application {
     /// `ES256` (default) or `RS256` for ID tokens.
     pub id_token_alg: String,
     pub created_at: Millis,
+    pub description: Option<String>,
+    /// Named additional secrets (hash, expiry).
+    pub extra_secrets: Vec<(String, Option<Millis>)>,
 }
 
 impl Application {
@@ -71,10 +74,12 @@ impl Application {
         self.post_logout_redirect_uris.iter().any(|registered| registered == uri)
     }
 
-    pub fn secret_matches(&self, secret: &str) -> bool {
-        self.secret_hash
-            .as_deref()
-            .is_some_and(|hash| crypto::constant_time_eq(hash, &crypto::token_hash(secret)))
+    /// The primary secret or any unexpired additional one.
+    pub fn secret_matches(&self, secret: &str, now: Millis) -> bool {
+        let presented = crypto::token_hash(secret);
+        let primary = self.secret_hash.as_deref().is_some_and(|hash| crypto::constant_time_eq(hash, &presented));
+        let extra = self.extra_secrets.iter().any(|(hash, expires_at)| expires_at.is_none_or(|at| at > now) && crypto::constant_time_eq(hash, &presented));
+        primary || extra
     }
 }
 
@@ -103,6 +108,14 @@ pub enum ApplicationError {
     UnsupportedAlgorithm(String),
     #[error("no application has this id")]
     NotFound,
+    #[error("a secret with this name already exists")]
+    SecretNameInUse,
+    #[error("public clients (SPA, native) have no secrets")]
+    PublicClientSecret,
+    #[error("machine-to-machine applications cannot be third-party")]
+    InvalidThirdPartyType,
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -114,6 +127,10 @@ impl ErrorCode for ApplicationError {
             ApplicationError::InvalidRedirectUri(_) => "application.invalid_redirect_uri",
             ApplicationError::UnsupportedAlgorithm(_) => "guard.invalid_input",
             ApplicationError::NotFound => "entity.not_exists_with_id",
+            ApplicationError::SecretNameInUse => "application.secret_name_exists",
+            ApplicationError::PublicClientSecret => "application.invalid_type",
+            ApplicationError::InvalidThirdPartyType => "application.invalid_third_party_application_type",
+            ApplicationError::InvalidInput(_) => "guard.invalid_input",
             ApplicationError::Storage(_) => "unexpected",
         }
     }
@@ -145,6 +162,8 @@ pub async fn create(store: &Store, clock: &dyn Clock, new: NewApplication) -> Re
         is_third_party: new.is_third_party,
         id_token_alg,
         created_at: clock.now_ms(),
+        description: None,
+        extra_secrets: vec![],
     };
     store::insert(store, &application).await?;
     Ok(CreatedApplication { application, secret })
@@ -185,7 +204,94 @@ pub async fn create_or_update(store: &Store, clock: &dyn Clock, new: NewApplicat
 }
 
 pub async fn find(store: &Store, id: &str) -> Result<Option<Application>, ApplicationError> {
-    store::find(store, id).await
+    let Some(mut app) = store::find(store, id).await? else { return Ok(None) };
+    app.extra_secrets = store::secret_hashes(store, id).await?;
+    Ok(Some(app))
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Application>, ApplicationError> {
+    store::list(store).await
+}
+
+/// A partial update (Management API); each `Some` replaces the field.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub cors_allowed_origins: Option<Vec<String>>,
+    pub is_third_party: Option<bool>,
+}
+
+pub async fn update(store: &Store, id: &str, update: ApplicationUpdate) -> Result<Application, ApplicationError> {
+    let mut app = find(store, id).await?.ok_or(ApplicationError::NotFound)?;
+    for uri in update.redirect_uris.iter().chain(&update.post_logout_redirect_uris).flatten() {
+        validate_redirect_uri(uri)?;
+    }
+    if let Some(v) = update.name {
+        app.name = v;
+    }
+    if let Some(v) = update.description {
+        app.description = v;
+    }
+    if let Some(v) = update.redirect_uris {
+        app.redirect_uris = v;
+    }
+    if let Some(v) = update.post_logout_redirect_uris {
+        app.post_logout_redirect_uris = v;
+    }
+    if let Some(v) = update.cors_allowed_origins {
+        app.cors_allowed_origins = v;
+    }
+    if let Some(v) = update.is_third_party {
+        if v && app.app_type == AppType::MachineToMachine {
+            return Err(ApplicationError::InvalidThirdPartyType);
+        }
+        app.is_third_party = v;
+    }
+    store::update(store, &app).await?;
+    Ok(app)
+}
+
+pub async fn delete(store: &Store, id: &str) -> Result<(), ApplicationError> {
+    if store::delete(store, id).await? { Ok(()) } else { Err(ApplicationError::NotFound) }
+}
+
+/// An additional secret as listed (never its value).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretInfo {
+    pub name: String,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+}
+
+/// Adds a named secret; returns its plaintext (shown once).
+pub async fn add_secret(store: &Store, clock: &dyn Clock, id: &str, name: &str, expires_at: Option<Millis>) -> Result<(SecretInfo, String), ApplicationError> {
+    let app = find(store, id).await?.ok_or(ApplicationError::NotFound)?;
+    if app.app_type.is_public() {
+        return Err(ApplicationError::PublicClientSecret);
+    }
+    let now = clock.now_ms();
+    if name.trim().is_empty() || name.len() > 256 {
+        return Err(ApplicationError::InvalidInput("a secret name has 1 to 256 characters".into()));
+    }
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(ApplicationError::InvalidInput("expiresAt must be in the future".into()));
+    }
+    let value = crate::ids::secret();
+    store::insert_secret(store, id, name, &crypto::token_hash(&value), now, expires_at).await?;
+    Ok((SecretInfo { name: name.to_owned(), created_at: now, expires_at }, value))
+}
+
+pub async fn secrets(store: &Store, id: &str) -> Result<Vec<SecretInfo>, ApplicationError> {
+    find(store, id).await?.ok_or(ApplicationError::NotFound)?;
+    store::secrets(store, id).await
+}
+
+pub async fn delete_secret(store: &Store, id: &str, name: &str) -> Result<(), ApplicationError> {
+    if store::delete_secret(store, id, name).await? { Ok(()) } else { Err(ApplicationError::NotFound) }
 }
 
 /// Whether a browser origin (`https://app.example.com`) may call the token endpoints: it

@@ -4,6 +4,9 @@ use sqlx::Row;
 use super::{AppType, Application, ApplicationError};
 use crate::store::{get_flag, unique_violation, Store};
 
+const COLUMNS: &str = "id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, cors_allowed_origins, \
+    is_third_party, id_token_signed_response_alg, created_at, description";
+
 pub(super) async fn insert(store: &Store, app: &Application) -> Result<(), ApplicationError> {
     sqlx::query(
         "INSERT INTO applications (id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, \
@@ -32,7 +35,7 @@ pub(super) async fn insert(store: &Store, app: &Application) -> Result<(), Appli
 pub(super) async fn update(store: &Store, app: &Application) -> Result<(), ApplicationError> {
     sqlx::query(
         "UPDATE applications SET name = $2, type = $3, secret_hash = $4, redirect_uris = $5, post_logout_redirect_uris = $6, \
-         cors_allowed_origins = $7, is_third_party = $8, id_token_signed_response_alg = $9 WHERE id = $1",
+         cors_allowed_origins = $7, is_third_party = $8, id_token_signed_response_alg = $9, description = $10 WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -43,16 +46,55 @@ pub(super) async fn update(store: &Store, app: &Application) -> Result<(), Appli
     .bind(json(&app.cors_allowed_origins))
     .bind(app.is_third_party)
     .bind(&app.id_token_alg)
+    .bind(&app.description)
     .execute(store.pool())
     .await?;
     Ok(())
 }
 
+pub(super) async fn list(store: &Store) -> Result<Vec<Application>, ApplicationError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM applications ORDER BY created_at, id")).fetch_all(store.pool()).await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, ApplicationError> {
+    Ok(sqlx::query("DELETE FROM applications WHERE id = $1").bind(id).execute(store.pool()).await?.rows_affected() > 0)
+}
+
+pub(super) async fn secret_hashes(store: &Store, id: &str) -> Result<Vec<(String, Option<i64>)>, ApplicationError> {
+    Ok(sqlx::query_as("SELECT secret_hash, expires_at FROM application_secrets WHERE application_id = $1").bind(id).fetch_all(store.pool()).await?)
+}
+
+pub(super) async fn insert_secret(store: &Store, id: &str, name: &str, hash: &str, now: i64, expires_at: Option<i64>) -> Result<(), ApplicationError> {
+    sqlx::query("INSERT INTO application_secrets (application_id, name, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(name)
+        .bind(hash)
+        .bind(now)
+        .bind(expires_at)
+        .execute(store.pool())
+        .await
+        .map_err(|err| match unique_violation(&err) {
+            Some(_) => ApplicationError::SecretNameInUse,
+            None => ApplicationError::Storage(err),
+        })?;
+    Ok(())
+}
+
+pub(super) async fn secrets(store: &Store, id: &str) -> Result<Vec<super::SecretInfo>, ApplicationError> {
+    let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as("SELECT name, created_at, expires_at FROM application_secrets WHERE application_id = $1 ORDER BY created_at, name")
+        .bind(id)
+        .fetch_all(store.pool())
+        .await?;
+    Ok(rows.into_iter().map(|(name, created_at, expires_at)| super::SecretInfo { name, created_at, expires_at }).collect())
+}
+
+pub(super) async fn delete_secret(store: &Store, id: &str, name: &str) -> Result<bool, ApplicationError> {
+    Ok(sqlx::query("DELETE FROM application_secrets WHERE application_id = $1 AND name = $2").bind(id).bind(name).execute(store.pool()).await?.rows_affected() > 0)
+}
+
 pub(super) async fn find(store: &Store, id: &str) -> Result<Option<Application>, ApplicationError> {
-    let row = sqlx::query(
-        "SELECT id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, cors_allowed_origins, \
-         is_third_party, id_token_signed_response_alg, created_at FROM applications WHERE id = $1",
-    )
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM applications WHERE id = $1"))
     .bind(id)
     .fetch_optional(store.pool())
     .await?;
@@ -63,11 +105,7 @@ pub(super) async fn find(store: &Store, id: &str) -> Result<Option<Application>,
 /// only narrows the search, its `_` wildcard must not decide anything).
 pub(super) async fn with_origin_candidates(store: &Store, origin: &str) -> Result<Vec<Application>, ApplicationError> {
     let pattern = format!("%{}%", origin.replace('%', ""));
-    let rows = sqlx::query(
-        "SELECT id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, cors_allowed_origins, \
-         is_third_party, id_token_signed_response_alg, created_at FROM applications \
-         WHERE cors_allowed_origins LIKE $1 OR redirect_uris LIKE $1",
-    )
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM applications WHERE cors_allowed_origins LIKE $1 OR redirect_uris LIKE $1"))
     .bind(pattern)
     .fetch_all(store.pool())
     .await?;
@@ -91,6 +129,8 @@ fn from_row(row: &AnyRow) -> Result<Application, ApplicationError> {
         is_third_party: get_flag(row, "is_third_party")?,
         id_token_alg: row.try_get("id_token_signed_response_alg")?,
         created_at: row.try_get("created_at")?,
+        description: row.try_get("description")?,
+        extra_secrets: vec![],
     })
 }
 

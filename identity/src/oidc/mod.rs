@@ -269,7 +269,7 @@ pub async fn authenticate_client(provider: &Provider, auth: &ClientAuthenticatio
         return Ok(app);
     }
     match auth.client_secret.as_deref() {
-        Some(secret) if app.secret_matches(secret) => Ok(app),
+        Some(secret) if app.secret_matches(secret, provider.now_ms()) => Ok(app),
         _ => Err(OidcError::invalid_client("client authentication failed")),
     }
 }

@@ -95,7 +95,9 @@ fn api_status(code: &str) -> StatusCode {
         | "user.same_password" | "user.new_password_required_in_profile" | "password.rejected"
         | "session.terms_not_agreed" | "user.invalid_role_type" | "application.invalid_role_type"
         | "resource.resource_identifier_in_use" | "role.name_in_use" | "scope.name_exists" => StatusCode::UNPROCESSABLE_ENTITY,
-        "resource.cannot_modify_management_api" | "scope.name_with_space" => StatusCode::BAD_REQUEST,
+        "resource.cannot_modify_management_api" | "scope.name_with_space" | "application.invalid_third_party_application_type"
+        | "application.invalid_type" => StatusCode::BAD_REQUEST,
+        "application.secret_name_exists" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,

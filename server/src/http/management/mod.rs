@@ -2,6 +2,7 @@
 //! scope, Logto's paths and bodies. The router and the OpenAPI document (`/api/swagger.json`)
 //! are built from the same annotated handlers, so the document cannot drift from the routes.
 
+mod applications;
 mod logs;
 mod pagination;
 mod resources;
@@ -32,7 +33,8 @@ use crate::AppState;
         (name = "Sign-in experience", description = "The configuration the hosted sign-in pages follow"),
         (name = "Audit logs", description = "Management API writes and sign-in events"),
         (name = "Resources", description = "API resources and their scopes"),
-        (name = "Roles", description = "Roles, their scopes, and the users and applications holding them")
+        (name = "Roles", description = "Roles, their scopes, and the users and applications holding them"),
+        (name = "Applications", description = "OIDC clients, their secrets and roles")
     )
 )]
 struct ApiDoc;
@@ -42,6 +44,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
     let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).merge(sign_in_experience::routes()).merge(logs::routes())
         .merge(resources::routes())
         .merge(roles::routes())
+        .merge(applications::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     let served = document.clone();
