@@ -142,6 +142,13 @@ async fn announce_management_client(state: &AppState, endpoint: &str) -> Result<
 
 /// `vestibule serve`: bind, announce readiness, serve until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, started: Instant) -> Result<(), StartError> {
+    // Listen for SIGTERM from the start: a stop requested while the database is migrated or
+    // the first-run client is created still ends cleanly, once serving begins.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        telemetry::shutdown_signal().await;
+        let _ = stop.send(());
+    });
     let server = Server::bind(config).await?;
     let endpoint = server.state.config.endpoint.trim_end_matches('/').to_owned();
     announce_management_client(&server.state, &endpoint).await?;
@@ -151,7 +158,12 @@ pub async fn run(config: Config, started: Instant) -> Result<(), StartError> {
         ready_ms = started.elapsed().as_millis() as u64,
         "Vestibule is ready: sign-in page at {endpoint}/sign-in"
     );
-    server.serve(telemetry::shutdown_signal()).await.map_err(StartError::Serve)?;
+    server
+        .serve(async move {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(StartError::Serve)?;
     tracing::info!("stopped");
     Ok(())
 }

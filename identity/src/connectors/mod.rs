@@ -81,6 +81,10 @@ pub enum ConnectorError {
     InvalidConfig(String),
     #[error("the connector could not deliver the message: {0}")]
     Delivery(String),
+    #[error("a connector of this kind is already configured")]
+    AlreadyConfigured,
+    #[error("no connector has this id")]
+    NotFound,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -90,6 +94,8 @@ impl ErrorCode for ConnectorError {
         match self {
             ConnectorError::InvalidConfig(_) => "connector.invalid_config",
             ConnectorError::Delivery(_) => "connector.general",
+            ConnectorError::AlreadyConfigured => "connector.multiple_instances_not_supported",
+            ConnectorError::NotFound => "entity.not_exists_with_id",
             ConnectorError::Storage(_) => "unexpected",
         }
     }
@@ -121,15 +127,95 @@ pub async fn find(store: &Store, kind: ConnectorKind) -> Result<Option<Connector
         .fetch_optional(store.pool())
         .await?;
     let Some((factory, config)) = row else { return Ok(None) };
-    let config: Value = serde_json::from_str(&config).map_err(|e| ConnectorError::InvalidConfig(e.to_string()))?;
-    serde_json::from_value(serde_json::json!({ "connectorId": factory, "config": config }))
-        .map(Some)
-        .map_err(|e| ConnectorError::InvalidConfig(e.to_string()))
+    parse(&factory, &config).map(Some)
 }
 
 pub async fn remove(store: &Store, kind: ConnectorKind) -> Result<bool, ConnectorError> {
     let result = sqlx::query("DELETE FROM connectors WHERE kind = $1").bind(kind.as_str()).execute(store.pool()).await?;
     Ok(result.rows_affected() > 0)
+}
+
+/// A stored connector with its id (Management API).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConnector {
+    pub id: String,
+    pub config: ConnectorConfig,
+}
+
+impl StoredConnector {
+    /// The Management API's view: secrets (the SMTP password) are never returned.
+    pub fn to_api_json(&self) -> Value {
+        let mut json = serde_json::to_value(&self.config).expect("connector configuration serializes");
+        if let Some(config) = json.get_mut("config").and_then(Value::as_object_mut) {
+            if config.get("password").is_some_and(|p| !p.is_null()) {
+                config.insert("password".into(), Value::String("********".into()));
+            }
+        }
+        json["id"] = Value::String(self.id.clone());
+        json["type"] = Value::String(match self.config.kind() { ConnectorKind::Email => "Email".into(), ConnectorKind::Sms => "Sms".into() });
+        json
+    }
+}
+
+pub async fn list(store: &Store) -> Result<Vec<StoredConnector>, ConnectorError> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as("SELECT id, connector_id, config FROM connectors ORDER BY created_at, id").fetch_all(store.pool()).await?;
+    rows.into_iter().map(|(id, factory, config)| Ok(StoredConnector { id, config: parse(&factory, &config)? })).collect()
+}
+
+pub async fn find_by_id(store: &Store, id: &str) -> Result<Option<StoredConnector>, ConnectorError> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT connector_id, config FROM connectors WHERE id = $1").bind(id).fetch_optional(store.pool()).await?;
+    row.map(|(factory, config)| Ok(StoredConnector { id: id.to_owned(), config: parse(&factory, &config)? })).transpose()
+}
+
+/// Creates the connector of a kind that has none yet.
+pub async fn create(store: &Store, clock: &dyn Clock, config: &ConnectorConfig) -> Result<StoredConnector, ConnectorError> {
+    config.validate()?;
+    if find(store, config.kind()).await?.is_some() {
+        return Err(ConnectorError::AlreadyConfigured);
+    }
+    configure(store, clock, config).await?;
+    let id: String = sqlx::query_scalar("SELECT id FROM connectors WHERE kind = $1").bind(config.kind().as_str()).fetch_one(store.pool()).await?;
+    Ok(StoredConnector { id, config: config.clone() })
+}
+
+/// Merges `patch` into the connector's settings (top-level keys replace; a masked password
+/// keeps the stored one) and validates the result.
+pub async fn update(store: &Store, clock: &dyn Clock, id: &str, patch: &serde_json::Map<String, Value>) -> Result<StoredConnector, ConnectorError> {
+    let current = find_by_id(store, id).await?.ok_or(ConnectorError::NotFound)?;
+    let mut json = serde_json::to_value(&current.config).expect("connector configuration serializes");
+    if let Some(config) = json.get_mut("config").and_then(Value::as_object_mut) {
+        for (key, value) in patch {
+            if key == "password" && value.as_str() == Some("********") {
+                continue;
+            }
+            config.insert(key.clone(), value.clone());
+        }
+    }
+    let config: ConnectorConfig = serde_json::from_value(json).map_err(|e| ConnectorError::InvalidConfig(e.to_string()))?;
+    configure(store, clock, &config).await?;
+    Ok(StoredConnector { id: id.to_owned(), config })
+}
+
+pub async fn delete(store: &Store, id: &str) -> Result<(), ConnectorError> {
+    let deleted = sqlx::query("DELETE FROM connectors WHERE id = $1").bind(id).execute(store.pool()).await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ConnectorError::NotFound);
+    }
+    Ok(())
+}
+
+/// Sends `message` with a configuration that need not be saved ("send test message").
+pub async fn send_with(config: &ConnectorConfig, message: &Message) -> Result<(), ConnectorError> {
+    config.validate()?;
+    match config {
+        ConnectorConfig::Smtp(c) => smtp::send(c, message).await,
+        ConnectorConfig::HttpSms(c) => http_sms::send(c, message).await,
+    }
+}
+
+fn parse(factory: &str, config: &str) -> Result<ConnectorConfig, ConnectorError> {
+    let config: Value = serde_json::from_str(config).map_err(|e| ConnectorError::InvalidConfig(e.to_string()))?;
+    serde_json::from_value(serde_json::json!({ "connectorId": factory, "config": config })).map_err(|e| ConnectorError::InvalidConfig(e.to_string()))
 }
 
 /// Sends `message` through the connector of `kind`, or the dev outbox when there is none.

@@ -2,14 +2,16 @@
 
 use serde_json::{json, Map, Value};
 
+use super::id_token_config::IdTokenConfig;
 use crate::store::Store;
 use crate::users::User;
 
-/// Claims for `scopes`, excluding `sub`. `for_id_token` leaves out the extended claims
-/// (custom_data, identities) that only userinfo returns by default; `roles` is an extended
-/// claim enabled for ID tokens on new tenants.
-pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], for_id_token: bool) -> Result<Map<String, Value>, sqlx::Error> {
+/// Claims for `scopes`, excluding `sub`. For ID tokens (`id_token_config` given), the
+/// extended claims (custom_data, identities, roles) appear only when that configuration
+/// enables them; userinfo always returns them.
+pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], id_token_config: Option<&IdTokenConfig>) -> Result<Map<String, Value>, sqlx::Error> {
     let has = |s: &str| scopes.iter().any(|x| x == s);
+    let extended = |claim: &str| has(claim) && id_token_config.is_none_or(|c| c.enables(claim));
     let mut claims = Map::new();
     let mut put = |key: &str, value: Value| {
         if !value.is_null() {
@@ -46,14 +48,14 @@ pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], for_id_to
     if has("address") {
         put("address", user.profile.address.as_ref().map(|a| json!(a)).unwrap_or(Value::Null));
     }
-    if has("custom_data") && !for_id_token {
+    if extended("custom_data") {
         put("custom_data", Value::Object(user.custom_data.clone()));
     }
-    if has("identities") && !for_id_token {
+    if extended("identities") {
         put("identities", json!({}));
         put("sso_identities", json!([]));
     }
-    if has("roles") {
+    if extended("roles") {
         let roles = crate::rbac::user_role_names(store, &user.id).await.map_err(|e| match e {
             crate::rbac::RbacError::Storage(e) => e,
             _ => sqlx::Error::RowNotFound,

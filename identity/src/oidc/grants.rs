@@ -258,7 +258,8 @@ async fn store_user_token(
 
 async fn id_token_claims(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<Map<String, Value>, OidcError> {
     let now_s = provider.now_ms() / 1000;
-    let mut claims: Map<String, Value> = super::claims::for_scopes(&provider.store, user, scope, true).await?;
+    let config = provider.id_token_config().await?;
+    let mut claims: Map<String, Value> = super::claims::for_scopes(&provider.store, user, scope, Some(&config)).await?;
     claims.insert("sub".into(), json!(user.id));
     claims.insert("iss".into(), json!(provider.issuer()));
     claims.insert("aud".into(), json!(app.id));

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod discovery;
 pub mod end_session;
 pub mod grants;
+pub mod id_token_config;
 pub mod interaction;
 pub mod keys;
 pub mod session;
@@ -55,6 +56,7 @@ pub struct Caches {
     pub default_resource: TtlCache<(), Option<crate::rbac::Resource>>,
     pub application_scopes: TtlCache<(String, String), Vec<String>>,
     pub sign_in_experience: TtlCache<(), crate::sign_in_experience::SignInExperience>,
+    pub id_token_config: TtlCache<(), id_token_config::IdTokenConfig>,
 }
 
 pub const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -74,6 +76,7 @@ impl Caches {
             default_resource: TtlCache::new(ttl),
             application_scopes: TtlCache::new(ttl),
             sign_in_experience: TtlCache::new(ttl),
+            id_token_config: TtlCache::new(ttl),
         }
     }
 }
@@ -145,6 +148,16 @@ impl Provider {
         })?;
         self.caches.sign_in_experience.put((), sie.clone());
         Ok(sie)
+    }
+
+    /// The extended claims ID tokens carry, cached.
+    pub async fn id_token_config(&self) -> Result<id_token_config::IdTokenConfig, OidcError> {
+        if let Some(config) = self.caches.id_token_config.get(&()) {
+            return Ok(config);
+        }
+        let config = id_token_config::load(&self.store).await?;
+        self.caches.id_token_config.put((), config.clone());
+        Ok(config)
     }
 
     /// Scopes of `resource` that the application's M2M roles grant, cached.

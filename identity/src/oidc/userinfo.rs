@@ -22,7 +22,7 @@ pub async fn userinfo(provider: &Provider, access_token: Option<&str>) -> Result
         Some(user) if !user.is_suspended => user,
         _ => return Err(invalid()),
     };
-    let mut claims = super::claims::for_scopes(&provider.store, &user, &scope, false).await?;
+    let mut claims = super::claims::for_scopes(&provider.store, &user, &scope, None).await?;
     claims.insert("sub".into(), json!(user.id));
     Ok(claims)
 }

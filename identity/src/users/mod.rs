@@ -123,6 +123,10 @@ pub enum UserError {
     PhoneAlreadyInUse,
     #[error("no user has this id")]
     NotFound,
+    #[error("the user has no such identity")]
+    IdentityNotFound,
+    #[error("the user has no such MFA verification")]
+    MfaVerificationNotFound,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -134,6 +138,8 @@ impl ErrorCode for UserError {
             UserError::EmailAlreadyInUse => "user.email_already_in_use",
             UserError::PhoneAlreadyInUse => "user.phone_already_in_use",
             UserError::NotFound => "entity.not_exists_with_id",
+            UserError::IdentityNotFound => "user.identity_not_exist",
+            UserError::MfaVerificationNotFound => "entity.not_found",
             UserError::Storage(_) => "unexpected",
         }
     }

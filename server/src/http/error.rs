@@ -87,7 +87,7 @@ fn api_status(code: &str) -> StatusCode {
         | "connector.invalid_config" => StatusCode::BAD_REQUEST,
         code if code.starts_with("verification_code.") || code.starts_with("sign_in_experiences.") => StatusCode::BAD_REQUEST,
         "session.interaction_not_found" | "session.verification_session_not_found" | "session.identifier_not_found"
-        | "entity.not_exists_with_id" | "entity.not_found" | "user.user_not_exist" => StatusCode::NOT_FOUND,
+        | "entity.not_exists_with_id" | "entity.not_found" | "user.user_not_exist" | "user.identity_not_exist" => StatusCode::NOT_FOUND,
         "session.invalid_credentials" | "user.username_already_in_use" | "user.email_already_in_use"
         | "user.phone_already_in_use" | "application.id_already_exists" | "application.invalid_redirect_uri"
         | "user.sign_in_method_not_enabled" | "user.missing_profile" | "user.username_exists_in_profile"
@@ -97,7 +97,7 @@ fn api_status(code: &str) -> StatusCode {
         | "resource.resource_identifier_in_use" | "role.name_in_use" | "scope.name_exists" => StatusCode::UNPROCESSABLE_ENTITY,
         "resource.cannot_modify_management_api" | "scope.name_with_space" | "application.invalid_third_party_application_type"
         | "application.invalid_type" => StatusCode::BAD_REQUEST,
-        "application.secret_name_exists" => StatusCode::UNPROCESSABLE_ENTITY,
+        "application.secret_name_exists" | "connector.multiple_instances_not_supported" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,

@@ -1,5 +1,6 @@
 //! A real SMTP server on loopback for tests: the `mailin` SMTP state machine over TCP,
-//! keeping every message it accepts so tests can read the codes Vestibule sent.
+//! keeping every message it accepts so tests can read the codes Vestibule sent; optionally
+//! requiring AUTH (user `mailer`, password `s3cret-pass`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -43,6 +44,8 @@ struct Collector {
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
     to: Vec<String>,
     data: Vec<u8>,
+    /// Accepted `(user, password)` for AUTH PLAIN/LOGIN, which is then required.
+    credentials: Option<(String, String)>,
 }
 
 impl Handler for Collector {
@@ -57,6 +60,18 @@ impl Handler for Collector {
         Ok(())
     }
 
+    fn auth_plain(&mut self, _authorization_id: &str, user: &str, password: &str) -> Response {
+        self.auth_login(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        if self.credentials.as_ref().is_some_and(|(u, p)| (u.as_str(), p.as_str()) == (user, password)) {
+            mailin::response::AUTH_OK
+        } else {
+            mailin::response::INVALID_CREDENTIALS
+        }
+    }
+
     fn data_end(&mut self) -> Response {
         let mail = ReceivedMail { to: self.to.clone(), data: String::from_utf8_lossy(&self.data).replace("=\r\n", "") };
         self.mails.lock().unwrap().push(mail);
@@ -65,17 +80,33 @@ impl Handler for Collector {
 }
 
 impl SmtpServer {
+    /// A server that accepts mail from anyone.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// A server that requires AUTH with `mailer` / `s3cret-pass`.
+    pub fn start_with_auth() -> Self {
+        Self::start_with(Some(("mailer".into(), "s3cret-pass".into())))
+    }
+
+    fn start_with(credentials: Option<(String, String)>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
-        let collector = Collector { mails: mails.clone(), to: vec![], data: vec![] };
+        let with_auth = credentials.is_some();
+        let collector = Collector { mails: mails.clone(), to: vec![], data: vec![], credentials };
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let collector = collector.clone();
                 std::thread::spawn(move || {
                     let peer = stream.peer_addr().unwrap().ip();
-                    let mut session = SessionBuilder::new("mail.test").build(peer, collector);
+                    let mut builder = SessionBuilder::new("mail.test");
+                    if with_auth {
+                        // Loopback only: plaintext AUTH is fine here, and lets tests check credentials.
+                        builder.enable_auth(mailin::AuthMechanism::Plain).enable_auth(mailin::AuthMechanism::Login).insecure_enable_plaintext_auth();
+                    }
+                    let mut session = builder.build(peer, collector);
                     let mut writer = stream.try_clone().unwrap();
                     session.greeting().write_to(&mut writer).unwrap();
                     let mut reader = BufReader::new(stream);

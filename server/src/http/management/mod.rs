@@ -3,6 +3,8 @@
 //! are built from the same annotated handlers, so the document cannot drift from the routes.
 
 mod applications;
+mod configs;
+mod connectors;
 mod logs;
 mod pagination;
 mod resources;
@@ -34,7 +36,9 @@ use crate::AppState;
         (name = "Audit logs", description = "Management API writes and sign-in events"),
         (name = "Resources", description = "API resources and their scopes"),
         (name = "Roles", description = "Roles, their scopes, and the users and applications holding them"),
-        (name = "Applications", description = "OIDC clients, their secrets and roles")
+        (name = "Applications", description = "OIDC clients, their secrets and roles"),
+        (name = "Connectors", description = "Email and SMS delivery"),
+        (name = "Configs", description = "Provider settings such as the claims in ID tokens")
     )
 )]
 struct ApiDoc;
@@ -45,6 +49,8 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(resources::routes())
         .merge(roles::routes())
         .merge(applications::routes())
+        .merge(connectors::routes())
+        .merge(configs::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     let served = document.clone();

@@ -30,6 +30,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_custom_data, update_custom_data))
         .routes(routes!(list_user_roles, add_user_roles, replace_user_roles))
         .routes(routes!(remove_user_role))
+        .routes(routes!(all_identities))
+        .routes(routes!(delete_identity))
+        .routes(routes!(list_mfa_verifications))
+        .routes(routes!(delete_mfa_verification))
 }
 
 /// A user as the Management API shows it: never the password hash.
@@ -285,4 +289,35 @@ async fn replace_user_roles(State(state): State<AppState>, Path(id): Path<String
 async fn remove_user_role(State(state): State<AppState>, Path((id, role_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     admin::unassign_role(&state.store, RoleHolder::User(&id), &role_id).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Social and enterprise identities linked to the user (none until social sign-in and SSO
+/// exist).
+#[utoipa::path(get, path = "/api/users/{userId}/all-identities", tag = "Users", params(("userId" = String, Path)),
+    responses((status = 200, description = "{socialIdentities, ssoIdentities}")))]
+async fn all_identities(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    Ok(Json(json!({ "socialIdentities": [], "ssoIdentities": [] })))
+}
+
+#[utoipa::path(delete, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path)),
+    responses((status = 204, description = "Unlinked"), (status = 404, description = "No such identity")))]
+async fn delete_identity(State(state): State<AppState>, Path((id, _target)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    existing(&state, &id).await?;
+    Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound))
+}
+
+/// The user's MFA factors (none until MFA exists).
+#[utoipa::path(get, path = "/api/users/{userId}/mfa-verifications", tag = "Users", params(("userId" = String, Path)),
+    responses((status = 200, description = "The user's MFA verifications")))]
+async fn list_mfa_verifications(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    Ok(Json(json!([])))
+}
+
+#[utoipa::path(delete, path = "/api/users/{userId}/mfa-verifications/{verificationId}", tag = "Users",
+    params(("userId" = String, Path), ("verificationId" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "No such factor")))]
+async fn delete_mfa_verification(State(state): State<AppState>, Path((id, _verification)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    existing(&state, &id).await?;
+    Err(ApiError::from_code(&identity::users::UserError::MfaVerificationNotFound))
 }

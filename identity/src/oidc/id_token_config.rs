@@ -1,0 +1,52 @@
+//! Which extended claims ID tokens carry (`GET/PUT /api/configs/id-token`). Userinfo always
+//! returns them for the granted scopes; ID tokens only when enabled here. New installations
+//! enable `roles`, as Logto does for new tenants.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::store::Store;
+
+pub const EXTENDED_CLAIMS: &[&str] = &["custom_data", "identities", "roles", "organizations", "organization_roles"];
+const KEY: &str = "idToken";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdTokenConfig {
+    pub enabled_extended_claims: Vec<String>,
+}
+
+impl Default for IdTokenConfig {
+    fn default() -> Self {
+        Self { enabled_extended_claims: vec!["roles".into()] }
+    }
+}
+
+impl IdTokenConfig {
+    pub fn enables(&self, claim: &str) -> bool {
+        self.enabled_extended_claims.iter().any(|c| c == claim)
+    }
+
+    /// Unknown claim names are refused (the caller answers `guard.invalid_input`).
+    pub fn validate(&self) -> Result<(), String> {
+        match self.enabled_extended_claims.iter().find(|c| !EXTENDED_CLAIMS.contains(&c.as_str())) {
+            Some(unknown) => Err(format!("unknown extended claim {unknown}; expected one of {}", EXTENDED_CLAIMS.join(", "))),
+            None => Ok(()),
+        }
+    }
+}
+
+pub async fn load(store: &Store) -> Result<IdTokenConfig, sqlx::Error> {
+    let value: Option<String> = sqlx::query_scalar("SELECT value FROM configs WHERE key = $1").bind(KEY).fetch_optional(store.pool()).await?;
+    Ok(value.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+}
+
+pub async fn save(store: &Store, clock: &dyn Clock, config: &IdTokenConfig) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO configs (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+        .bind(KEY)
+        .bind(serde_json::to_string(config).expect("config serializes"))
+        .bind(clock.now_ms())
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! `/api/connectors`: the email (`smtp`) and SMS (`http-sms`) connectors that deliver codes,
+//! and a test send that checks a configuration before it is saved.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use identity::connectors::{self, ConnectorConfig, ConnectorKind, Message};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::domain;
+use crate::http::error::ApiError;
+use crate::http::json_body::JsonBody;
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_factories))
+        .routes(routes!(list_connectors, create_connector))
+        .routes(routes!(get_connector, update_connector, delete_connector))
+        .routes(routes!(test_connector))
+}
+
+#[utoipa::path(get, path = "/api/connector-factories", tag = "Connectors", responses((status = 200, description = "The connector kinds Vestibule can use")))]
+async fn list_factories() -> Json<Value> {
+    Json(json!([
+        {"id": "smtp", "type": "Email", "name": "SMTP", "configKeys": ["host", "port", "security", "username", "password", "fromEmail", "fromName"]},
+        {"id": "http-sms", "type": "Sms", "name": "HTTP SMS gateway", "configKeys": ["url", "method", "headers", "contentType", "bodyTemplate"]}
+    ]))
+}
+
+#[utoipa::path(get, path = "/api/connectors", tag = "Connectors", responses((status = 200, description = "Configured connectors (secrets masked)")))]
+async fn list_connectors(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(Value::Array(connectors::list(&state.store).await.map_err(domain)?.iter().map(|c| c.to_api_json()).collect())))
+}
+
+fn parse_config(body: Value) -> Result<ConnectorConfig, ApiError> {
+    serde_json::from_value(body).map_err(|e| ApiError::from_code(&connectors::ConnectorError::InvalidConfig(e.to_string())))
+}
+
+/// `{connectorId: "smtp" | "http-sms", config}`; one connector per kind.
+#[utoipa::path(post, path = "/api/connectors", tag = "Connectors", request_body(content = Object),
+    responses((status = 200, description = "The connector"), (status = 400, description = "Invalid configuration"), (status = 422, description = "This kind is already configured")))]
+async fn create_connector(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Json<Value>, ApiError> {
+    let config = parse_config(body)?;
+    let stored = connectors::create(&state.store, state.provider.clock.as_ref(), &config).await.map_err(domain)?;
+    Ok(Json(stored.to_api_json()))
+}
+
+async fn stored(state: &AppState, id: &str) -> Result<connectors::StoredConnector, ApiError> {
+    connectors::find_by_id(&state.store, id).await.map_err(domain)?.ok_or_else(|| domain(connectors::ConnectorError::NotFound))
+}
+
+#[utoipa::path(get, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), responses((status = 200, description = "The connector")))]
+async fn get_connector(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(stored(&state, &id).await?.to_api_json()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateConnector {
+    #[schema(value_type = Object)]
+    config: Map<String, Value>,
+}
+
+/// Merges settings into the connector; the masked password keeps the stored one.
+#[utoipa::path(patch, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), request_body = UpdateConnector,
+    responses((status = 200, description = "The connector")))]
+async fn update_connector(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateConnector>) -> Result<Json<Value>, ApiError> {
+    let updated = connectors::update(&state.store, state.provider.clock.as_ref(), &id, &body.config).await.map_err(domain)?;
+    Ok(Json(updated.to_api_json()))
+}
+
+#[utoipa::path(delete, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted: the dev outbox takes over for this kind")))]
+async fn delete_connector(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    connectors::delete(&state.store, &id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TestMessage {
+    email: Option<String>,
+    phone: Option<String>,
+    #[schema(value_type = Object)]
+    config: Value,
+}
+
+/// Sends a test message with `config` (not saved) to `email` or `phone`.
+#[utoipa::path(post, path = "/api/connectors/{factoryId}/test", tag = "Connectors", params(("factoryId" = String, Path)), request_body = TestMessage,
+    responses((status = 204, description = "Sent"), (status = 400, description = "Invalid configuration or delivery failed")))]
+async fn test_connector(State(state): State<AppState>, Path(factory): Path<String>, JsonBody(body): JsonBody<TestMessage>) -> Result<StatusCode, ApiError> {
+    let config = parse_config(json!({ "connectorId": factory, "config": body.config }))?;
+    let to = match config.kind() {
+        ConnectorKind::Email => identity::identifiers::email(body.email.as_deref().unwrap_or_default()),
+        ConnectorKind::Sms => identity::identifiers::phone(body.phone.as_deref().unwrap_or_default()),
+    }
+    .map_err(|e| ApiError::invalid_input(e.to_string()))?;
+    let locale = state.provider.sign_in_experience().await.map(|s| s.language_info.fallback_language).unwrap_or_else(|_| "en".into());
+    let template = connectors::templates::verification_code(connectors::Usage::Generic, &locale, "123456", 10);
+    let message = Message { to, subject: format!("[Test] {}", template.subject), text: template.text };
+    connectors::send_with(&config, &message).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
