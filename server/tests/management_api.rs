@@ -61,6 +61,18 @@ on_both_databases! {
         assert_eq!(status, 401, "wrong audience");
         let (status, _, _) = api(&server, &token, "GET", "/api/users", None).await;
         assert_eq!(status, 200);
+        // A token for the Management API without `all` is forbidden.
+        let management = identity::rbac::find_resource(&server.state.store, identity::management::DEFAULT_INDICATOR).await.unwrap().unwrap();
+        identity::rbac::ensure_scope(&server.state.store, &server.clock, &management, "read").await.unwrap();
+        let reader = identity::rbac::ensure_role(&server.state.store, &server.clock, "reader", identity::rbac::RoleType::MachineToMachine).await.unwrap();
+        identity::rbac::grant_scope_to_role(&server.state.store, &reader, identity::management::DEFAULT_INDICATOR, "read").await.unwrap();
+        let (reader_app, reader_secret) = server.app(identity::applications::AppType::MachineToMachine, "reader-app").await;
+        identity::rbac::assign_role(&server.state.store, &reader, identity::rbac::RoleHolder::Application(&reader_app)).await.unwrap();
+        let limited: Value = server.http.post(server.url("/oidc/token")).basic_auth(&reader_app, reader_secret.as_deref())
+            .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "read")])
+            .send().await.unwrap().json().await.unwrap();
+        let (status, _, body) = api(&server, limited["access_token"].as_str().unwrap(), "GET", "/api/users", None).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("auth.forbidden")));
         // Expired tokens are refused.
         server.clock.advance_ms(3_601_000);
         let (status, _, _) = api(&server, &token, "GET", "/api/users", None).await;
@@ -107,6 +119,13 @@ on_both_databases! {
         let (status, _, body) = api(&server, &token, "PATCH", &format!("/api/users/{id}"), Some(json!({"username": "user1"}))).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.username_already_in_use")));
 
+        let (status, _, profile) = api(&server, &token, "PATCH", &format!("/api/users/{id}/profile"), Some(json!({"profile": {"givenName": "Ada", "website": "https://ada.example"}}))).await;
+        assert_eq!(status, 200);
+        assert_eq!(profile, json!({"givenName": "Ada", "website": "https://ada.example"}));
+        let (_, _, profile) = api(&server, &token, "PATCH", &format!("/api/users/{id}/profile"), Some(json!({"profile": {"website": null}}))).await;
+        assert_eq!(profile, json!({"givenName": "Ada"}));
+        let (status, _, body) = api(&server, &token, "PATCH", &format!("/api/users/{id}/profile"), Some(json!({"profile": {"shoeSize": 42}}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
         let (_, _, data) = api(&server, &token, "PATCH", &format!("/api/users/{id}/custom-data"), Some(json!({"customData": {"theme": "dark"}}))).await;
         assert_eq!(data, json!({"plan": "pro", "theme": "dark"}));
         assert_eq!(api(&server, &token, "GET", &format!("/api/users/{id}/custom-data"), None).await.2, data);
@@ -382,7 +401,7 @@ on_both_databases! {
             "/api/applications/{applicationId}/roles", "/api/applications/{applicationId}/roles/{roleId}", "/api/connectors",
             "/api/connectors/{id}", "/api/connectors/{factoryId}/test", "/api/connector-factories", "/api/configs/id-token",
             "/api/users/{userId}/all-identities", "/api/users/{userId}/identities/{target}", "/api/users/{userId}/mfa-verifications",
-            "/api/users/{userId}/mfa-verifications/{verificationId}"] {
+            "/api/users/{userId}/mfa-verifications/{verificationId}", "/api/users/{userId}/profile"] {
             assert!(paths.contains_key(expected), "{expected} missing from the document");
         }
         // Every documented operation is routed: it answers with something other than 404/405

@@ -12,7 +12,7 @@ use crate::store::Store;
 
 /// The OIDC standard profile claims Logto keeps beside the top-level `name` and `avatar`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Profile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub family_name: Option<String>,

@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(has_password))
         .routes(routes!(set_suspended))
         .routes(routes!(get_custom_data, update_custom_data))
+        .routes(routes!(update_profile))
         .routes(routes!(list_user_roles, add_user_roles, replace_user_roles))
         .routes(routes!(remove_user_role))
         .routes(routes!(all_identities))
@@ -320,4 +321,27 @@ async fn list_mfa_verifications(State(state): State<AppState>, Path(id): Path<St
 async fn delete_mfa_verification(State(state): State<AppState>, Path((id, _verification)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     existing(&state, &id).await?;
     Err(ApiError::from_code(&identity::users::UserError::MfaVerificationNotFound))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProfileBody {
+    #[schema(value_type = Object)]
+    profile: Map<String, Value>,
+}
+
+/// Merges OIDC profile fields (givenName, familyName, nickname, website, locale, address, …);
+/// `null` clears one.
+#[utoipa::path(patch, path = "/api/users/{userId}/profile", tag = "Users", params(("userId" = String, Path)), request_body = ProfileBody,
+    responses((status = 200, description = "The merged profile"), (status = 400, description = "Unknown or malformed profile fields")))]
+async fn update_profile(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ProfileBody>) -> Result<Json<Value>, ApiError> {
+    let user = existing(&state, &id).await?;
+    let mut merged = serde_json::to_value(&user.profile).expect("profile serializes");
+    for (key, value) in body.profile {
+        merged[key] = value;
+    }
+    let merged = Value::Object(merged.as_object().cloned().unwrap_or_default().into_iter().filter(|(_, v)| !v.is_null()).collect());
+    let profile: identity::users::Profile = serde_json::from_value(merged).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?;
+    let user = users::update(&state.store, state.provider.clock.as_ref(), &id, UserUpdate { profile: Some(profile), ..UserUpdate::default() }).await.map_err(domain)?;
+    Ok(Json(json!(user.profile)))
 }
