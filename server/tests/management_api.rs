@@ -229,6 +229,10 @@ on_both_databases! {
             .form(&[("grant_type", "client_credentials"), ("resource", "https://api.example.com"), ("scope", "read:items")])
             .send().await.unwrap().json().await.unwrap();
         assert_eq!(issued["scope"], "read:items", "the role grants the scope: {issued}");
+        let (_, headers, page) = api(&server, &token, "GET", "/api/roles?page=2&page_size=1", None).await;
+        assert_eq!((headers["total-number"].to_str().unwrap(), page.as_array().unwrap().len()), ("2", 1), "the management role and reader");
+        let (_, headers, _) = api(&server, &token, "GET", "/api/resources", None).await;
+        assert_eq!(headers["total-number"], "2");
         let (_, _, apps) = api(&server, &token, "GET", &format!("/api/roles/{reader_id}/applications"), None).await;
         assert_eq!(apps[0]["id"], "worker");
 

@@ -1,7 +1,8 @@
 //! `/api/applications`: OIDC clients, their additional secrets and (machine-to-machine)
 //! roles. Every change drops this node's application cache at once.
 
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::response::IntoResponse;
 use axum::http::StatusCode;
 use axum::Json;
 use identity::applications::{self, AppType, Application, ApplicationUpdate, NewApplication};
@@ -12,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::pagination::paged;
 use super::{domain, present};
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -53,9 +55,11 @@ struct CustomClientMetadata {
     cors_allowed_origins: Option<Vec<String>>,
 }
 
-#[utoipa::path(get, path = "/api/applications", tag = "Applications", responses((status = 200, description = "All applications")))]
-async fn list_applications(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(Value::Array(applications::list(&state.store).await.map_err(domain)?.iter().map(application_json).collect())))
+#[utoipa::path(get, path = "/api/applications", tag = "Applications", params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
+    responses((status = 200, description = "Applications; Total-Number and Link headers")))]
+async fn list_applications(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    let all: Vec<Value> = applications::list(&state.store).await.map_err(domain)?.iter().map(application_json).collect();
+    paged(query.as_deref(), &uri, all)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -60,3 +60,13 @@ impl Page {
         headers
     }
 }
+
+/// A paginated answer for a list read whole (short administrative lists): the requested page
+/// and the `Total-Number` and `Link` headers.
+pub fn paged<T: serde::Serialize>(query: Option<&str>, uri: &Uri, items: Vec<T>) -> Result<(HeaderMap, axum::Json<Vec<T>>), ApiError> {
+    let page = Page::from_query(query)?;
+    let total = items.len() as i64;
+    let start = ((page.page - 1) * page.page_size).min(total) as usize;
+    let items: Vec<T> = items.into_iter().skip(start).take(page.page_size as usize).collect();
+    Ok((page.headers(uri, total), axum::Json(items)))
+}

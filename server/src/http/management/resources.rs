@@ -1,6 +1,7 @@
 //! `/api/resources` and their scopes.
 
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::response::IntoResponse;
 use axum::http::StatusCode;
 use axum::Json;
 use identity::rbac::admin;
@@ -11,6 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::pagination::paged;
 use super::{domain, present};
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -29,9 +31,11 @@ fn resource_json(resource: &Resource) -> Value {
     json!({ "id": resource.id, "name": resource.name, "indicator": resource.indicator, "isDefault": resource.is_default, "accessTokenTtl": resource.access_token_ttl })
 }
 
-#[utoipa::path(get, path = "/api/resources", tag = "Resources", responses((status = 200, description = "All API resources")))]
-async fn list_resources(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(Value::Array(admin::list_resources(&state.store).await.map_err(domain)?.iter().map(resource_json).collect())))
+#[utoipa::path(get, path = "/api/resources", tag = "Resources", params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
+    responses((status = 200, description = "API resources; Total-Number and Link headers")))]
+async fn list_resources(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    let all: Vec<Value> = admin::list_resources(&state.store).await.map_err(domain)?.iter().map(resource_json).collect();
+    paged(query.as_deref(), &uri, all)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! `/api/roles`: roles, the scopes they grant, and the users or applications holding them.
 
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::response::IntoResponse;
 use axum::http::StatusCode;
 use axum::Json;
 use identity::rbac::{admin, RoleHolder, RoleType};
@@ -10,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::pagination::paged;
 use super::{domain, present};
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -27,9 +29,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_role_application))
 }
 
-#[utoipa::path(get, path = "/api/roles", tag = "Roles", responses((status = 200, description = "All roles")))]
-async fn list_roles(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(admin::list_roles(&state.store).await.map_err(domain)?)))
+#[utoipa::path(get, path = "/api/roles", tag = "Roles", params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
+    responses((status = 200, description = "Roles; Total-Number and Link headers")))]
+async fn list_roles(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    paged(query.as_deref(), &uri, admin::list_roles(&state.store).await.map_err(domain)?)
 }
 
 #[derive(Deserialize, ToSchema)]
