@@ -13,6 +13,7 @@ pub mod experience;
 pub mod identifiers;
 pub mod ids;
 pub mod management;
+pub mod mfa;
 pub mod oidc;
 pub mod passwords;
 pub mod rbac;

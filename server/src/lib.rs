@@ -109,10 +109,12 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
         config::PasswordHashing::Owasp => identity::passwords::PasswordHasher::owasp(),
         config::PasswordHashing::TestOnlyCheap => identity::passwords::PasswordHasher::cheap_for_tests(),
     };
+    let at_rest = Arc::new(AtRest::new(secret));
     Provider {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        keys: Arc::new(KeyRing::new(store.clone(), Arc::new(AtRest::new(secret)))),
+        keys: Arc::new(KeyRing::new(store.clone(), at_rest.clone())),
+        at_rest,
         passwords,
         endpoint: config.endpoint.trim_end_matches('/').to_owned(),
         caches: Arc::new(identity::oidc::Caches::with_ttl(std::time::Duration::from_secs(config.cache_ttl_seconds))),

@@ -5,6 +5,7 @@
 
 pub mod hosted;
 mod identification;
+pub mod mfa;
 mod new_password;
 mod password;
 mod profile;
@@ -137,6 +138,9 @@ pub struct ExperienceState {
     /// The hosted pages sent a code to complete the profile, not to identify.
     #[serde(default)]
     pub profile_code_pending: bool,
+    /// MFA verification and binding progress.
+    #[serde(default)]
+    pub mfa: mfa::MfaState,
 }
 
 impl ExperienceState {
@@ -148,6 +152,7 @@ impl ExperienceState {
             verification_records: Vec::new(),
             terms_agreed,
             profile_code_pending: false,
+            mfa: mfa::MfaState::default(),
         }
     }
 
@@ -172,6 +177,7 @@ impl ExperienceState {
                 "primaryPhone": self.profile.primary_phone,
                 "hasPassword": self.profile.password.is_some(),
             },
+            "mfa": { "verified": self.mfa.verified, "skipped": self.mfa.skipped, "totp": self.mfa.bind_totp, "backupCode": self.mfa.bind_backup_codes },
             "verificationRecords": self.verification_records.iter().map(|r| json!({
                 "id": r.id, "type": r.kind, "identifier": r.identifier, "verified": r.verified,
             })).collect::<Vec<_>>(),
@@ -230,6 +236,20 @@ pub enum ExperienceError {
     #[error("the terms of use and privacy policy must be accepted to register")]
     TermsNotAgreed,
     #[error(transparent)]
+    Mfa(crate::mfa::MfaError),
+    #[error("verify with one of your MFA factors first")]
+    RequireMfaVerification(Vec<crate::mfa::MfaFactor>),
+    #[error("bind an MFA factor to continue")]
+    MissingMfa { available: Vec<crate::mfa::MfaFactor>, skippable: bool },
+    #[error("save your backup codes to continue")]
+    BackupCodeRequired,
+    #[error("backup codes cannot be your only factor")]
+    BackupCodeCannotBeAlone,
+    #[error("this MFA factor is not enabled")]
+    MfaFactorNotEnabled,
+    #[error("MFA is mandatory here")]
+    MfaPolicyNotUserControlled,
+    #[error(transparent)]
     User(UserError),
     #[error(transparent)]
     Provider(#[from] OidcError),
@@ -287,6 +307,14 @@ impl ErrorCode for ExperienceError {
             NewPasswordRequired => "user.new_password_required_in_profile",
             PasswordRejected(_) => "password.rejected",
             TermsNotAgreed => "session.terms_not_agreed",
+            Mfa(e) => e.code(),
+            RequireMfaVerification(_) => "session.mfa.require_mfa_verification",
+            MissingMfa { skippable: true, .. } => "user.suggest_mfa",
+            MissingMfa { .. } => "user.missing_mfa",
+            BackupCodeRequired => "session.mfa.backup_code_required",
+            BackupCodeCannotBeAlone => "session.mfa.backup_code_can_not_be_alone",
+            MfaFactorNotEnabled => "session.mfa.mfa_factor_not_enabled",
+            MfaPolicyNotUserControlled => "session.mfa.mfa_policy_not_user_controlled",
             User(e) => e.code(),
             Provider(e) => e.code(),
         }
@@ -301,7 +329,7 @@ impl ExperienceError {
             ExperienceError::UserNotExist(identifier) => Some(json!({ "identifier": identifier })),
             ExperienceError::MissingProfile(missing) => Some(json!({ "missingProfile": missing })),
             ExperienceError::PasswordRejected(issues) => Some(Value::Array(issues.iter().map(Issue::to_json).collect())),
-            _ => None,
+            other => mfa::error_data(other),
         }
     }
 

@@ -93,6 +93,8 @@ pub struct Provider {
     pub caches: Arc<Caches>,
     /// The breached-password check of the password policy.
     pub breached: crate::passwords::breached::BreachedPasswords,
+    /// Seals secrets kept at rest (signing keys, TOTP secrets) with the master secret.
+    pub at_rest: Arc<crypto::AtRest>,
 }
 
 impl Provider {

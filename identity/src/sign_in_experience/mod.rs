@@ -188,15 +188,11 @@ pub struct SignInExperience {
     pub color: Color,
     pub custom_css: Option<String>,
     pub language_info: LanguageInfo,
-    /// Kept for the MFA issue; stored as given.
-    #[serde(default = "default_mfa")]
-    pub mfa: Value,
+    /// MFA factors and policy (spec §6).
+    #[serde(default)]
+    pub mfa: crate::mfa::MfaSettings,
     #[serde(default)]
     pub single_sign_on_enabled: bool,
-}
-
-fn default_mfa() -> Value {
-    serde_json::json!({ "factors": [], "policy": "UserControlled" })
 }
 
 impl Default for SignInExperience {
@@ -223,7 +219,7 @@ impl Default for SignInExperience {
             color: Color::default(),
             custom_css: None,
             language_info: LanguageInfo::default(),
-            mfa: default_mfa(),
+            mfa: crate::mfa::MfaSettings::default(),
             single_sign_on_enabled: false,
         }
     }
@@ -342,6 +338,7 @@ impl SignInExperience {
             }
         }
         self.password_policy.validate().map_err(|e| InvalidInput(e.into()))?;
+        self.mfa.validate().map_err(InvalidInput)?;
         if self.sentinel_policy.max_attempts == 0 || self.sentinel_policy.lockout_duration == 0 {
             return Err(InvalidInput("sentinelPolicy values must be positive".into()));
         }

@@ -125,8 +125,6 @@ pub enum UserError {
     NotFound,
     #[error("the user has no such identity")]
     IdentityNotFound,
-    #[error("the user has no such MFA verification")]
-    MfaVerificationNotFound,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -139,7 +137,6 @@ impl ErrorCode for UserError {
             UserError::PhoneAlreadyInUse => "user.phone_already_in_use",
             UserError::NotFound => "entity.not_exists_with_id",
             UserError::IdentityNotFound => "user.identity_not_exist",
-            UserError::MfaVerificationNotFound => "entity.not_found",
             UserError::Storage(_) => "unexpected",
         }
     }

@@ -29,6 +29,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/profile", post(add_profile).patch(add_profile))
         .route("/api/experience/profile/password", put(reset_password))
         .route("/api/experience/submit", post(submit))
+        .route("/api/experience/verification/totp/secret", post(create_totp_secret))
+        .route("/api/experience/verification/totp/verify", post(verify_totp))
+        .route("/api/experience/verification/backup-code/generate", post(generate_backup_codes))
+        .route("/api/experience/verification/backup-code/verify", post(verify_backup_code))
+        .route("/api/experience/profile/mfa", post(bind_mfa))
+        .route("/api/experience/profile/mfa/mfa-skipped", post(skip_mfa))
         .route("/api/.well-known/sign-in-exp", get(public_sign_in_experience))
 }
 
@@ -170,4 +176,47 @@ async fn public_sign_in_experience(State(state): State<AppState>) -> Result<Json
         "phone": sie.allows_password_reset_by(identity::sign_in_experience::IdentifierKind::Phone),
     });
     Ok(Json(body))
+}
+
+async fn create_totp_secret(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::mfa::create_totp_secret(&state.provider, interaction(&jar)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaCodeBody {
+    code: String,
+    verification_id: Option<String>,
+}
+
+async fn verify_totp(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<MfaCodeBody>) -> Result<Json<Value>, ApiError> {
+    let id = experience::mfa::verify_totp(&state.provider, interaction(&jar), &body.code, body.verification_id.as_deref()).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+async fn generate_backup_codes(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::mfa::generate_backup_codes(&state.provider, interaction(&jar)).await?))
+}
+
+async fn verify_backup_code(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<MfaCodeBody>) -> Result<Json<Value>, ApiError> {
+    let id = experience::mfa::verify_backup_code(&state.provider, interaction(&jar), &body.code).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BindMfaBody {
+    #[serde(rename = "type")]
+    factor: identity::mfa::MfaFactor,
+    verification_id: String,
+}
+
+async fn bind_mfa(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<BindMfaBody>) -> Result<StatusCode, ApiError> {
+    experience::mfa::bind(&state.provider, interaction(&jar), body.factor, &body.verification_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn skip_mfa(State(state): State<AppState>, jar: CookieJar) -> Result<StatusCode, ApiError> {
+    experience::mfa::skip(&state.provider, interaction(&jar)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -308,19 +308,20 @@ async fn delete_identity(State(state): State<AppState>, Path((id, _target)): Pat
     Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound))
 }
 
-/// The user's MFA factors (none until MFA exists).
+/// The user's MFA factors (no secrets).
 #[utoipa::path(get, path = "/api/users/{userId}/mfa-verifications", tag = "Users", params(("userId" = String, Path)),
     responses((status = 200, description = "The user's MFA verifications")))]
 async fn list_mfa_verifications(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    Ok(Json(json!([])))
+    Ok(Json(json!(identity::mfa::factors(&state.store, &id).await.map_err(domain)?)))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/mfa-verifications/{verificationId}", tag = "Users",
     params(("userId" = String, Path), ("verificationId" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "No such factor")))]
-async fn delete_mfa_verification(State(state): State<AppState>, Path((id, _verification)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_mfa_verification(State(state): State<AppState>, Path((id, verification)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     existing(&state, &id).await?;
-    Err(ApiError::from_code(&identity::users::UserError::MfaVerificationNotFound))
+    identity::mfa::delete_factor(&state.store, &id, &verification).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

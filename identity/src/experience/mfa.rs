@@ -1,0 +1,259 @@
+//! MFA inside the Experience API (spec §6): verifying a bound factor at sign-in, creating and
+//! binding new ones (authenticator app, backup codes), and the policy gates submit applies.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{save, started, ExperienceError, ExperienceState, InteractionEvent};
+use crate::mfa::{self, backup_codes, totp, BoundFactor, MfaError, MfaFactor, MfaPolicy};
+use crate::oidc::Provider;
+use crate::sentinel::{self, Counter};
+use crate::sign_in_experience::SignInExperience;
+use crate::users;
+
+/// MFA progress of one interaction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaState {
+    /// A bound factor was verified in this interaction.
+    #[serde(default)]
+    pub verified: bool,
+    /// The user chose to skip binding (skippable policies only).
+    #[serde(default)]
+    pub skipped: bool,
+    /// A new authenticator secret (sealed) and whether its first code was verified.
+    #[serde(default)]
+    pub new_totp: Option<NewTotp>,
+    /// New backup codes (hashes), once generated.
+    #[serde(default)]
+    pub new_backup_codes: Option<Vec<String>>,
+    /// What `POST /profile/mfa` staged for submit.
+    #[serde(default)]
+    pub bind_totp: bool,
+    #[serde(default)]
+    pub bind_backup_codes: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewTotp {
+    pub verification_id: String,
+    pub sealed_secret: String,
+    pub verified_step: Option<u64>,
+}
+
+impl From<MfaError> for ExperienceError {
+    fn from(err: MfaError) -> Self {
+        match err {
+            MfaError::Storage(e) => ExperienceError::Provider(crate::oidc::OidcError::Storage(e)),
+            other => ExperienceError::Mfa(other),
+        }
+    }
+}
+
+fn identified(state: &ExperienceState) -> Result<String, ExperienceError> {
+    state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)
+}
+
+/// `POST /verification/totp/secret`: a new secret for the identified user's authenticator app.
+pub async fn create_totp_secret(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    let user_id = identified(&state)?;
+    let user = users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
+    let secret = totp::new_secret();
+    let issuer = url::Url::parse(&provider.endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
+    let account = user.primary_email.or(user.username).or(user.primary_phone).unwrap_or(user.id);
+    let uri = totp::otpauth_uri(&secret, &issuer, &account);
+    let verification_id = crate::ids::entity_id();
+    state.mfa.new_totp = Some(NewTotp { verification_id: verification_id.clone(), sealed_secret: provider.at_rest.encrypt(secret.as_bytes()), verified_step: None });
+    save(provider, &interaction, &state).await?;
+    Ok(json!({ "verificationId": verification_id, "secret": secret, "secretQrCode": totp::qr_code_data_url(&uri), "otpauthUri": uri }))
+}
+
+/// `POST /verification/totp/verify`: with `verificationId`, the first code of a new secret;
+/// without, a code from the user's bound authenticator (this satisfies MFA at sign-in).
+pub async fn verify_totp(provider: &Provider, cookie: Option<&str>, code: &str, verification_id: Option<&str>) -> Result<String, ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    let user_id = identified(&state)?;
+    let sie = provider.sign_in_experience().await?;
+    let target = format!("user:{user_id}");
+    if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Totp).await? {
+        return Err(ExperienceError::Blocked);
+    }
+    let outcome = match verification_id {
+        Some(id) => {
+            let new = state.mfa.new_totp.as_mut().filter(|n| n.verification_id == id).ok_or(ExperienceError::VerificationNotFound)?;
+            let secret = provider.at_rest.decrypt(&new.sealed_secret).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ExperienceError::VerificationNotFound)?;
+            match totp::matching_step(&secret, code, provider.now_ms()) {
+                Some(step) => {
+                    new.verified_step = Some(step);
+                    Ok(id.to_owned())
+                }
+                None => Err(ExperienceError::Mfa(MfaError::InvalidTotpCode)),
+            }
+        }
+        None => mfa::verify_user_totp(&provider.store, provider.clock.as_ref(), &provider.at_rest, &user_id, code).await.map(|()| {
+            state.mfa.verified = true;
+            crate::ids::entity_id()
+        }).map_err(ExperienceError::from),
+    };
+    if matches!(outcome, Err(ExperienceError::Mfa(_))) {
+        sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::Totp).await?;
+        return outcome;
+    }
+    let id = outcome?;
+    save(provider, &interaction, &state).await?;
+    Ok(id)
+}
+
+/// `POST /verification/backup-code/generate`: ten new codes, shown once.
+pub async fn generate_backup_codes(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    identified(&state)?;
+    let codes = backup_codes::generate();
+    state.mfa.new_backup_codes = Some(codes.iter().map(|c| backup_codes::hash(c)).collect());
+    save(provider, &interaction, &state).await?;
+    Ok(json!({ "verificationId": "backup-codes", "codes": codes }))
+}
+
+/// `POST /verification/backup-code/verify`: spends one of the user's codes (satisfies MFA).
+pub async fn verify_backup_code(provider: &Provider, cookie: Option<&str>, code: &str) -> Result<String, ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    let user_id = identified(&state)?;
+    let sie = provider.sign_in_experience().await?;
+    let target = format!("user:{user_id}");
+    if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::BackupCode).await? {
+        return Err(ExperienceError::Blocked);
+    }
+    if let Err(err) = mfa::use_backup_code(&provider.store, provider.clock.as_ref(), &user_id, code).await {
+        if matches!(err, MfaError::InvalidBackupCode) {
+            sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::BackupCode).await?;
+        }
+        return Err(err.into());
+    }
+    state.mfa.verified = true;
+    save(provider, &interaction, &state).await?;
+    Ok(crate::ids::entity_id())
+}
+
+/// `POST /profile/mfa {type, verificationId}`: stage a new factor for submit.
+pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, verification_id: &str) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    let user_id = identified(&state)?;
+    let sie = provider.sign_in_experience().await?;
+    if !sie.mfa.enables(factor) {
+        return Err(ExperienceError::MfaFactorNotEnabled);
+    }
+    let bound = bound_factors(provider, &sie, &user_id).await?;
+    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified {
+        return Err(ExperienceError::RequireMfaVerification(available(&bound)));
+    }
+    match factor {
+        MfaFactor::Totp => {
+            if bound.contains(&MfaFactor::Totp) {
+                return Err(MfaError::TotpAlreadyInUse.into());
+            }
+            let new = state.mfa.new_totp.as_ref().filter(|n| n.verification_id == verification_id).ok_or(ExperienceError::VerificationNotFound)?;
+            if new.verified_step.is_none() {
+                return Err(ExperienceError::VerificationFailed);
+            }
+            state.mfa.bind_totp = true;
+        }
+        MfaFactor::BackupCode => {
+            if state.mfa.new_backup_codes.is_none() || verification_id != "backup-codes" {
+                return Err(ExperienceError::VerificationNotFound);
+            }
+            let other = bound.iter().any(|f| *f != MfaFactor::BackupCode) || state.mfa.bind_totp;
+            if !other {
+                return Err(ExperienceError::BackupCodeCannotBeAlone);
+            }
+            state.mfa.bind_backup_codes = true;
+        }
+        MfaFactor::WebAuthn => return Err(ExperienceError::MfaFactorNotEnabled),
+    }
+    save(provider, &interaction, &state).await
+}
+
+/// `POST /profile/mfa/mfa-skipped`: decline binding where the policy allows it.
+pub async fn skip(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    let sie = provider.sign_in_experience().await?;
+    if sie.mfa.policy == MfaPolicy::Mandatory {
+        return Err(ExperienceError::MfaPolicyNotUserControlled);
+    }
+    state.mfa.skipped = true;
+    save(provider, &interaction, &state).await
+}
+
+/// The user's bound factors that the configuration enables.
+async fn bound_factors(provider: &Provider, sie: &SignInExperience, user_id: &str) -> Result<Vec<MfaFactor>, ExperienceError> {
+    let bound: Vec<BoundFactor> = mfa::factors(&provider.store, user_id).await?;
+    Ok(bound.into_iter().map(|f| f.factor).filter(|f| sie.mfa.enables(*f)).collect())
+}
+
+/// Factors to offer: WebAuthn first, backup codes last.
+fn available(factors: &[MfaFactor]) -> Vec<MfaFactor> {
+    let mut list: Vec<MfaFactor> = factors.to_vec();
+    list.sort_by_key(|f| match f {
+        MfaFactor::WebAuthn => 0,
+        MfaFactor::Totp => 1,
+        MfaFactor::BackupCode => 2,
+    });
+    list.dedup();
+    list
+}
+
+/// The submit gates (spec §6): verification at sign-in, then binding by policy.
+pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperience, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
+    let bound = bound_factors(provider, sie, user_id).await?;
+    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified {
+        return Err(ExperienceError::RequireMfaVerification(available(&bound)));
+    }
+    let mut will_have = bound.clone();
+    if state.mfa.bind_totp {
+        will_have.push(MfaFactor::Totp);
+    }
+    if state.mfa.bind_backup_codes {
+        will_have.push(MfaFactor::BackupCode);
+    }
+    let primary: Vec<MfaFactor> = sie.mfa.factors.iter().copied().filter(|f| *f != MfaFactor::BackupCode && *f != MfaFactor::WebAuthn).collect();
+    let has_primary = will_have.iter().any(|f| primary.contains(f));
+    let prompts = match sie.mfa.policy {
+        MfaPolicy::Mandatory => true,
+        MfaPolicy::UserControlled | MfaPolicy::PromptAtSignInAndSignUp => !state.mfa.skipped,
+        MfaPolicy::PromptOnlyAtSignIn => !state.mfa.skipped && state.interaction_event == InteractionEvent::SignIn,
+        MfaPolicy::NoPrompt => false,
+    };
+    if prompts && !primary.is_empty() && !has_primary {
+        let skippable = sie.mfa.policy != MfaPolicy::Mandatory;
+        return Err(ExperienceError::MissingMfa { available: available(&primary), skippable });
+    }
+    if sie.mfa.enables(MfaFactor::BackupCode) && has_primary && !will_have.contains(&MfaFactor::BackupCode) && (state.mfa.bind_totp || prompts) {
+        return Err(ExperienceError::BackupCodeRequired);
+    }
+    Ok(())
+}
+
+/// Writes the staged factors in the submit transaction.
+pub(super) async fn persist(provider: &Provider, conn: &mut sqlx::AnyConnection, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
+    if state.mfa.bind_totp {
+        if let Some(new) = &state.mfa.new_totp {
+            let secret = provider.at_rest.decrypt(&new.sealed_secret).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ExperienceError::VerificationNotFound)?;
+            mfa::bind_totp(conn, provider.clock.as_ref(), &provider.at_rest, user_id, &secret, new.verified_step.unwrap_or(0)).await?;
+        }
+    }
+    if state.mfa.bind_backup_codes {
+        if let Some(hashes) = &state.mfa.new_backup_codes {
+            mfa::bind_backup_codes(conn, provider.clock.as_ref(), user_id, hashes).await?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn error_data(err: &ExperienceError) -> Option<Value> {
+    match err {
+        ExperienceError::RequireMfaVerification(factors) => Some(json!({ "availableFactors": factors })),
+        ExperienceError::MissingMfa { available, skippable } => Some(json!({ "availableFactors": available, "skippable": skippable })),
+        _ => None,
+    }
+}
