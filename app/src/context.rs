@@ -108,9 +108,47 @@ pub struct PageContextLoader(
 #[server(prefix = "/_vestibule", endpoint = "page-context")]
 pub async fn load_page_context() -> Result<PageContext, ServerFnError> {
     let loader = use_context::<PageContextLoader>().ok_or_else(|| ServerFnError::new("no page context loader"))?;
-    let cookie = use_context::<http::request::Parts>().and_then(|parts| {
-        let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?.to_owned();
-        header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix("_interaction=").map(str::to_owned)).filter(|v| !v.is_empty())
-    });
+    let cookie = interaction_cookie();
     Ok((loader.0)(cookie).await)
+}
+
+/// Loads an MFA page's data on the server (`totp`: the enrolment; `backup-codes`: new codes).
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct MfaPageLoader(
+    #[allow(clippy::type_complexity)]
+    pub std::sync::Arc<dyn Fn(Option<String>, String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send>> + Send + Sync>,
+);
+
+/// The data of an MFA page: an authenticator enrolment or new backup codes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MfaPageData {
+    pub secret: Option<String>,
+    pub qr_code: Option<String>,
+    pub codes: Vec<String>,
+    /// The engine's error code when the page cannot be shown (e.g. no signed-in user).
+    pub error: Option<String>,
+}
+
+#[server(prefix = "/_vestibule", endpoint = "mfa-page")]
+pub async fn load_mfa_page(kind: String) -> Result<MfaPageData, ServerFnError> {
+    let loader = use_context::<MfaPageLoader>().ok_or_else(|| ServerFnError::new("no MFA page loader"))?;
+    let cookie = interaction_cookie();
+    Ok(match (loader.0)(cookie, kind).await {
+        Ok(value) => MfaPageData {
+            secret: value["secret"].as_str().map(str::to_owned),
+            qr_code: value["secretQrCode"].as_str().map(str::to_owned),
+            codes: value["codes"].as_array().map(|c| c.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
+            error: None,
+        },
+        Err(code) => MfaPageData { error: Some(code), ..MfaPageData::default() },
+    })
+}
+
+/// The `_interaction` cookie of the request being served.
+#[cfg(feature = "ssr")]
+fn interaction_cookie() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?.to_owned();
+    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix("_interaction=").map(str::to_owned)).filter(|v| !v.is_empty())
 }

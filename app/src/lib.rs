@@ -61,6 +61,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/continue") view=pages::complete_profile::CompleteProfilePage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=pages::reset_password::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password/new") view=pages::reset_password::NewPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/mfa/verify") view=pages::mfa::MfaVerifyPage ssr=SsrMode::Async/>
+                <Route path=path!("/mfa/bind") view=pages::mfa::MfaBindPage ssr=SsrMode::Async/>
+                <Route path=path!("/mfa/backup-codes") view=pages::mfa::BackupCodesPage ssr=SsrMode::Async/>
                 <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
             </Routes>
         </Router>

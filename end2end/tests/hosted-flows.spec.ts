@@ -27,6 +27,7 @@ const DEFAULTS = {
   termsOfUseUrl: null,
   privacyPolicyUrl: null,
   agreeToTermsPolicy: 'Automatic',
+  mfa: { factors: [], policy: 'UserControlled' },
 };
 
 function configure(patch: object) {

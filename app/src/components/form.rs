@@ -105,9 +105,16 @@ pub fn TermsCheckbox(context: PageContext) -> impl IntoView {
 
 /// A quiet link below a form.
 #[component]
-pub fn FormLink(href: String, text: String, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
+pub fn FormLink(
+    href: String,
+    text: String,
+    #[prop(optional)] testid: Option<&'static str>,
+    /// A full page load (the same route with other query parameters re-renders from scratch).
+    #[prop(optional)]
+    reload: bool,
+) -> impl IntoView {
     view! {
-        <a href=href data-testid=testid class="font-medium text-[var(--brand)] hover:underline dark:text-[var(--brand-dark)]">{text}</a>
+        <a href=href data-testid=testid rel=reload.then_some("external") class="font-medium text-[var(--brand)] hover:underline dark:text-[var(--brand-dark)]">{text}</a>
     }
 }
 

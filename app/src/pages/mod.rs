@@ -1,4 +1,5 @@
 pub mod complete_profile;
+pub mod mfa;
 pub mod not_found;
 pub mod register;
 pub mod reset_password;

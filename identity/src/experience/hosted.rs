@@ -24,6 +24,12 @@ pub enum Next {
     ChooseNewPassword,
     /// The password was changed; sign in with it.
     PasswordReset,
+    /// Verify with one of these bound factors.
+    VerifyMfa(Vec<crate::mfa::MfaFactor>),
+    /// Bind one of these factors (or skip, when allowed).
+    BindMfa { factors: Vec<crate::mfa::MfaFactor>, skippable: bool },
+    /// Save the backup codes to finish.
+    SaveBackupCodes,
 }
 
 /// Which flow a code form belongs to.
@@ -176,8 +182,40 @@ async fn finish(provider: &Provider, cookie: Option<&str>) -> Result<Next, Exper
         Ok(Some(redirect_to)) => Ok(Next::Continue(redirect_to)),
         Ok(None) => Ok(Next::PasswordReset),
         Err(ExperienceError::MissingProfile(missing)) => Ok(Next::CompleteProfile(missing)),
+        Err(ExperienceError::RequireMfaVerification(factors)) => Ok(Next::VerifyMfa(factors)),
+        Err(ExperienceError::MissingMfa { available, skippable }) => Ok(Next::BindMfa { factors: available, skippable }),
+        Err(ExperienceError::BackupCodeRequired) => Ok(Next::SaveBackupCodes),
         Err(other) => Err(other),
     }
+}
+
+/// The MFA verification form: a code from the authenticator app or a backup code.
+pub async fn verify_mfa(provider: &Provider, cookie: Option<&str>, factor: crate::mfa::MfaFactor, code: &str) -> Result<Next, ExperienceError> {
+    match factor {
+        crate::mfa::MfaFactor::BackupCode => super::mfa::verify_backup_code(provider, cookie, code).await?,
+        _ => super::mfa::verify_totp(provider, cookie, code, None).await?,
+    };
+    finish(provider, cookie).await
+}
+
+/// The authenticator binding form: the first code proves the app has the secret.
+pub async fn bind_totp(provider: &Provider, cookie: Option<&str>, code: &str) -> Result<Next, ExperienceError> {
+    let id = super::mfa::pending_totp_id(provider, cookie).await?;
+    super::mfa::verify_totp(provider, cookie, code, Some(&id)).await?;
+    super::mfa::bind(provider, cookie, crate::mfa::MfaFactor::Totp, &id).await?;
+    finish(provider, cookie).await
+}
+
+/// "I have saved my backup codes".
+pub async fn confirm_backup_codes(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    super::mfa::bind(provider, cookie, crate::mfa::MfaFactor::BackupCode, "backup-codes").await?;
+    finish(provider, cookie).await
+}
+
+/// "Not now" on the binding page (skippable policies only).
+pub async fn skip_mfa(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    super::mfa::skip(provider, cookie).await?;
+    finish(provider, cookie).await
 }
 
 async fn mark_profile_code(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {

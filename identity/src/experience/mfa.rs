@@ -106,6 +106,28 @@ pub async fn verify_totp(provider: &Provider, cookie: Option<&str>, code: &str, 
     Ok(id)
 }
 
+/// The hosted binding page: the pending authenticator secret (created on first view, then
+/// the same one on reload, so a scanned QR code stays valid).
+pub async fn totp_enrolment(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    let user_id = identified(&state)?;
+    let Some(existing) = &state.mfa.new_totp else {
+        return create_totp_secret(provider, cookie).await;
+    };
+    let secret = provider.at_rest.decrypt(&existing.sealed_secret).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ExperienceError::VerificationNotFound)?;
+    let user = users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
+    let issuer = url::Url::parse(&provider.endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
+    let account = user.primary_email.or(user.username).or(user.primary_phone).unwrap_or(user.id);
+    let uri = totp::otpauth_uri(&secret, &issuer, &account);
+    Ok(json!({ "verificationId": existing.verification_id, "secret": secret, "secretQrCode": totp::qr_code_data_url(&uri), "otpauthUri": uri }))
+}
+
+/// The verification id of the pending authenticator secret, for the hosted binding form.
+pub async fn pending_totp_id(provider: &Provider, cookie: Option<&str>) -> Result<String, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    state.mfa.new_totp.map(|n| n.verification_id).ok_or(ExperienceError::VerificationNotFound)
+}
+
 /// `POST /verification/backup-code/generate`: ten new codes, shown once.
 pub async fn generate_backup_codes(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;

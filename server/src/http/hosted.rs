@@ -28,6 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/continue/code", post(profile_code))
         .route("/reset-password", post(reset_password))
         .route("/reset-password/new", post(new_password))
+        .route("/mfa/verify", post(verify_mfa))
+        .route("/mfa/bind/totp", post(bind_totp))
+        .route("/mfa/skip", post(skip_mfa))
+        .route("/mfa/backup-codes", post(confirm_backup_codes))
         .route("/direct/{method}/{target}", get(direct_sign_in))
         .route("/single-sign-on", get(single_sign_on))
 }
@@ -48,6 +52,13 @@ pub struct HostedForm {
     /// The profile page's list of what is missing, kept when the page comes back with an error.
     #[serde(default)]
     missing: String,
+    /// MFA pages: the factors offered, and the one used (`Totp` or `BackupCode`).
+    #[serde(default)]
+    factors: String,
+    #[serde(default)]
+    factor: String,
+    #[serde(default)]
+    skippable: String,
     #[serde(default)]
     locale: Option<String>,
 }
@@ -133,6 +144,35 @@ async fn new_password(State(state): State<AppState>, jar: CookieJar, headers: He
     respond(&step, result, "/reset-password/new", &[])
 }
 
+async fn verify_mfa(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let factor = if form.factor == "BackupCode" { identity::mfa::MfaFactor::BackupCode } else { identity::mfa::MfaFactor::Totp };
+    let result = hosted::verify_mfa(&state.provider, step.cookie, factor, &form.code).await;
+    respond(&step, result, "/mfa/verify", &[("factors", &form.factors), ("method", &form.factor)])
+}
+
+async fn bind_totp(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::bind_totp(&state.provider, step.cookie, &form.code).await;
+    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable)])
+}
+
+async fn skip_mfa(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::skip_mfa(&state.provider, step.cookie).await;
+    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable)])
+}
+
+async fn confirm_backup_codes(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::confirm_backup_codes(&state.provider, step.cookie).await;
+    respond(&step, result, "/mfa/backup-codes", &[])
+}
+
+fn factor_list(factors: &[identity::mfa::MfaFactor]) -> String {
+    factors.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")
+}
+
 /// The next page, or the form again with `error` (and, for a rejected password, its
 /// issues as `issue=code:value`).
 fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &str, kept: &[(&str, &str)]) -> Redirect {
@@ -149,6 +189,18 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
             "/continue"
         }
         Ok(Next::ChooseNewPassword) => "/reset-password/new",
+        Ok(Next::VerifyMfa(factors)) => {
+            query.append_pair("factors", &factor_list(&factors));
+            "/mfa/verify"
+        }
+        Ok(Next::BindMfa { factors, skippable }) => {
+            query.append_pair("factors", &factor_list(&factors));
+            if skippable {
+                query.append_pair("skippable", "true");
+            }
+            "/mfa/bind"
+        }
+        Ok(Next::SaveBackupCodes) => "/mfa/backup-codes",
         Ok(Next::PasswordReset) => {
             query.append_pair("notice", "password_reset");
             "/sign-in"

@@ -25,7 +25,8 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let (management, _) = management::router(&state);
     let loader = page_context::loader(state.provider.clone());
-    let server_fn_loader = loader.clone();
+    let mfa_loader = page_context::mfa_loader(state.provider.clone());
+    let (server_fn_loader, server_fn_mfa_loader) = (loader.clone(), mfa_loader.clone());
     Router::new()
         .route("/api/status", get(status::status))
         .merge(oidc::routes(&state))
@@ -36,14 +37,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/_vestibule/{*fn_name}",
             post(move |request: axum::extract::Request| {
-                let loader = server_fn_loader.clone();
-                leptos_axum::handle_server_fns_with_context(move || leptos::prelude::provide_context(loader.clone()), request)
+                let (loader, mfa_loader) = (server_fn_loader.clone(), server_fn_mfa_loader.clone());
+                leptos_axum::handle_server_fns_with_context(
+                    move || {
+                        leptos::prelude::provide_context(loader.clone());
+                        leptos::prelude::provide_context(mfa_loader.clone());
+                    },
+                    request,
+                )
             }),
         )
-        .leptos_routes_with_context(&state, routes, move || leptos::prelude::provide_context(loader.clone()), {
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                leptos::prelude::provide_context(loader.clone());
+                leptos::prelude::provide_context(mfa_loader.clone());
+            },
+            {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
-        })
+        },
+        )
         .nest_service("/pkg", assets::bundle(&leptos))
         .fallback(assets::public_or_not_found)
         .layer(CompressionLayer::new().gzip(true).br(true))

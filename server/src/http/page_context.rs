@@ -60,3 +60,19 @@ async fn build(provider: &Provider, cookie: Option<&str>) -> PageContext {
         in_interaction: interaction.is_some(),
     }
 }
+
+/// The MFA pages' data: the pending authenticator enrolment (`totp`) or fresh backup codes
+/// (`backup-codes`), for the interaction behind the cookie.
+pub fn mfa_loader(provider: Provider) -> app::context::MfaPageLoader {
+    app::context::MfaPageLoader(Arc::new(move |cookie: Option<String>, kind: String| {
+        let provider = provider.clone();
+        Box::pin(async move {
+            let result = match kind.as_str() {
+                "totp" => identity::experience::mfa::totp_enrolment(&provider, cookie.as_deref()).await,
+                "backup-codes" => identity::experience::mfa::generate_backup_codes(&provider, cookie.as_deref()).await,
+                _ => return Err("unknown page".to_owned()),
+            };
+            result.map_err(|e| identity::ErrorCode::code(&e).to_owned())
+        })
+    }))
+}

@@ -1,0 +1,143 @@
+//! Two-step verification pages: verify with a bound factor (`/mfa/verify`), bind an
+//! authenticator app (`/mfa/bind`), save backup codes (`/mfa/backup-codes`). All work without
+//! JavaScript.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::form::query_param;
+use crate::components::{FormLink, HostedCard, PageError, PostForm, SubmitButton, TextField};
+use crate::context::{load_mfa_page, PageContext};
+use crate::tr;
+
+fn factors() -> Vec<String> {
+    query_param("factors").unwrap_or_default().split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect()
+}
+
+#[component]
+pub fn MfaVerifyPage() -> impl IntoView {
+    let factors = factors();
+    let method = query_param("method").filter(|m| factors.contains(m)).or_else(|| factors.first().cloned()).unwrap_or_else(|| "Totp".into());
+    let backup = method == "BackupCode";
+    let subtitle = if backup { tr!("mfa.verify_backup_subtitle") } else { tr!("mfa.verify_totp_subtitle") };
+    view! {
+        <Title text=tr!("mfa.page_title")/>
+        <HostedCard title=tr!("mfa.verify_title") subtitle render=move |_: PageContext| {
+            let method = method.clone();
+            let list = factors.join(",");
+            let links = factors
+                .iter()
+                .filter(|f| **f != method)
+                .map(|other| {
+                    let text = if other == "BackupCode" { tr!("mfa.use_backup_code") } else { tr!("mfa.use_app") };
+                    view! { <FormLink href=format!("/mfa/verify?factors={list}&method={other}") text testid="mfa-switch" reload=true/> }
+                })
+                .collect_view();
+            let field = if backup {
+                view! { <TextField name="code" label=tr!("mfa.backup_code") autocomplete="off" maxlength=10/> }.into_any()
+            } else {
+                view! { <TextField name="code" label=tr!("mfa.app_code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6/> }.into_any()
+            };
+            view! {
+                <PageError/>
+                <PostForm action="/mfa/verify">
+                    <input type="hidden" name="factor" value=method/>
+                    <input type="hidden" name="factors" value=list/>
+                    {field}
+                    <SubmitButton label=tr!("mfa.verify")/>
+                </PostForm>
+                <div class="mt-6 flex flex-col items-center gap-2 text-sm">{links}</div>
+            }
+        }/>
+    }
+}
+
+#[component]
+pub fn MfaBindPage() -> impl IntoView {
+    let list = factors().join(",");
+    let skippable = query_param("skippable").is_some_and(|s| s == "true");
+    let enrolment = OnceResource::new(load_mfa_page("totp".into()));
+    view! {
+        <Title text=tr!("mfa.page_title")/>
+        <HostedCard title=tr!("mfa.bind_title") subtitle=tr!("mfa.bind_subtitle") render=move |_: PageContext| {
+            let list = list.clone();
+            view! {
+                <PageError/>
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let list = list.clone();
+                        Suspend::new(async move {
+                            let data = enrolment.await.unwrap_or_default();
+                            if let Some(code) = data.error {
+                                return view! { <crate::components::ErrorBanner code/> }.into_any();
+                            }
+                            let secret = data.secret.unwrap_or_default();
+                            let skip = skippable.then(|| {
+                                let list = list.clone();
+                                view! {
+                                    <form method="post" action="/mfa/skip" class="mt-4 text-center text-sm">
+                                        <input type="hidden" name="factors" value=list/>
+                                        <input type="hidden" name="skippable" value="true"/>
+                                        <button type="submit" data-testid="mfa-skip" class="font-medium text-slate-500 hover:underline dark:text-slate-400">{tr!("mfa.skip")}</button>
+                                    </form>
+                                }
+                            });
+                            view! {
+                                <ol class="mb-5 list-decimal space-y-2 pl-5 text-sm text-slate-600 dark:text-slate-400">
+                                    <li>{tr!("mfa.step_scan")}</li>
+                                    <li>{tr!("mfa.step_enter")}</li>
+                                </ol>
+                                <div class="mb-5 flex flex-col items-center gap-3">
+                                    <img src=data.qr_code alt=tr!("mfa.qr_alt") class="h-48 w-48 rounded-lg bg-white p-2" data-testid="totp-qr"/>
+                                    <p class="text-xs text-slate-500 dark:text-slate-400">{tr!("mfa.manual")}</p>
+                                    <code class="select-all break-all rounded-md bg-slate-100 px-3 py-1.5 font-mono text-sm tracking-wider dark:bg-slate-800" data-testid="totp-secret">{secret}</code>
+                                </div>
+                                <PostForm action="/mfa/bind/totp">
+                                    <input type="hidden" name="factors" value=list/>
+                                    <input type="hidden" name="skippable" value=skippable.to_string()/>
+                                    <TextField name="code" label=tr!("mfa.app_code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6 autofocus=false/>
+                                    <SubmitButton label=tr!("mfa.bind")/>
+                                </PostForm>
+                                {skip}
+                            }
+                            .into_any()
+                        })
+                    }}
+                </Suspense>
+            }
+        }/>
+    }
+}
+
+#[component]
+pub fn BackupCodesPage() -> impl IntoView {
+    let codes = OnceResource::new(load_mfa_page("backup-codes".into()));
+    view! {
+        <Title text=tr!("mfa.page_title")/>
+        <HostedCard title=tr!("mfa.backup_title") subtitle=tr!("mfa.backup_subtitle") render=move |_: PageContext| {
+            view! {
+                <PageError/>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let data = codes.await.unwrap_or_default();
+                        if let Some(code) = data.error {
+                            return view! { <crate::components::ErrorBanner code/> }.into_any();
+                        }
+                        let text = data.codes.join("\n");
+                        let download = format!("data:text/plain;charset=utf-8,{}", text.replace('\n', "%0A"));
+                        view! {
+                            <ul class="mb-5 grid grid-cols-2 gap-2 font-mono text-sm" data-testid="backup-codes">
+                                {data.codes.into_iter().map(|c| view! { <li class="rounded-md bg-slate-100 px-3 py-1.5 text-center tracking-wider dark:bg-slate-800">{c}</li> }).collect_view()}
+                            </ul>
+                            <p class="mb-5 text-center text-sm"><a href=download download="backup-codes.txt" class="font-medium text-[var(--brand)] hover:underline dark:text-[var(--brand-dark)]">{tr!("mfa.download")}</a></p>
+                            <PostForm action="/mfa/backup-codes">
+                                <SubmitButton label=tr!("mfa.saved")/>
+                            </PostForm>
+                        }
+                        .into_any()
+                    })}
+                </Suspense>
+            }
+        }/>
+    }
+}

@@ -1,0 +1,95 @@
+import { test, expect, type Page } from '@playwright/test';
+import { authenticator } from 'otplib';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseURL, vestibule } from './support';
+
+// Two-step verification in Chromium: bind an authenticator app under a mandatory policy, save
+// backup codes, then sign in with codes from an independent TOTP implementation (otplib) and
+// with a backup code, which works once.
+
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+const PASSWORD = 'Enigma-Rotor-1939';
+
+function configure(patch: object) {
+  const file = join(process.env.E2E_DATA_DIR!, 'mfa-sign-in-experience.json');
+  writeFileSync(file, JSON.stringify(patch));
+  vestibule('sign-in-experience', 'set', '--file', file);
+}
+
+function authorize() {
+  return `/oidc/auth?${new URLSearchParams({
+    client_id: 'mfa-app', redirect_uri: `${baseURL()}/mfa-callback`, response_type: 'code', scope: 'openid',
+    state: 's', code_challenge: CHALLENGE, code_challenge_method: 'S256',
+  })}`;
+}
+
+async function signInWithPassword(page: Page) {
+  await page.goto(authorize());
+  await page.getByLabel('Username or email').fill('turing');
+  await page.locator('#field-password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+test.beforeAll(() => {
+  vestibule('app', 'create', '--type', 'spa', '--name', 'MFA app', '--id', 'mfa-app', '--redirect-uri', `${baseURL()}/mfa-callback`);
+  vestibule('user', 'create', '--username', 'turing', '--password', PASSWORD);
+  configure({ mfa: { factors: ['Totp', 'BackupCode'], policy: 'Mandatory' } });
+});
+
+test.afterAll(() => configure({ mfa: { factors: [], policy: 'UserControlled' } }));
+
+test('bind an authenticator app and backup codes, then sign in with either', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signInWithPassword(page);
+
+  // Mandatory: the authenticator is set up before the sign-in completes.
+  await expect(page).toHaveURL(/\/mfa\/bind\?factors=Totp/);
+  await expect(page.getByTestId('totp-qr')).toBeVisible();
+  await expect(page.getByTestId('mfa-skip')).toHaveCount(0);
+  const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+  await page.getByLabel('Authenticator code').fill('000000' === authenticator.generate(secret) ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+  await expect(page.getByRole('alert')).toContainText("That code isn't right");
+  const bindingCode = authenticator.generate(secret);
+  await page.getByLabel('Authenticator code').fill(bindingCode);
+  await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+
+  await expect(page).toHaveURL(/\/mfa\/backup-codes/);
+  const codes = (await page.getByTestId('backup-codes').locator('li').allTextContents()).map((c) => c.trim());
+  expect(codes).toHaveLength(10);
+  await page.getByRole('button', { name: 'I have saved these codes' }).click();
+  await expect(page).toHaveURL(/\/mfa-callback\?code=/);
+  await context.close();
+
+  // A backup code signs in once.
+  for (const expected of ['ok', 'used']) {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await signInWithPassword(p);
+    await expect(p).toHaveURL(/\/mfa\/verify\?factors=Totp%2CBackupCode/);
+    await p.getByTestId('mfa-switch').click();
+    await p.getByLabel('Backup code').fill(codes[0]);
+    await p.getByRole('button', { name: 'Verify' }).click();
+    if (expected === 'ok') {
+      await expect(p).toHaveURL(/\/mfa-callback\?code=/);
+    } else {
+      await expect(p.getByRole('alert')).toContainText('already used');
+    }
+    await ctx.close();
+  }
+
+  // The authenticator's next code (otplib) signs in; the binding code cannot be replayed.
+  while (authenticator.generate(secret) === bindingCode) {
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  await signInWithPassword(p);
+  await p.getByLabel('Authenticator code').fill(authenticator.generate(secret));
+  await p.getByRole('button', { name: 'Verify' }).click();
+  await expect(p).toHaveURL(/\/mfa-callback\?code=/);
+  await ctx.close();
+});
