@@ -59,14 +59,20 @@ fn identified(state: &ExperienceState) -> Result<String, ExperienceError> {
 pub async fn create_totp_secret(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
     let user_id = identified(&state)?;
-    let user = users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
     let secret = totp::new_secret();
-    let issuer = url::Url::parse(&provider.endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
-    let account = user.primary_email.or(user.username).or(user.primary_phone).unwrap_or(user.id);
-    let uri = totp::otpauth_uri(&secret, &issuer, &account);
     let verification_id = crate::ids::entity_id();
     state.mfa.new_totp = Some(NewTotp { verification_id: verification_id.clone(), sealed_secret: provider.at_rest.encrypt(secret.as_bytes()), verified_step: None });
     save(provider, &interaction, &state).await?;
+    enrolment(provider, &user_id, &verification_id, &secret).await
+}
+
+/// What an authenticator app needs: the secret, its `otpauth://` URI (issuer = this host,
+/// account = the user's email, username or phone) and the URI as a QR code.
+async fn enrolment(provider: &Provider, user_id: &str, verification_id: &str, secret: &str) -> Result<Value, ExperienceError> {
+    let user = users::find_by_id(&provider.store, user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
+    let issuer = url::Url::parse(&provider.endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
+    let account = user.primary_email.or(user.username).or(user.primary_phone).unwrap_or(user.id);
+    let uri = totp::otpauth_uri(secret, &issuer, &account);
     Ok(json!({ "verificationId": verification_id, "secret": secret, "secretQrCode": totp::qr_code_data_url(&uri), "otpauthUri": uri }))
 }
 
@@ -115,11 +121,7 @@ pub async fn totp_enrolment(provider: &Provider, cookie: Option<&str>) -> Result
         return create_totp_secret(provider, cookie).await;
     };
     let secret = provider.at_rest.decrypt(&existing.sealed_secret).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ExperienceError::VerificationNotFound)?;
-    let user = users::find_by_id(&provider.store, &user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
-    let issuer = url::Url::parse(&provider.endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
-    let account = user.primary_email.or(user.username).or(user.primary_phone).unwrap_or(user.id);
-    let uri = totp::otpauth_uri(&secret, &issuer, &account);
-    Ok(json!({ "verificationId": existing.verification_id, "secret": secret, "secretQrCode": totp::qr_code_data_url(&uri), "otpauthUri": uri }))
+    enrolment(provider, &user_id, &existing.verification_id, &secret).await
 }
 
 /// The verification id of the pending authenticator secret, for the hosted binding form.
