@@ -125,10 +125,66 @@ on_both_databases! {
         assert_eq!(body["data"]["skippable"], true);
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-skipped", None).await.0, 204);
         assert_eq!(submit(&server, &browser).await.0, 200);
+        // The choice is remembered: the next sign-in does not ask again.
+        let browser = identified(&server, "bob").await;
+        assert_eq!(submit(&server, &browser).await.0, 200);
+        // Unless the policy becomes mandatory.
+        server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "Mandatory"}})).await;
+        let browser = identified(&server, "bob").await;
+        assert_eq!(submit(&server, &browser).await.1["code"], "user.missing_mfa");
         // NoPrompt never asks.
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "NoPrompt"}})).await;
         let browser = identified(&server, "bob").await;
         assert_eq!(submit(&server, &browser).await.0, 200);
+    }
+
+    async fn operators_can_give_and_remove_factors(server) {
+        server.sign_in_experience(json!({"mfa": {"factors": ["Totp", "BackupCode"], "policy": "PromptAtSignInAndSignUp"}})).await;
+        let user_id = server.user("dave", STRONG).await;
+        let client = identity::management::bootstrap_on_first_run(&server.state.store, &server.clock, identity::management::DEFAULT_INDICATOR).await.unwrap().unwrap();
+        let token: Value = server.http.post(server.url("/oidc/token")).basic_auth(&client.id, Some(&client.secret))
+            .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
+            .send().await.unwrap().json().await.unwrap();
+        let token = token["access_token"].as_str().unwrap().to_owned();
+        let manage = |method: &'static str, path: String, body: Option<Value>| {
+            let (server, token) = (&server, token.clone());
+            async move {
+                let mut request = server.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(&path)).bearer_auth(token);
+                if let Some(body) = body {
+                    request = request.json(&body);
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let (status, body) = manage("POST", format!("/api/users/{user_id}/mfa-verifications"), Some(json!({"type": "BackupCode"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.backup_code_can_not_be_alone")));
+        let (status, created) = manage("POST", format!("/api/users/{user_id}/mfa-verifications"), Some(json!({"type": "Totp"}))).await;
+        assert_eq!(status, 200, "{created}");
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let (status, body) = manage("POST", format!("/api/users/{user_id}/mfa-verifications"), Some(json!({"type": "Totp"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.totp_already_in_use")));
+
+        // The operator-given secret is now required at sign-in, and works.
+        let browser = identified(&server, "dave").await;
+        assert_eq!(submit(&server, &browser).await.0, 403);
+        let now = server.clock.now_ms();
+        assert_eq!(server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": totp(&secret, now)}))).await.0, 200);
+        assert_eq!(submit(&server, &browser).await.1["code"], "session.mfa.backup_code_required", "backup codes are enabled too");
+        let (status, codes) = manage("POST", format!("/api/users/{user_id}/mfa-verifications"), Some(json!({"type": "BackupCode"}))).await;
+        assert_eq!((status, codes["codes"].as_array().map(Vec::len)), (200, Some(10)));
+        assert_eq!(submit(&server, &browser).await.0, 200);
+
+        let (_, listed) = manage("GET", format!("/api/users/{user_id}/mfa-verifications"), None).await;
+        let id = listed[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(listed[0]["type"], "Totp");
+        assert!(!listed.to_string().contains(&secret), "secrets are not listed");
+        assert_eq!(manage("DELETE", format!("/api/users/{user_id}/mfa-verifications/{id}"), None).await.0, 204);
+        assert_eq!(manage("DELETE", format!("/api/users/{user_id}/mfa-verifications/{id}"), None).await.0, 404);
+        let browser = identified(&server, "dave").await;
+        let (status, body) = submit(&server, &browser).await;
+        assert_eq!((status, body["data"]["availableFactors"].clone()), (403, json!(["BackupCode"])), "only the backup codes are left");
     }
 
     async fn binding_rules_and_separate_lockout(server) {

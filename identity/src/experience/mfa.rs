@@ -66,14 +66,11 @@ pub async fn create_totp_secret(provider: &Provider, cookie: Option<&str>) -> Re
     enrolment(provider, &user_id, &verification_id, &secret).await
 }
 
-/// What an authenticator app needs: the secret, its `otpauth://` URI (issuer = this host,
-/// account = the user's email, username or phone) and the URI as a QR code.
+/// What an authenticator app needs: the secret, its `otpauth://` URI and QR code.
 async fn enrolment(provider: &Provider, user_id: &str, verification_id: &str, secret: &str) -> Result<Value, ExperienceError> {
     let user = users::find_by_id(&provider.store, user_id).await?.ok_or(ExperienceError::IdentifierNotFound)?;
-    let issuer = url::Url::parse(&provider.endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
-    let account = user.primary_email.or(user.username).or(user.primary_phone).unwrap_or(user.id);
-    let uri = totp::otpauth_uri(secret, &issuer, &account);
-    Ok(json!({ "verificationId": verification_id, "secret": secret, "secretQrCode": totp::qr_code_data_url(&uri), "otpauthUri": uri }))
+    let (uri, qr) = totp::enrolment(&provider.endpoint, &user, secret);
+    Ok(json!({ "verificationId": verification_id, "secret": secret, "secretQrCode": qr, "otpauthUri": uri }))
 }
 
 /// `POST /verification/totp/verify`: with `verificationId`, the first code of a new secret;
@@ -233,6 +230,8 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
     if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified {
         return Err(ExperienceError::RequireMfaVerification(available(&bound)));
     }
+    // A choice to skip made at an earlier sign-in still holds (skippable policies only).
+    let skipped = state.mfa.skipped || users::logto_config(&provider.store, user_id).await?["mfa"]["skipped"].as_bool().unwrap_or(false);
     let mut will_have = bound.clone();
     if state.mfa.bind_totp {
         will_have.push(MfaFactor::Totp);
@@ -244,8 +243,8 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
     let has_primary = will_have.iter().any(|f| primary.contains(f));
     let prompts = match sie.mfa.policy {
         MfaPolicy::Mandatory => true,
-        MfaPolicy::UserControlled | MfaPolicy::PromptAtSignInAndSignUp => !state.mfa.skipped,
-        MfaPolicy::PromptOnlyAtSignIn => !state.mfa.skipped && state.interaction_event == InteractionEvent::SignIn,
+        MfaPolicy::UserControlled | MfaPolicy::PromptAtSignInAndSignUp => !skipped,
+        MfaPolicy::PromptOnlyAtSignIn => !skipped && state.interaction_event == InteractionEvent::SignIn,
         MfaPolicy::NoPrompt => false,
     };
     if prompts && !primary.is_empty() && !has_primary {
@@ -258,8 +257,11 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
     Ok(())
 }
 
-/// Writes the staged factors in the submit transaction.
+/// Writes the staged factors (and a choice to skip) in the submit transaction.
 pub(super) async fn persist(provider: &Provider, conn: &mut sqlx::AnyConnection, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
+    if state.mfa.skipped {
+        users::mark_mfa_skipped(conn, user_id).await?;
+    }
     if state.mfa.bind_totp {
         if let Some(new) = &state.mfa.new_totp {
             let secret = provider.at_rest.decrypt(&new.sealed_secret).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ExperienceError::VerificationNotFound)?;

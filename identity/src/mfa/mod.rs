@@ -97,6 +97,10 @@ pub enum MfaError {
     TotpAlreadyInUse,
     #[error("no such MFA factor")]
     NotFound,
+    #[error("the secret is not a valid base32 TOTP key")]
+    InvalidSecret,
+    #[error("backup codes need another MFA factor")]
+    BackupCodesAlone,
     #[error("the stored secret cannot be read")]
     Corrupt,
     #[error("storage failed: {0}")]
@@ -110,6 +114,8 @@ impl ErrorCode for MfaError {
             MfaError::InvalidBackupCode => "session.mfa.invalid_backup_code",
             MfaError::TotpAlreadyInUse => "user.totp_already_in_use",
             MfaError::NotFound => "entity.not_found",
+            MfaError::InvalidSecret => "user.totp_secret_invalid",
+            MfaError::BackupCodesAlone => "session.mfa.backup_code_can_not_be_alone",
             MfaError::Corrupt | MfaError::Storage(_) => "unexpected",
         }
     }
@@ -173,4 +179,29 @@ pub async fn use_backup_code(store: &Store, clock: &dyn Clock, user_id: &str, co
 
 pub async fn delete_factor(store: &Store, user_id: &str, id: &str) -> Result<(), MfaError> {
     if store::delete(store, user_id, id).await? { Ok(()) } else { Err(MfaError::NotFound) }
+}
+
+/// Management API: gives the user an authenticator secret (given or generated); returns it.
+pub async fn add_totp(store: &Store, clock: &dyn Clock, at_rest: &AtRest, user_id: &str, secret: Option<String>) -> Result<String, MfaError> {
+    let secret = secret.unwrap_or_else(totp::new_secret);
+    if totp::code_at(&secret, 0).is_none() {
+        return Err(MfaError::InvalidSecret);
+    }
+    let mut tx = store.begin_write().await?;
+    bind_totp(&mut tx, clock, at_rest, user_id, &secret, 0).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Management API: a new set of backup codes (the user needs another factor first).
+pub async fn add_backup_codes(store: &Store, clock: &dyn Clock, user_id: &str) -> Result<Vec<String>, MfaError> {
+    if !factors(store, user_id).await?.iter().any(|f| f.factor != MfaFactor::BackupCode) {
+        return Err(MfaError::BackupCodesAlone);
+    }
+    let codes = backup_codes::generate();
+    let hashes: Vec<String> = codes.iter().map(|c| backup_codes::hash(c)).collect();
+    let mut tx = store.begin_write().await?;
+    bind_backup_codes(&mut tx, clock, user_id, &hashes).await?;
+    tx.commit().await?;
+    Ok(codes)
 }

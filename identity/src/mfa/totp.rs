@@ -38,6 +38,16 @@ fn totp(secret: &str, issuer: &str, account: &str) -> Option<TOTP> {
     TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECONDS, bytes, Some(issuer.replace(':', "")), account.replace(':', "")).ok()
 }
 
+/// What an authenticator app is shown for `user`: the `otpauth://` URI (issuer = the host of
+/// `endpoint`, account = the user's email, username or phone) and that URI as a QR code.
+pub fn enrolment(endpoint: &str, user: &crate::users::User, secret: &str) -> (String, String) {
+    let issuer = url::Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| "Vestibule".into());
+    let account = user.primary_email.clone().or(user.username.clone()).or(user.primary_phone.clone()).unwrap_or(user.id.clone());
+    let uri = otpauth_uri(secret, &issuer, &account);
+    let qr = qr_code_data_url(&uri);
+    (uri, qr)
+}
+
 /// The `otpauth://totp/...` URI authenticator apps scan.
 pub fn otpauth_uri(secret: &str, issuer: &str, account: &str) -> String {
     totp(secret, issuer, account).map(|t| t.get_url()).unwrap_or_default()

@@ -303,6 +303,28 @@ pub async fn set_suspended(store: &Store, clock: &dyn Clock, id: &str, suspended
     find_by_id(store, id).await?.ok_or(UserError::NotFound)
 }
 
+/// The user's `logto_config` document (`mfa.skipped`, …); `{}` when unset.
+pub async fn logto_config(store: &Store, id: &str) -> Result<Value, UserError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT logto_config FROM users WHERE id = $1").bind(id).fetch_optional(store.pool()).await?;
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| Value::Object(Map::new())))
+}
+
+/// Records that the user declined to bind MFA (`logto_config.mfa.skipped`), in the caller's
+/// transaction.
+pub async fn mark_mfa_skipped(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(), UserError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT logto_config FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    let mut config: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| Value::Object(Map::new()));
+    if !config.is_object() {
+        config = Value::Object(Map::new());
+    }
+    if !config["mfa"].is_object() {
+        config["mfa"] = Value::Object(Map::new());
+    }
+    config["mfa"]["skipped"] = Value::Bool(true);
+    sqlx::query("UPDATE users SET logto_config = $2 WHERE id = $1").bind(id).bind(config.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
+
 pub async fn delete(store: &Store, id: &str) -> Result<(), UserError> {
     if store::delete(store, id).await? {
         Ok(())

@@ -100,7 +100,8 @@ fn api_status(code: &str) -> StatusCode {
         "application.secret_name_exists" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
         | "user.missing_mfa" | "user.suggest_mfa" | "session.mfa.backup_code_required" | "session.mfa.backup_code_can_not_be_alone"
         | "session.mfa.mfa_policy_not_user_controlled" => StatusCode::UNPROCESSABLE_ENTITY,
-        "session.mfa.invalid_totp_code" | "session.mfa.invalid_backup_code" | "session.mfa.mfa_factor_not_enabled" => StatusCode::BAD_REQUEST,
+        "session.mfa.invalid_totp_code" | "session.mfa.invalid_backup_code" | "session.mfa.mfa_factor_not_enabled"
+        | "user.totp_secret_invalid" => StatusCode::BAD_REQUEST,
         "session.mfa.require_mfa_verification" => StatusCode::FORBIDDEN,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,

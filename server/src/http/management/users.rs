@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_user_role))
         .routes(routes!(all_identities))
         .routes(routes!(delete_identity))
-        .routes(routes!(list_mfa_verifications))
+        .routes(routes!(list_mfa_verifications, create_mfa_verification))
         .routes(routes!(delete_mfa_verification))
 }
 
@@ -345,4 +345,35 @@ async fn update_profile(State(state): State<AppState>, Path(id): Path<String>, J
     let profile: identity::users::Profile = serde_json::from_value(merged).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?;
     let user = users::update(&state.store, state.provider.clock.as_ref(), &id, UserUpdate { profile: Some(profile), ..UserUpdate::default() }).await.map_err(domain)?;
     Ok(Json(json!(user.profile)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateMfaVerification {
+    /// `Totp` or `BackupCode`.
+    #[serde(rename = "type")]
+    factor: String,
+    /// For `Totp`: a base32 secret to use instead of a generated one.
+    secret: Option<String>,
+}
+
+/// Gives the user an authenticator secret (`{type, secret, secretQrCode}`) or a new set of
+/// backup codes (`{type, codes}`), shown once.
+#[utoipa::path(post, path = "/api/users/{userId}/mfa-verifications", tag = "Users", params(("userId" = String, Path)),
+    request_body = CreateMfaVerification, responses((status = 200, description = "The secret or the codes, once"), (status = 422, description = "Already bound, or backup codes alone")))]
+async fn create_mfa_verification(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<CreateMfaVerification>) -> Result<Json<Value>, ApiError> {
+    let user = existing(&state, &id).await?;
+    let clock = state.provider.clock.as_ref();
+    match body.factor.as_str() {
+        "Totp" => {
+            let secret = identity::mfa::add_totp(&state.store, clock, &state.provider.at_rest, &id, body.secret).await.map_err(domain)?;
+            let (_, qr) = identity::mfa::totp::enrolment(&state.provider.endpoint, &user, &secret);
+            Ok(Json(json!({ "type": "Totp", "secret": secret, "secretQrCode": qr })))
+        }
+        "BackupCode" => {
+            let codes = identity::mfa::add_backup_codes(&state.store, clock, &id).await.map_err(domain)?;
+            Ok(Json(json!({ "type": "BackupCode", "codes": codes })))
+        }
+        other => Err(ApiError::invalid_input(format!("unsupported MFA type {other}"))),
+    }
 }
