@@ -108,6 +108,11 @@ on_both_databases! {
         assert_eq!(found[0]["id"], id.as_str());
         let (status, _, body) = api(&server, &token, "GET", "/api/users?page=0", None).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        // A page number whose offset would overflow is refused, not a crash.
+        for path in ["/api/users?page=9223372036854775807&page_size=100", "/api/roles?page=9223372036854775807", "/api/logs?page=99999999999"] {
+            let (status, _, body) = api(&server, &token, "GET", path, None).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")), "{path}");
+        }
 
         let (status, _, updated) = api(&server, &token, "PATCH", &format!("/api/users/{id}"), Some(json!({"name": "Ada Lovelace", "primaryEmail": null}))).await;
         assert_eq!(status, 200);

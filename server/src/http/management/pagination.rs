@@ -6,6 +6,8 @@ use super::super::error::ApiError;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
+/// Far beyond any real list; keeps `(page - 1) * page_size` well inside `i64`.
+pub const MAX_PAGE: i64 = 1_000_000;
 
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -26,8 +28,8 @@ impl Page {
                 _ => page.rest.push((key, value)),
             }
         }
-        if page.page < 1 || !(1..=MAX_PAGE_SIZE).contains(&page.page_size) {
-            return Err(ApiError::invalid_input(format!("page must be >= 1 and page_size 1 to {MAX_PAGE_SIZE}")));
+        if !(1..=MAX_PAGE).contains(&page.page) || !(1..=MAX_PAGE_SIZE).contains(&page.page_size) {
+            return Err(ApiError::invalid_input(format!("page must be 1 to {MAX_PAGE} and page_size 1 to {MAX_PAGE_SIZE}")));
         }
         Ok(page)
     }
