@@ -87,6 +87,7 @@ pub async fn ensure_client(store: &Store, clock: &dyn Clock, indicator: &str, id
             cors_allowed_origins: vec![],
             is_third_party: false,
             id_token_alg: None,
+            description: None,
         },
     )
     .await?;

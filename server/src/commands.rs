@@ -55,6 +55,7 @@ fn new_application(args: AppCreate) -> NewApplication {
         cors_allowed_origins: args.cors_origins,
         is_third_party: false,
         id_token_alg: Some(args.id_token_alg),
+        description: None,
     }
 }
 

@@ -252,6 +252,12 @@ on_both_databases! {
         assert_eq!(roles[0]["name"], "viewer");
         let (_, _, holders) = api(&server, &token, "GET", &format!("/api/roles/{viewer_id}/users"), None).await;
         assert_eq!(holders[0]["id"], uid.as_str());
+        // One unknown user in the list: nobody is assigned.
+        let (_, _, other) = api(&server, &token, "POST", "/api/users", Some(json!({"username": "other_user"}))).await;
+        let (status, _, body) = api(&server, &token, "POST", &format!("/api/roles/{viewer_id}/users"), Some(json!({"userIds": [other["id"], "no-such-user"]}))).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("entity.not_exists_with_id")));
+        let (_, _, holders) = api(&server, &token, "GET", &format!("/api/roles/{viewer_id}/users"), None).await;
+        assert_eq!(holders.as_array().unwrap().len(), 1, "all or nothing: {holders}");
         assert_eq!(api(&server, &token, "PUT", &format!("/api/users/{uid}/roles"), Some(json!({"roleIds": []}))).await.0, 200);
         assert_eq!(api(&server, &token, "GET", &format!("/api/users/{uid}/roles"), None).await.2, json!([]));
 

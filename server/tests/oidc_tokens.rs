@@ -325,6 +325,7 @@ on_both_databases! {
                 cors_allowed_origins: vec![],
                 is_third_party: false,
                 id_token_alg: Some("RS256".into()),
+                description: None,
             },
         )
         .await

@@ -96,6 +96,7 @@ pub struct NewApplication {
     pub cors_allowed_origins: Vec<String>,
     pub is_third_party: bool,
     pub id_token_alg: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +163,7 @@ pub async fn create(store: &Store, clock: &dyn Clock, new: NewApplication) -> Re
         is_third_party: new.is_third_party,
         id_token_alg,
         created_at: clock.now_ms(),
-        description: None,
+        description: new.description,
         extra_secrets: vec![],
     };
     store::insert(store, &application).await?;
@@ -197,6 +198,7 @@ pub async fn create_or_update(store: &Store, clock: &dyn Clock, new: NewApplicat
         cors_allowed_origins: new.cors_allowed_origins,
         is_third_party: new.is_third_party,
         id_token_alg: new.id_token_alg.unwrap_or(existing.id_token_alg.clone()),
+        description: new.description.or_else(|| existing.description.clone()),
         ..existing
     };
     store::update(store, &application).await?;

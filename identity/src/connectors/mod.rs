@@ -81,6 +81,8 @@ pub enum ConnectorError {
     InvalidConfig(String),
     #[error("the connector could not deliver the message: {0}")]
     Delivery(String),
+    #[error("invalid recipient: {0}")]
+    InvalidRecipient(String),
     #[error("a connector of this kind is already configured")]
     AlreadyConfigured,
     #[error("no connector has this id")]
@@ -94,6 +96,7 @@ impl ErrorCode for ConnectorError {
         match self {
             ConnectorError::InvalidConfig(_) => "connector.invalid_config",
             ConnectorError::Delivery(_) => "connector.general",
+            ConnectorError::InvalidRecipient(_) => "guard.invalid_input",
             ConnectorError::AlreadyConfigured => "connector.multiple_instances_not_supported",
             ConnectorError::NotFound => "entity.not_exists_with_id",
             ConnectorError::Storage(_) => "unexpected",
@@ -204,7 +207,19 @@ pub async fn delete(store: &Store, id: &str) -> Result<(), ConnectorError> {
     Ok(())
 }
 
-/// Sends `message` with a configuration that need not be saved ("send test message").
+/// "Send test message": a sample code message in `locale` to `to` (an email or phone number,
+/// by the connector's kind), through `config`, which need not be saved.
+pub async fn send_test(config: &ConnectorConfig, to: &str, locale: &str) -> Result<(), ConnectorError> {
+    let to = match config.kind() {
+        ConnectorKind::Email => crate::identifiers::email(to),
+        ConnectorKind::Sms => crate::identifiers::phone(to),
+    }
+    .map_err(|e| ConnectorError::InvalidRecipient(e.to_string()))?;
+    let template = templates::verification_code(Usage::Generic, locale, "123456", 10);
+    send_with(config, &Message { to, subject: format!("[Test] {}", template.subject), text: template.text }).await
+}
+
+/// Sends `message` with a configuration that need not be saved.
 pub async fn send_with(config: &ConnectorConfig, message: &Message) -> Result<(), ConnectorError> {
     config.validate()?;
     match config {

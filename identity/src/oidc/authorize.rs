@@ -152,6 +152,20 @@ pub fn landing_page(params: &AuthorizationParams) -> String {
     format!("{landing}?{}", query.finish())
 }
 
+/// Where `/direct/<method>/<target>?…&fallback=<page>` goes while no social or SSO
+/// connector can take it: the landing page it names (one of the hosted first screens), with
+/// the other hints kept.
+pub fn direct_sign_in_fallback(query: &str) -> String {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let fallback = pairs.iter().find(|(k, _)| k == "fallback").map(|(_, v)| v.as_str()).unwrap_or("sign-in");
+    let page = match fallback {
+        "register" | "reset-password" | "identifier-sign-in" | "identifier-register" => fallback,
+        _ => "sign-in",
+    };
+    let rest = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter().filter(|(k, _)| k != "fallback")).finish();
+    if rest.is_empty() { format!("/{page}") } else { format!("/{page}?{rest}") }
+}
+
 /// `GET /oidc/auth/<uid>`: after the Experience API's submit, start the IdP session and
 /// answer the original request with a code. An unfinished interaction goes back to sign-in.
 pub async fn resume(provider: &Provider, uid: &str, interaction_cookie: Option<&str>) -> Result<AuthorizeOutcome, AuthorizeError> {

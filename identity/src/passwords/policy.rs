@@ -57,6 +57,12 @@ pub struct UserInfo {
     pub phone: Option<String>,
 }
 
+impl UserInfo {
+    pub fn of(user: &crate::users::User) -> Self {
+        Self { name: user.name.clone(), username: user.username.clone(), email: user.primary_email.clone(), phone: user.primary_phone.clone() }
+    }
+}
+
 /// One reason for rejection: `password_rejected.<code>` with its interpolation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {

@@ -400,3 +400,15 @@ pub async fn unassign_role(store: &Store, holder: RoleHolder<'_>, role_id: &str)
     }
     Ok(())
 }
+
+/// Assigns one role to several holders, all or none (a wrong type or an unknown holder
+/// refuses the lot).
+pub async fn assign_role_to(store: &Store, role_id: &str, holders: &[RoleHolder<'_>]) -> Result<(), AdminError> {
+    role(store, role_id).await?;
+    let mut tx = store.begin_write().await?;
+    for holder in holders {
+        super::assign_in(&mut tx, role_id, *holder).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -125,6 +125,8 @@ pub enum UserError {
     NotFound,
     #[error("the user has no such identity")]
     IdentityNotFound,
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -137,6 +139,7 @@ impl ErrorCode for UserError {
             UserError::PhoneAlreadyInUse => "user.phone_already_in_use",
             UserError::NotFound => "entity.not_exists_with_id",
             UserError::IdentityNotFound => "user.identity_not_exist",
+            UserError::InvalidInput(_) => "guard.invalid_input",
             UserError::Storage(_) => "unexpected",
         }
     }
@@ -268,6 +271,51 @@ pub struct UserUpdate {
     pub avatar: Option<Option<String>>,
     pub profile: Option<Profile>,
     pub custom_data: Option<Map<String, Value>>,
+}
+
+impl UserUpdate {
+    /// Checks and normalises the identifiers it sets; an empty string clears one.
+    pub fn normalized(mut self) -> Result<Self, UserError> {
+        use crate::identifiers as ids;
+        let check = |value: Option<Option<String>>, kind: IdentifierKind| -> Result<Option<Option<String>>, UserError> {
+            match value {
+                Some(Some(v)) if !v.is_empty() => ids::normalize(kind, &v).map(|v| Some(Some(v))).map_err(|e| UserError::InvalidInput(e.to_string())),
+                Some(_) => Ok(Some(None)),
+                None => Ok(None),
+            }
+        };
+        self.username = check(self.username, IdentifierKind::Username)?;
+        self.primary_email = check(self.primary_email, IdentifierKind::Email)?;
+        self.primary_phone = check(self.primary_phone, IdentifierKind::Phone)?;
+        Ok(self)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.username.is_none() && self.primary_email.is_none() && self.primary_phone.is_none() && self.name.is_none()
+            && self.avatar.is_none() && self.profile.is_none() && self.custom_data.is_none()
+    }
+}
+
+/// Merges fields into the user's OIDC profile (`null` clears one; unknown fields are refused).
+pub async fn merge_profile(store: &Store, clock: &dyn Clock, id: &str, fields: Map<String, Value>) -> Result<Profile, UserError> {
+    let user = find_by_id(store, id).await?.ok_or(UserError::NotFound)?;
+    let Value::Object(mut merged) = serde_json::to_value(&user.profile).expect("profile serializes") else { unreachable!() };
+    for (key, value) in fields {
+        if value.is_null() {
+            merged.remove(&key);
+        } else {
+            merged.insert(key, value);
+        }
+    }
+    let profile: Profile = serde_json::from_value(Value::Object(merged)).map_err(|e| UserError::InvalidInput(format!("profile: {e}")))?;
+    Ok(update(store, clock, id, UserUpdate { profile: Some(profile), ..UserUpdate::default() }).await?.profile)
+}
+
+/// Merges top-level keys into the user's custom data.
+pub async fn merge_custom_data(store: &Store, clock: &dyn Clock, id: &str, fields: Map<String, Value>) -> Result<Map<String, Value>, UserError> {
+    let mut data = find_by_id(store, id).await?.ok_or(UserError::NotFound)?.custom_data;
+    data.extend(fields);
+    Ok(update(store, clock, id, UserUpdate { custom_data: Some(data), ..UserUpdate::default() }).await?.custom_data)
 }
 
 pub async fn update(store: &Store, clock: &dyn Clock, id: &str, update: UserUpdate) -> Result<User, UserError> {

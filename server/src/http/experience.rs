@@ -2,7 +2,7 @@
 //! its interaction through the `_interaction` cookie.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
@@ -40,13 +40,6 @@ pub fn routes() -> Router<AppState> {
 
 fn interaction(jar: &CookieJar) -> Option<&str> {
     cookies::value(jar, cookies::INTERACTION)
-}
-
-/// The first language the browser asks for, for messages sent on its behalf.
-fn preferred_language(headers: &HeaderMap) -> Option<String> {
-    let header = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-    let first = header.split(',').next()?.split(';').next()?.trim();
-    (!first.is_empty() && first.len() <= 16).then(|| first.to_owned())
 }
 
 #[derive(Deserialize)]
@@ -91,7 +84,7 @@ struct SendCodeBody {
 }
 
 async fn send_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, JsonBody(body): JsonBody<SendCodeBody>) -> Result<Json<Value>, ApiError> {
-    let language = preferred_language(&headers);
+    let language = super::preferred_language(&headers);
     let id = experience::send_code(&state.provider, interaction(&jar), body.identifier, body.interaction_event, language.as_deref()).await?;
     Ok(Json(json!({ "verificationId": id })))
 }

@@ -4,7 +4,7 @@
 //! never echoed back or logged.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -77,10 +77,7 @@ struct Step<'a> {
 
 impl<'a> Step<'a> {
     fn new(jar: &'a CookieJar, headers: &HeaderMap, form: &HostedForm) -> Self {
-        let language = form.locale.clone().filter(|l| is_locale(l)).or_else(|| {
-            let header = headers.get(header::ACCEPT_LANGUAGE)?.to_str().ok()?;
-            header.split(',').next().map(|l| l.split(';').next().unwrap_or("").trim().to_owned()).filter(|l| is_locale(l))
-        });
+        let language = form.locale.clone().filter(|l| super::is_language_tag(l)).or_else(|| super::preferred_language(headers));
         Self { cookie: cookies::value(jar, cookies::INTERACTION), language }
     }
 }
@@ -229,22 +226,11 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
     Redirect::to(&if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") })
 }
 
-fn is_locale(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 16 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
 /// `/direct/<method>/<target>` (spec §7 `direct_sign_in`): starts that social or SSO sign-in
 /// at once. No social or SSO connectors exist yet, so every target falls back to the page the
 /// request would otherwise have landed on, with the same hints.
 pub async fn direct_sign_in(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Redirect {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    let fallback = pairs.iter().find(|(k, _)| k == "fallback").map(|(_, v)| v.as_str()).unwrap_or("sign-in");
-    let page = match fallback {
-        "register" | "reset-password" | "identifier-sign-in" | "identifier-register" => fallback,
-        _ => "sign-in",
-    };
-    let rest = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter().filter(|(k, _)| k != "fallback")).finish();
-    Redirect::to(&if rest.is_empty() { format!("/{page}") } else { format!("/{page}?{rest}") })
+    Redirect::to(&identity::oidc::authorize::direct_sign_in_fallback(query.as_deref().unwrap_or_default()))
 }
 
 /// `/single-sign-on`: enterprise SSO is not enabled, so the page is sign-in (spec §7 fallbacks).

@@ -20,6 +20,18 @@ use tracing::Level;
 
 use crate::AppState;
 
+/// The browser's first preferred language (`Accept-Language`), for messages sent on its
+/// behalf; only well-formed tags.
+fn preferred_language(headers: &axum::http::HeaderMap) -> Option<String> {
+    let header = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let first = header.split(',').next()?.split(';').next()?.trim();
+    is_language_tag(first).then(|| first.to_owned())
+}
+
+fn is_language_tag(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 16 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     let routes = generate_route_list(app::App);

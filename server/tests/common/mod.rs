@@ -111,6 +111,7 @@ impl TestServer {
                 cors_allowed_origins: vec![],
                 is_third_party: false,
                 id_token_alg: None,
+                description: None,
             },
         )
         .await

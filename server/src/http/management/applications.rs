@@ -104,15 +104,12 @@ async fn create_application(State(state): State<AppState>, JsonBody(body): JsonB
             cors_allowed_origins: custom.cors_allowed_origins.unwrap_or_default(),
             is_third_party: body.is_third_party,
             id_token_alg: None,
+            description: body.description,
         },
     )
     .await
     .map_err(domain)?;
-    let mut app = created.application;
-    if body.description.is_some() {
-        app = applications::update(&state.store, &app.id, ApplicationUpdate { description: Some(body.description), ..Default::default() }).await.map_err(domain)?;
-    }
-    let mut response = application_json(&app);
+    let mut response = application_json(&created.application);
     response["secret"] = json!(created.secret);
     Ok(Json(response))
 }

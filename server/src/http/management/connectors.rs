@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use identity::connectors::{self, ConnectorConfig, ConnectorKind, Message};
+use identity::connectors::{self, ConnectorConfig, ConnectorKind};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -96,13 +96,10 @@ struct TestMessage {
 async fn test_connector(State(state): State<AppState>, Path(factory): Path<String>, JsonBody(body): JsonBody<TestMessage>) -> Result<StatusCode, ApiError> {
     let config = parse_config(json!({ "connectorId": factory, "config": body.config }))?;
     let to = match config.kind() {
-        ConnectorKind::Email => identity::identifiers::email(body.email.as_deref().unwrap_or_default()),
-        ConnectorKind::Sms => identity::identifiers::phone(body.phone.as_deref().unwrap_or_default()),
-    }
-    .map_err(|e| ApiError::invalid_input(e.to_string()))?;
+        ConnectorKind::Email => body.email,
+        ConnectorKind::Sms => body.phone,
+    };
     let locale = state.provider.sign_in_experience().await.map(|s| s.language_info.fallback_language).unwrap_or_else(|_| "en".into());
-    let template = connectors::templates::verification_code(connectors::Usage::Generic, &locale, "123456", 10);
-    let message = Message { to, subject: format!("[Test] {}", template.subject), text: template.text };
-    connectors::send_with(&config, &message).await.map_err(domain)?;
+    connectors::send_test(&config, to.as_deref().unwrap_or_default(), &locale).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
 }

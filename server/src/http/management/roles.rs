@@ -136,14 +136,13 @@ struct UserIds {
     user_ids: Vec<String>,
 }
 
-/// Assigns the role to users, all or none (422 `user.invalid_role_type` for an M2M role).
+/// Assigns the role to users, all or none (422 `user.invalid_role_type` for an M2M role, 404
+/// for an unknown user).
 #[utoipa::path(post, path = "/api/roles/{roleId}/users", tag = "Roles", params(("roleId" = String, Path)), request_body = UserIds,
     responses((status = 201, description = "Assigned")))]
 async fn assign_role_users(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UserIds>) -> Result<StatusCode, ApiError> {
-    admin::role(&state.store, &id).await.map_err(domain)?;
-    for user_id in &body.user_ids {
-        admin::assign_roles(&state.store, RoleHolder::User(user_id), std::slice::from_ref(&id), false).await.map_err(domain)?;
-    }
+    let holders: Vec<RoleHolder> = body.user_ids.iter().map(|u| RoleHolder::User(u)).collect();
+    admin::assign_role_to(&state.store, &id, &holders).await.map_err(domain)?;
     Ok(StatusCode::CREATED)
 }
 
@@ -176,10 +175,8 @@ struct ApplicationIds {
 #[utoipa::path(post, path = "/api/roles/{roleId}/applications", tag = "Roles", params(("roleId" = String, Path)), request_body = ApplicationIds,
     responses((status = 201, description = "Assigned")))]
 async fn assign_role_applications(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ApplicationIds>) -> Result<StatusCode, ApiError> {
-    admin::role(&state.store, &id).await.map_err(domain)?;
-    for app_id in &body.application_ids {
-        admin::assign_roles(&state.store, RoleHolder::Application(app_id), std::slice::from_ref(&id), false).await.map_err(domain)?;
-    }
+    let holders: Vec<RoleHolder> = body.application_ids.iter().map(|a| RoleHolder::Application(a)).collect();
+    admin::assign_role_to(&state.store, &id, &holders).await.map_err(domain)?;
     state.provider.caches.application_scopes.clear();
     Ok(StatusCode::CREATED)
 }

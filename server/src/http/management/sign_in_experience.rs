@@ -62,9 +62,7 @@ async fn check_password(State(state): State<AppState>, JsonBody(body): JsonBody<
         Some(id) => identity::users::find_by_id(&state.store, id).await.map_err(|e| ApiError::from_code(&e))?,
         None => None,
     };
-    let info = user
-        .map(|u| UserInfo { name: u.name, username: u.username, email: u.primary_email, phone: u.primary_phone })
-        .unwrap_or_default();
+    let info = user.as_ref().map(UserInfo::of).unwrap_or_default();
     let issues = sie.password_policy.check_everywhere(&body.password, &info, &state.provider.breached).await;
     Ok(Json(json!({ "result": issues.is_empty(), "issues": issues.iter().map(|i| i.to_json()).collect::<Vec<_>>() })))
 }

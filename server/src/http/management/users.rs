@@ -63,19 +63,6 @@ async fn existing(state: &AppState, id: &str) -> Result<User, ApiError> {
     users::find_by_id(&state.store, id).await.map_err(|e| ApiError::from_code(&e))?.ok_or_else(|| ApiError::from_code(&users::UserError::NotFound))
 }
 
-/// Checks the identifiers a request sets (an empty string or null clears one).
-fn identifiers(username: Option<Option<String>>, email: Option<Option<String>>, phone: Option<Option<String>>) -> Result<(Option<Option<String>>, Option<Option<String>>, Option<Option<String>>), ApiError> {
-    use identity::identifiers as ids;
-    let check = |value: Option<Option<String>>, f: fn(&str) -> Result<String, ids::IdentifierError>| -> Result<Option<Option<String>>, ApiError> {
-        match value {
-            Some(Some(v)) if !v.is_empty() => f(&v).map(|v| Some(Some(v))).map_err(|e| ApiError::invalid_input(e.to_string())),
-            Some(_) => Ok(Some(None)),
-            None => Ok(None),
-        }
-    };
-    Ok((check(username, ids::username)?, check(email, ids::email)?, check(phone, ids::phone)?))
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateUser {
@@ -106,7 +93,10 @@ async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri
 #[utoipa::path(post, path = "/api/users", tag = "Users", request_body = CreateUser,
     responses((status = 200, description = "The user"), (status = 422, description = "An identifier is already in use")))]
 async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<CreateUser>) -> Result<Json<Value>, ApiError> {
-    let (username, email, phone) = identifiers(body.username.map(Some), body.primary_email.map(Some), body.primary_phone.map(Some))?;
+    let identifiers = UserUpdate { username: Some(body.username), primary_email: Some(body.primary_email), primary_phone: Some(body.primary_phone), ..UserUpdate::default() }
+        .normalized()
+        .map_err(domain)?;
+    let (username, email, phone) = (identifiers.username, identifiers.primary_email, identifiers.primary_phone);
     let profile = match body.profile {
         Some(v) => serde_json::from_value(v).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?,
         None => Default::default(),
@@ -159,15 +149,22 @@ struct UpdateUser {
 #[utoipa::path(patch, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)), request_body = UpdateUser,
     responses((status = 200, description = "The user"), (status = 422, description = "Empty update, or an identifier is in use")))]
 async fn update_user(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> Result<Json<Value>, ApiError> {
-    let (username, primary_email, primary_phone) = identifiers(body.username, body.primary_email, body.primary_phone)?;
     let profile = match body.profile {
         Some(v) => Some(serde_json::from_value(v).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?),
         None => None,
     };
-    let update = UserUpdate { username, primary_email, primary_phone, name: body.name, avatar: body.avatar, profile, custom_data: body.custom_data };
-    let empty = update.username.is_none() && update.primary_email.is_none() && update.primary_phone.is_none() && update.name.is_none()
-        && update.avatar.is_none() && update.profile.is_none() && update.custom_data.is_none();
-    if empty {
+    let update = UserUpdate {
+        username: body.username,
+        primary_email: body.primary_email,
+        primary_phone: body.primary_phone,
+        name: body.name,
+        avatar: body.avatar,
+        profile,
+        custom_data: body.custom_data,
+    }
+    .normalized()
+    .map_err(domain)?;
+    if update.is_empty() {
         return Err(ApiError::unprocessable("entity.invalid_input", "the update is empty"));
     }
     let user = users::update(&state.store, state.provider.clock.as_ref(), &id, update).await.map_err(domain)?;
@@ -249,10 +246,8 @@ struct CustomDataBody {
 #[utoipa::path(patch, path = "/api/users/{userId}/custom-data", tag = "Users", params(("userId" = String, Path)), request_body = CustomDataBody,
     responses((status = 200, description = "The merged custom data")))]
 async fn update_custom_data(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<CustomDataBody>) -> Result<Json<Value>, ApiError> {
-    let mut data = existing(&state, &id).await?.custom_data;
-    data.extend(body.custom_data);
-    let user = users::update(&state.store, state.provider.clock.as_ref(), &id, UserUpdate { custom_data: Some(data), ..UserUpdate::default() }).await.map_err(domain)?;
-    Ok(Json(Value::Object(user.custom_data)))
+    let data = users::merge_custom_data(&state.store, state.provider.clock.as_ref(), &id, body.custom_data).await.map_err(domain)?;
+    Ok(Json(Value::Object(data)))
 }
 
 #[utoipa::path(get, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), responses((status = 200, description = "The user's roles")))]
@@ -336,15 +331,8 @@ struct ProfileBody {
 #[utoipa::path(patch, path = "/api/users/{userId}/profile", tag = "Users", params(("userId" = String, Path)), request_body = ProfileBody,
     responses((status = 200, description = "The merged profile"), (status = 400, description = "Unknown or malformed profile fields")))]
 async fn update_profile(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ProfileBody>) -> Result<Json<Value>, ApiError> {
-    let user = existing(&state, &id).await?;
-    let mut merged = serde_json::to_value(&user.profile).expect("profile serializes");
-    for (key, value) in body.profile {
-        merged[key] = value;
-    }
-    let merged = Value::Object(merged.as_object().cloned().unwrap_or_default().into_iter().filter(|(_, v)| !v.is_null()).collect());
-    let profile: identity::users::Profile = serde_json::from_value(merged).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?;
-    let user = users::update(&state.store, state.provider.clock.as_ref(), &id, UserUpdate { profile: Some(profile), ..UserUpdate::default() }).await.map_err(domain)?;
-    Ok(Json(json!(user.profile)))
+    let profile = users::merge_profile(&state.store, state.provider.clock.as_ref(), &id, body.profile).await.map_err(domain)?;
+    Ok(Json(json!(profile)))
 }
 
 #[derive(Deserialize, ToSchema)]
