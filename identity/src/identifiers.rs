@@ -119,6 +119,22 @@ mod tests {
         assert!(variants.contains(&"61412345678".to_owned()), "{variants:?}");
     }
 
+    /// Hostile or odd numbers reach the metadata parser: it must answer, never panic.
+    #[test]
+    fn any_accepted_phone_number_can_be_matched() {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        for _ in 0..20_000 {
+            let len = rng.gen_range(5..=15);
+            let digits: String = (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10))).collect();
+            let variants = phone_variants(&phone(&digits).unwrap());
+            assert!(variants.contains(&digits));
+        }
+        for edge in ["00000", "000000000000000", "999999999999999", "10000", "800000000000000"] {
+            assert!(!phone_variants(edge).is_empty());
+        }
+    }
+
     #[test]
     fn free_text_identifiers() {
         assert_eq!(guess_kind("ada@example.com"), IdentifierKind::Email);

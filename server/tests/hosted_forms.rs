@@ -15,11 +15,30 @@ async fn post(browser: &reqwest::Client, server: &common::TestServer, path: &str
 }
 
 on_both_databases! {
+    async fn the_identifier_parameter_and_login_hint_shape_the_first_page(server) {
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        let page = |extra: &'static [(&'static str, &'static str)]| {
+            let server = &server;
+            async move {
+                let browser = server.browser();
+                let location = server.begin(&browser, &server.auth_url("spa", extra)).await;
+                browser.get(server.url(&location)).send().await.unwrap().text().await.unwrap()
+            }
+        };
+        let plain = page(&[]).await;
+        assert!(plain.contains(">Username or email</label>"), "both sign-in identifiers by default");
+        let narrowed = page(&[("identifier", "email"), ("login_hint", "ada@example.com")]).await;
+        assert!(narrowed.contains(">Email</label>") && !narrowed.contains("Username or email"), "narrowed to email");
+        assert!(narrowed.contains(r#"type="email""#) && narrowed.contains(r#"value="ada@example.com""#), "prefilled from login_hint: {narrowed}");
+        let ignored = page(&[("identifier", "fax")]).await;
+        assert!(ignored.contains(">Username or email</label>"), "unknown identifiers are ignored");
+    }
+
     async fn registering_with_the_form_signs_in(server) {
         let browser = server.browser_in_interaction().await;
         let weak = post(&browser, &server, "/register", &[("new_username", "grace"), ("password", "abc")]).await;
         assert!(weak.starts_with("/register?error=password.rejected&issue=password_rejected.too_short%3A8"), "{weak}");
-        assert!(weak.contains("identifier=grace"), "the username is kept: {weak}");
+        assert!(weak.contains("entered=grace"), "the username is kept: {weak}");
         assert!(!weak.contains("abc"), "the password is not echoed: {weak}");
         let next = post(&browser, &server, "/register", &[("new_username", "grace"), ("password", STRONG)]).await;
         assert!(next.contains("/oidc/auth/"), "{next}");

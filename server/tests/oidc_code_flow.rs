@@ -204,7 +204,7 @@ on_both_databases! {
 
         let wrong = browser.post(server.url("/sign-in")).form(&[("username", "alice"), ("password", "wrong")]).send().await.unwrap();
         assert_eq!(wrong.status(), 303);
-        assert_eq!(wrong.headers()[LOCATION], "/sign-in?error=session.invalid_credentials&identifier=alice");
+        assert_eq!(wrong.headers()[LOCATION], "/sign-in?error=session.invalid_credentials&entered=alice");
 
         let right = browser.post(server.url("/sign-in")).form(&[("username", "alice"), ("password", "correct horse")]).send().await.unwrap();
         assert_eq!(right.status(), 303);

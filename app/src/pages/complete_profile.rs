@@ -34,7 +34,7 @@ fn profile_forms(context: PageContext) -> impl IntoView {
         {(!reach.is_empty()).then(move || view! {
             <PostForm action="/continue/code">
                 <input type="hidden" name="missing" value=query_param("missing").unwrap_or_default()/>
-                <TextField name="identifier" label=identifier_label(&reach) kind=super::input_kind(&reach) autocomplete="email" value=query_param("identifier").unwrap_or_default()/>
+                <TextField name="identifier" label=identifier_label(&reach) kind=super::input_kind(&reach) autocomplete="email" value=query_param("entered").unwrap_or_default()/>
                 <SubmitButton label=tr!("sign_in.send_code")/>
             </PostForm>
         })}

@@ -24,7 +24,7 @@ fn register_form(context: PageContext) -> AnyView {
         return view! { <Redirect path=with_hints("/sign-in")/> }.into_any();
     }
     let by_username = context.sign_up_identifiers.iter().any(|i| i == "username");
-    let value = query_param("identifier").or_else(|| context.login_hint.clone()).unwrap_or_default();
+    let value = query_param("entered").or_else(|| context.login_hint.clone()).unwrap_or_default();
     let terms = context.registration_needs_agreement().then(|| view! { <TermsCheckbox context=context.clone()/> });
     let fields = if by_username {
         view! {

@@ -23,7 +23,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <PageError/>
                 <PostForm action="/reset-password">
                     <TextField name="identifier" label=identifier_label(&kinds) kind=input_kind(&kinds) autocomplete="email"
-                        value=query_param("identifier").or(context.login_hint.clone()).unwrap_or_default()/>
+                        value=query_param("entered").or(context.login_hint.clone()).unwrap_or_default()/>
                     <SubmitButton label=tr!("sign_in.send_code")/>
                 </PostForm>
                 <div class="mt-6 text-center text-sm"><FormLink href=with_hints("/sign-in") text=tr!("reset_password.back")/></div>

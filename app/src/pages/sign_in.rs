@@ -29,7 +29,7 @@ fn sign_in_form(context: PageContext) -> AnyView {
         // Code-only sign-in: the first screen asks where to send the code.
         return code_form(context).into_any();
     }
-    let value = query_param("identifier").or_else(|| context.login_hint.clone());
+    let value = query_param("entered").or_else(|| context.login_hint.clone());
     let code_kinds = reachable(&context.filtered(&context.code_sign_in));
     let terms = context.sign_in_needs_agreement().then(|| view! { <TermsCheckbox context=context.clone()/> });
     view! {
@@ -67,7 +67,7 @@ pub fn CodeSignInPage() -> impl IntoView {
 
 fn code_form(context: PageContext) -> impl IntoView {
     let kinds = reachable(&context.filtered(&context.code_sign_in));
-    let value = query_param("identifier").or_else(|| context.login_hint.clone());
+    let value = query_param("entered").or_else(|| context.login_hint.clone());
     let terms = context.sign_in_needs_agreement().then(|| view! { <TermsCheckbox context=context.clone()/> });
     view! {
         <PageError/>

@@ -1,6 +1,7 @@
 //! `POST /api/experience/verification/verification-code` (send) and `…/verify`.
 
 use super::{save, started, ExperienceError, Identifier, IdentifierType, InteractionEvent, RecordKind, VerificationRecord};
+use crate::audit;
 use crate::connectors::Usage;
 use crate::identifiers;
 use crate::oidc::Provider;
@@ -78,6 +79,15 @@ pub async fn verify_code(provider: &Provider, cookie: Option<&str>, identifier: 
     if let Err(err) = verification_codes::verify(&provider.store, provider.clock.as_ref(), sie.verification_code_policy, &code_id, &recipient, code).await {
         if matches!(err, CodeError::Mismatch) {
             sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::Credentials).await?;
+            let key = format!("Interaction.{:?}.Verification.VerificationCode", state.interaction_event);
+            let entry = audit::Entry {
+                key: &key,
+                outcome: audit::Outcome::Error,
+                user_id: None,
+                application_id: Some(&interaction.params.client_id),
+                payload: serde_json::json!({ "identifierType": identifier.kind, "error": "verification_code.code_mismatch" }),
+            };
+            audit::record(&provider.store, provider.clock.as_ref(), entry).await;
         }
         return Err(err.into());
     }

@@ -85,13 +85,13 @@ impl<'a> Step<'a> {
 async fn sign_in(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::sign_in_with_password(&state.provider, step.cookie, &form.identifier, &form.password, form.agreed()).await;
-    respond(&step, result, "/sign-in", &[("identifier", &form.identifier)])
+    respond(&step, result, "/sign-in", &[("entered", &form.identifier)])
 }
 
 async fn sign_in_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::send_code_for(&state.provider, step.cookie, CodeFlow::SignIn, &form.identifier, form.agreed(), step.language.as_deref()).await;
-    respond(&step, result, "/sign-in/code", &[("identifier", &form.identifier)])
+    respond(&step, result, "/sign-in/code", &[("entered", &form.identifier)])
 }
 
 async fn register(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
@@ -101,7 +101,7 @@ async fn register(State(state): State<AppState>, jar: CookieJar, headers: Header
         None => hosted::send_code_for(&state.provider, step.cookie, CodeFlow::Register, &form.identifier, form.agreed(), step.language.as_deref()).await,
     };
     let kept = form.new_username.as_deref().unwrap_or(&form.identifier);
-    respond(&step, result, "/register", &[("identifier", kept)])
+    respond(&step, result, "/register", &[("entered", kept)])
 }
 
 async fn verify_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
@@ -126,13 +126,13 @@ async fn complete_profile(State(state): State<AppState>, jar: CookieJar, headers
 async fn profile_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::send_profile_code(&state.provider, step.cookie, &form.identifier, step.language.as_deref()).await;
-    respond(&step, result, "/continue", &[("missing", &form.missing), ("identifier", &form.identifier)])
+    respond(&step, result, "/continue", &[("missing", &form.missing), ("entered", &form.identifier)])
 }
 
 async fn reset_password(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::send_code_for(&state.provider, step.cookie, CodeFlow::ResetPassword, &form.identifier, false, step.language.as_deref()).await;
-    respond(&step, result, "/reset-password", &[("identifier", &form.identifier)])
+    respond(&step, result, "/reset-password", &[("entered", &form.identifier)])
 }
 
 async fn new_password(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
@@ -171,7 +171,8 @@ fn factor_list(factors: &[identity::mfa::MfaFactor]) -> String {
 }
 
 /// The next page, or the form again with `error` (and, for a rejected password, its
-/// issues as `issue=code:value`).
+/// issues as `issue=code:value`). What the person typed comes back as `entered`, never as
+/// `identifier`, which is the authentication parameter naming the allowed identifier types.
 fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &str, kept: &[(&str, &str)]) -> Redirect {
     let mut query = form_urlencoded::Serializer::new(String::new());
     let path = match result {
