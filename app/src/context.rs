@@ -33,6 +33,10 @@ pub struct PageContext {
     pub identifier_filter: Vec<String>,
     /// Whether the browser is inside an authorization request.
     pub in_interaction: bool,
+    /// Passkey sign-in: a "Sign in with a passkey" button, and passkeys offered in the
+    /// identifier field's autofill.
+    pub passkey_button: bool,
+    pub passkey_autofill: bool,
 }
 
 impl Default for PageContext {
@@ -56,6 +60,8 @@ impl Default for PageContext {
             login_hint: None,
             identifier_filter: vec![],
             in_interaction: false,
+            passkey_button: false,
+            passkey_autofill: false,
         }
     }
 }
@@ -112,7 +118,8 @@ pub async fn load_page_context() -> Result<PageContext, ServerFnError> {
     Ok((loader.0)(cookie).await)
 }
 
-/// Loads an MFA page's data on the server (`totp`: the enrolment; `backup-codes`: new codes).
+/// Loads an MFA page's data on the server (`totp`: the enrolment; `backup-codes`: new codes;
+/// `passkey-registration`, `passkey-authentication`, `passkey-sign-in`: a WebAuthn ceremony).
 #[cfg(feature = "ssr")]
 #[derive(Clone)]
 pub struct MfaPageLoader(
@@ -120,12 +127,15 @@ pub struct MfaPageLoader(
     pub std::sync::Arc<dyn Fn(Option<String>, String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send>> + Send + Sync>,
 );
 
-/// The data of an MFA page: an authenticator enrolment or new backup codes.
+/// The data of an MFA page: an authenticator enrolment, new backup codes, or a started
+/// WebAuthn ceremony (its id and the options for the browser, as JSON).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MfaPageData {
     pub secret: Option<String>,
     pub qr_code: Option<String>,
     pub codes: Vec<String>,
+    pub verification_id: Option<String>,
+    pub webauthn_options: Option<String>,
     /// The engine's error code when the page cannot be shown (e.g. no signed-in user).
     pub error: Option<String>,
 }
@@ -139,6 +149,8 @@ pub async fn load_mfa_page(kind: String) -> Result<MfaPageData, ServerFnError> {
             secret: value["secret"].as_str().map(str::to_owned),
             qr_code: value["secretQrCode"].as_str().map(str::to_owned),
             codes: value["codes"].as_array().map(|c| c.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
+            verification_id: value["verificationId"].as_str().map(str::to_owned),
+            webauthn_options: [&value["registrationOptions"], &value["authenticationOptions"]].into_iter().find(|o| o.is_object()).map(|o| o.to_string()),
             error: None,
         },
         Err(code) => MfaPageData { error: Some(code), ..MfaPageData::default() },

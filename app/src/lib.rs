@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/mfa/verify") view=pages::mfa::MfaVerifyPage ssr=SsrMode::Async/>
                 <Route path=path!("/mfa/bind") view=pages::mfa::MfaBindPage ssr=SsrMode::Async/>
                 <Route path=path!("/mfa/backup-codes") view=pages::mfa::BackupCodesPage ssr=SsrMode::Async/>
+                <Route path=path!("/passkey") view=pages::mfa::CreatePasskeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
             </Routes>
         </Router>

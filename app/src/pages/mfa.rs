@@ -1,12 +1,13 @@
 //! Two-step verification pages: verify with a bound factor (`/mfa/verify`), bind an
-//! authenticator app (`/mfa/bind`), save backup codes (`/mfa/backup-codes`). All work without
+//! authenticator app or a passkey (`/mfa/bind`), save backup codes (`/mfa/backup-codes`), and
+//! the offer of a passkey for signing in (`/passkey`). Everything but passkeys works without
 //! JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::form::query_param;
-use crate::components::{FormLink, HostedCard, PageError, PostForm, SubmitButton, TextField};
+use crate::components::{Ceremony, FormLink, HostedCard, PageError, PasskeyForm, PostForm, SubmitButton, TextField};
 use crate::context::{load_mfa_page, PageContext};
 use crate::tr;
 
@@ -14,12 +15,43 @@ fn factors() -> Vec<String> {
     query_param("factors").unwrap_or_default().split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect()
 }
 
+/// The factor the page shows: `method` if offered, else the first offered.
+fn chosen_method(factors: &[String], fallback: &str) -> String {
+    query_param("method").filter(|m| factors.contains(m)).or_else(|| factors.first().cloned()).unwrap_or_else(|| fallback.into())
+}
+
+/// A started WebAuthn ceremony (`kind` names it for `load_mfa_page`) as a passkey form.
+#[component]
+fn PasskeyStep(kind: &'static str, action: &'static str, ceremony: Ceremony, label: String, testid: &'static str, hidden: Vec<(&'static str, String)>) -> impl IntoView {
+    let started = OnceResource::new(load_mfa_page(kind.into()));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let (label, hidden) = (label.clone(), hidden.clone());
+                Suspend::new(async move {
+                    let data = started.await.unwrap_or_default();
+                    match (data.error, data.verification_id, data.webauthn_options) {
+                        (None, Some(verification_id), Some(options)) => {
+                            view! { <PasskeyForm action ceremony verification_id options label testid hidden/> }.into_any()
+                        }
+                        (code, _, _) => view! { <crate::components::ErrorBanner code=code.unwrap_or_else(|| "unexpected".into())/> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn MfaVerifyPage() -> impl IntoView {
     let factors = factors();
-    let method = query_param("method").filter(|m| factors.contains(m)).or_else(|| factors.first().cloned()).unwrap_or_else(|| "Totp".into());
+    let method = chosen_method(&factors, "Totp");
     let backup = method == "BackupCode";
-    let subtitle = if backup { tr!("mfa.verify_backup_subtitle") } else { tr!("mfa.verify_totp_subtitle") };
+    let subtitle = match method.as_str() {
+        "BackupCode" => tr!("mfa.verify_backup_subtitle"),
+        "WebAuthn" => tr!("mfa.passkey_subtitle"),
+        _ => tr!("mfa.verify_totp_subtitle"),
+    };
     view! {
         <Title text=tr!("mfa.page_title")/>
         <HostedCard title=tr!("mfa.verify_title") subtitle render=move |_: PageContext| {
@@ -29,10 +61,23 @@ pub fn MfaVerifyPage() -> impl IntoView {
                 .iter()
                 .filter(|f| **f != method)
                 .map(|other| {
-                    let text = if other == "BackupCode" { tr!("mfa.use_backup_code") } else { tr!("mfa.use_app") };
+                    let text = match other.as_str() {
+                        "BackupCode" => tr!("mfa.use_backup_code"),
+                        "WebAuthn" => tr!("mfa.use_passkey"),
+                        _ => tr!("mfa.use_app"),
+                    };
                     view! { <FormLink href=format!("/mfa/verify?factors={list}&method={other}") text testid="mfa-switch" reload=true/> }
                 })
                 .collect_view();
+            if method == "WebAuthn" {
+                return view! {
+                    <PageError/>
+                    <PasskeyStep kind="passkey-authentication" action="/mfa/verify/passkey" ceremony=Ceremony::Get label=tr!("mfa.passkey_verify")
+                        testid="mfa-passkey" hidden=vec![("factors", list.clone())]/>
+                    <div class="mt-6 flex flex-col items-center gap-2 text-sm">{links}</div>
+                }
+                .into_any();
+            }
             let field = if backup {
                 view! { <TextField name="code" label=tr!("mfa.backup_code") autocomplete="off" maxlength=10/> }.into_any()
             } else {
@@ -48,62 +93,112 @@ pub fn MfaVerifyPage() -> impl IntoView {
                 </PostForm>
                 <div class="mt-6 flex flex-col items-center gap-2 text-sm">{links}</div>
             }
+            .into_any()
         }/>
     }
 }
 
 #[component]
 pub fn MfaBindPage() -> impl IntoView {
-    let list = factors().join(",");
+    let factors = factors();
+    let method = chosen_method(&factors, "Totp");
     let skippable = query_param("skippable").is_some_and(|s| s == "true");
-    let enrolment = OnceResource::new(load_mfa_page("totp".into()));
+    let list = factors.join(",");
+    let (title, subtitle) = if method == "WebAuthn" {
+        (tr!("mfa.passkey_bind_title"), tr!("mfa.passkey_bind_subtitle"))
+    } else {
+        (tr!("mfa.bind_title"), tr!("mfa.bind_subtitle"))
+    };
     view! {
         <Title text=tr!("mfa.page_title")/>
-        <HostedCard title=tr!("mfa.bind_title") subtitle=tr!("mfa.bind_subtitle") render=move |_: PageContext| {
+        <HostedCard title subtitle render=move |_: PageContext| {
             let list = list.clone();
+            let links = factors
+                .iter()
+                .filter(|f| **f != method && *f != "BackupCode")
+                .map(|other| {
+                    let text = if other == "WebAuthn" { tr!("mfa.passkey_bind") } else { tr!("mfa.use_other_app") };
+                    let href = format!("/mfa/bind?factors={list}&method={other}{}", if skippable { "&skippable=true" } else { "" });
+                    view! { <FormLink href text testid="mfa-switch" reload=true/> }
+                })
+                .collect_view();
+            let skip = skippable.then(|| {
+                let list = list.clone();
+                view! {
+                    <form method="post" action="/mfa/skip" class="mt-4 text-center text-sm">
+                        <input type="hidden" name="factors" value=list/>
+                        <input type="hidden" name="skippable" value="true"/>
+                        <button type="submit" data-testid="mfa-skip" class="font-medium text-slate-500 hover:underline dark:text-slate-400">{tr!("mfa.skip")}</button>
+                    </form>
+                }
+            });
+            let step = if method == "WebAuthn" {
+                let hidden = vec![("factors", list.clone()), ("skippable", skippable.to_string())];
+                view! { <PasskeyStep kind="passkey-registration" action="/mfa/bind/passkey" ceremony=Ceremony::Create label=tr!("mfa.passkey_bind") testid="mfa-passkey" hidden/> }.into_any()
+            } else {
+                view! { <TotpEnrolment list=list.clone() skippable/> }.into_any()
+            };
             view! {
                 <PageError/>
-                <Suspense fallback=|| ()>
-                    {move || {
-                        let list = list.clone();
-                        Suspend::new(async move {
-                            let data = enrolment.await.unwrap_or_default();
-                            if let Some(code) = data.error {
-                                return view! { <crate::components::ErrorBanner code/> }.into_any();
-                            }
-                            let secret = data.secret.unwrap_or_default();
-                            let skip = skippable.then(|| {
-                                let list = list.clone();
-                                view! {
-                                    <form method="post" action="/mfa/skip" class="mt-4 text-center text-sm">
-                                        <input type="hidden" name="factors" value=list/>
-                                        <input type="hidden" name="skippable" value="true"/>
-                                        <button type="submit" data-testid="mfa-skip" class="font-medium text-slate-500 hover:underline dark:text-slate-400">{tr!("mfa.skip")}</button>
-                                    </form>
-                                }
-                            });
-                            view! {
-                                <ol class="mb-5 list-decimal space-y-2 pl-5 text-sm text-slate-600 dark:text-slate-400">
-                                    <li>{tr!("mfa.step_scan")}</li>
-                                    <li>{tr!("mfa.step_enter")}</li>
-                                </ol>
-                                <div class="mb-5 flex flex-col items-center gap-3">
-                                    <img src=data.qr_code alt=tr!("mfa.qr_alt") class="h-48 w-48 rounded-lg bg-white p-2" data-testid="totp-qr"/>
-                                    <p class="text-xs text-slate-500 dark:text-slate-400">{tr!("mfa.manual")}</p>
-                                    <code class="select-all break-all rounded-md bg-slate-100 px-3 py-1.5 font-mono text-sm tracking-wider dark:bg-slate-800" data-testid="totp-secret">{secret}</code>
-                                </div>
-                                <PostForm action="/mfa/bind/totp">
-                                    <input type="hidden" name="factors" value=list/>
-                                    <input type="hidden" name="skippable" value=skippable.to_string()/>
-                                    <TextField name="code" label=tr!("mfa.app_code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6 autofocus=false/>
-                                    <SubmitButton label=tr!("mfa.bind")/>
-                                </PostForm>
-                                {skip}
-                            }
-                            .into_any()
-                        })
-                    }}
-                </Suspense>
+                {step}
+                {skip}
+                <div class="mt-6 flex flex-col items-center gap-2 text-sm">{links}</div>
+            }
+        }/>
+    }
+}
+
+/// The authenticator app's QR code, key and first code.
+#[component]
+fn TotpEnrolment(list: String, skippable: bool) -> impl IntoView {
+    let enrolment = OnceResource::new(load_mfa_page("totp".into()));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let list = list.clone();
+                Suspend::new(async move {
+                    let data = enrolment.await.unwrap_or_default();
+                    if let Some(code) = data.error {
+                        return view! { <crate::components::ErrorBanner code/> }.into_any();
+                    }
+                    let secret = data.secret.unwrap_or_default();
+                    view! {
+                        <ol class="mb-5 list-decimal space-y-2 pl-5 text-sm text-slate-600 dark:text-slate-400">
+                            <li>{tr!("mfa.step_scan")}</li>
+                            <li>{tr!("mfa.step_enter")}</li>
+                        </ol>
+                        <div class="mb-5 flex flex-col items-center gap-3">
+                            <img src=data.qr_code alt=tr!("mfa.qr_alt") class="h-48 w-48 rounded-lg bg-white p-2" data-testid="totp-qr"/>
+                            <p class="text-xs text-slate-500 dark:text-slate-400">{tr!("mfa.manual")}</p>
+                            <code class="select-all break-all rounded-md bg-slate-100 px-3 py-1.5 font-mono text-sm tracking-wider dark:bg-slate-800" data-testid="totp-secret">{secret}</code>
+                        </div>
+                        <PostForm action="/mfa/bind/totp">
+                            <input type="hidden" name="factors" value=list/>
+                            <input type="hidden" name="skippable" value=skippable.to_string()/>
+                            <TextField name="code" label=tr!("mfa.app_code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6 autofocus=false/>
+                            <SubmitButton label=tr!("mfa.bind")/>
+                        </PostForm>
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// `/passkey`: after signing in, the offer to create a passkey for next time (when passkey
+/// sign-in is on and the account has none).
+#[component]
+pub fn CreatePasskeyPage() -> impl IntoView {
+    view! {
+        <Title text=tr!("passkey.create_title")/>
+        <HostedCard title=tr!("passkey.create_title") subtitle=tr!("passkey.create_subtitle") render=move |_: PageContext| {
+            view! {
+                <PageError/>
+                <PasskeyStep kind="passkey-registration" action="/passkey/create" ceremony=Ceremony::Create label=tr!("passkey.create") testid="create-passkey" hidden=vec![]/>
+                <form method="post" action="/passkey/skip" class="mt-4 text-center text-sm">
+                    <button type="submit" data-testid="passkey-skip" class="font-medium text-slate-500 hover:underline dark:text-slate-400">{tr!("passkey.skip")}</button>
+                </form>
             }
         }/>
     }

@@ -8,8 +8,8 @@ use leptos_router::components::Redirect;
 
 use super::{identifier_label, input_kind, reachable};
 use crate::components::form::{query_param, with_hints};
-use crate::components::{FormLink, HostedCard, Notice, PageError, PasswordField, PostForm, SubmitButton, TermsCheckbox, TextField};
-use crate::context::PageContext;
+use crate::components::{Ceremony, FormLink, HostedCard, Notice, PageError, PasskeyForm, PasswordField, PostForm, SubmitButton, TermsCheckbox, TextField};
+use crate::context::{load_mfa_page, PageContext};
 use crate::tr;
 
 #[component]
@@ -32,11 +32,14 @@ fn sign_in_form(context: PageContext) -> AnyView {
     let value = query_param("entered").or_else(|| context.login_hint.clone());
     let code_kinds = reachable(&context.filtered(&context.code_sign_in));
     let terms = context.sign_in_needs_agreement().then(|| view! { <TermsCheckbox context=context.clone()/> });
+    // Passkeys offered in the identifier's autofill need this token (WebAuthn conditional UI).
+    let autocomplete = if context.passkey_autofill { "username webauthn" } else { "username" };
     view! {
         {query_param("notice").map(|_| view! { <Notice text=tr!("reset_password.done")/> })}
         <PageError/>
+        {(context.passkey_button || context.passkey_autofill).then(|| view! { <PasskeySignIn context=context.clone()/> })}
         <PostForm action="/sign-in">
-            <TextField name="identifier" label=identifier_label(&password_kinds) kind=input_kind(&password_kinds) autocomplete="username" value=value.unwrap_or_default()/>
+            <TextField name="identifier" label=identifier_label(&password_kinds) kind=input_kind(&password_kinds) autocomplete value=value.unwrap_or_default()/>
             <PasswordField name="password" label=tr!("sign_in.password") autocomplete="current-password"/>
             {terms}
             <SubmitButton label=tr!("sign_in.submit")/>
@@ -50,6 +53,36 @@ fn sign_in_form(context: PageContext) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// "Sign in with a passkey" above the form (and autofill on its identifier field), with the
+/// ceremony the server started for this page.
+#[component]
+fn PasskeySignIn(context: PageContext) -> impl IntoView {
+    let ceremony = OnceResource::new(load_mfa_page("passkey-sign-in".into()));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let context = context.clone();
+                Suspend::new(async move {
+                    let data = ceremony.await.unwrap_or_default();
+                    let (Some(verification_id), Some(options)) = (data.verification_id, data.webauthn_options) else {
+                        return ().into_any();
+                    };
+                    view! {
+                        <PasskeyForm action="/sign-in/passkey" ceremony=Ceremony::Get verification_id options label=tr!("passkey.sign_in")
+                            testid="passkey-sign-in" show_button=context.passkey_button autofill=context.passkey_autofill/>
+                        {context.passkey_button.then(|| view! {
+                            <div class="my-5 flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400 dark:text-slate-500">
+                                <span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>{tr!("passkey.or")}<span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>
+                            </div>
+                        })}
+                    }
+                    .into_any()
+                })
+            }}
+        </Suspense>
+    }
 }
 
 #[component]

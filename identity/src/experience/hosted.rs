@@ -30,6 +30,8 @@ pub enum Next {
     BindMfa { factors: Vec<crate::mfa::MfaFactor>, skippable: bool },
     /// Save the backup codes to finish.
     SaveBackupCodes,
+    /// Offer to create a passkey for signing in (or skip).
+    CreatePasskey,
 }
 
 /// Which flow a code form belongs to.
@@ -184,6 +186,8 @@ async fn finish(provider: &Provider, cookie: Option<&str>) -> Result<Next, Exper
         Err(ExperienceError::MissingProfile(missing)) => Ok(Next::CompleteProfile(missing)),
         Err(ExperienceError::RequireMfaVerification(factors)) => Ok(Next::VerifyMfa(factors)),
         Err(ExperienceError::MissingMfa { available, skippable }) => Ok(Next::BindMfa { factors: available, skippable }),
+        Err(ExperienceError::SuggestMfa(available)) => Ok(Next::BindMfa { factors: available, skippable: true }),
+        Err(ExperienceError::PasskeyPreferred) => Ok(Next::CreatePasskey),
         Err(ExperienceError::BackupCodeRequired) => Ok(Next::SaveBackupCodes),
         Err(other) => Err(other),
     }
@@ -215,6 +219,42 @@ pub async fn confirm_backup_codes(provider: &Provider, cookie: Option<&str>) -> 
 /// "Not now" on the binding page (skippable policies only).
 pub async fn skip_mfa(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
     super::mfa::skip(provider, cookie).await?;
+    finish(provider, cookie).await
+}
+
+/// "Sign in with a passkey" (button or autofill): the page's script asked the browser with
+/// the options the page carried and posts the answer here.
+pub async fn sign_in_with_passkey(provider: &Provider, cookie: Option<&str>, verification_id: &str, credential: &serde_json::Value, agreed: bool) -> Result<Next, ExperienceError> {
+    if !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    // The ceremony lives beside the interaction, so restarting the experience keeps it.
+    start(provider, cookie, InteractionEvent::SignIn, agreed).await?;
+    let record = super::passkey::verify_sign_in(provider, cookie, Some(verification_id), credential).await?;
+    identify(provider, cookie, Some(&record)).await?;
+    finish(provider, cookie).await
+}
+
+/// The MFA page's passkey answer.
+pub async fn verify_mfa_with_passkey(provider: &Provider, cookie: Option<&str>, verification_id: &str, credential: &serde_json::Value) -> Result<Next, ExperienceError> {
+    super::passkey::verify_authentication(provider, cookie, verification_id, credential).await?;
+    finish(provider, cookie).await
+}
+
+/// A passkey created on the binding page, as an MFA factor or (`for_sign_in`) to sign in with.
+pub async fn create_passkey(provider: &Provider, cookie: Option<&str>, verification_id: &str, credential: &serde_json::Value, agent: &str, for_sign_in: bool) -> Result<Next, ExperienceError> {
+    super::passkey::verify_registration(provider, cookie, verification_id, credential, agent).await?;
+    if for_sign_in {
+        super::passkey::bind_for_sign_in(provider, cookie, verification_id).await?;
+    } else {
+        super::mfa::bind(provider, cookie, crate::mfa::MfaFactor::WebAuthn, verification_id).await?;
+    }
+    finish(provider, cookie).await
+}
+
+/// "Not now" to a passkey for signing in.
+pub async fn skip_passkey(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    super::passkey::skip_for_sign_in(provider, cookie).await?;
     finish(provider, cookie).await
 }
 

@@ -47,7 +47,11 @@ async fn identify_existing(
             if !sie.sign_in_mode.allows_sign_in() {
                 return Err(ExperienceError::Forbidden);
             }
-            let enabled = if record.kind.is_code() { sie.allows_code_sign_in(kind) } else { sie.allows_password_sign_in(kind) };
+            let enabled = match record.kind {
+                RecordKind::SignInPasskey => sie.passkey_sign_in.enabled,
+                code if code.is_code() => sie.allows_code_sign_in(kind),
+                _ => sie.allows_password_sign_in(kind),
+            };
             if !enabled {
                 return Err(ExperienceError::SignInMethodNotEnabled);
             }
@@ -88,7 +92,7 @@ async fn register(
     }
     if let Some(id) = verification_id {
         let record = state.record(id)?.clone();
-        if !record.verified || record.kind == RecordKind::Password {
+        if !record.verified || matches!(record.kind, RecordKind::Password | RecordKind::SignInPasskey) {
             return Err(ExperienceError::VerificationFailed);
         }
         stage(provider, &mut state.profile, &record).await?;
@@ -149,7 +153,7 @@ async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &Verifi
             profile.username = Some(value);
             profile.password = record.password.clone();
         }
-        RecordKind::Password => return Err(ExperienceError::VerificationFailed),
+        RecordKind::Password | RecordKind::SignInPasskey => return Err(ExperienceError::VerificationFailed),
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! MFA inside the Experience API (spec §6): verifying a bound factor at sign-in, creating and
-//! binding new ones (authenticator app, backup codes), and the policy gates submit applies.
+//! binding new ones (authenticator app, backup codes; WebAuthn ceremonies are in `passkey`),
+//! and the policy gates submit applies.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -32,6 +33,17 @@ pub struct MfaState {
     pub bind_totp: bool,
     #[serde(default)]
     pub bind_backup_codes: bool,
+    /// A WebAuthn credential registered in this interaction, and whether it is to be kept.
+    #[serde(default)]
+    pub new_web_authn: Option<super::passkey::NewWebAuthn>,
+    #[serde(default)]
+    pub bind_web_authn: bool,
+    /// The user answered "turn on two-step verification" (`mfa-enabled`).
+    #[serde(default)]
+    pub enabled_chosen: bool,
+    /// "Not now" to creating a passkey for sign-in.
+    #[serde(default)]
+    pub passkey_skipped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,7 +63,7 @@ impl From<MfaError> for ExperienceError {
     }
 }
 
-fn identified(state: &ExperienceState) -> Result<String, ExperienceError> {
+pub(super) fn identified(state: &ExperienceState) -> Result<String, ExperienceError> {
     state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)
 }
 
@@ -190,7 +202,12 @@ pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, 
             }
             state.mfa.bind_backup_codes = true;
         }
-        MfaFactor::WebAuthn => return Err(ExperienceError::MfaFactorNotEnabled),
+        MfaFactor::WebAuthn => {
+            if state.mfa.new_web_authn.as_ref().is_none_or(|n| n.verification_id != verification_id) {
+                return Err(ExperienceError::VerificationNotFound);
+            }
+            state.mfa.bind_web_authn = true;
+        }
     }
     save(provider, &interaction, &state).await
 }
@@ -203,6 +220,15 @@ pub async fn skip(provider: &Provider, cookie: Option<&str>) -> Result<(), Exper
         return Err(ExperienceError::MfaPolicyNotUserControlled);
     }
     state.mfa.skipped = true;
+    save(provider, &interaction, &state).await
+}
+
+/// `POST /profile/mfa/mfa-enabled`: the user wants two-step verification; binding becomes
+/// required for this sign-in (no longer a suggestion) and the choice is remembered.
+pub async fn choose_mfa(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    state.mfa.enabled_chosen = true;
+    state.mfa.skipped = false;
     save(provider, &interaction, &state).await
 }
 
@@ -224,22 +250,30 @@ fn available(factors: &[MfaFactor]) -> Vec<MfaFactor> {
     list
 }
 
-/// The submit gates (spec §6): verification at sign-in, then binding by policy.
+/// The submit gates (spec §6): verification at sign-in, the passkey suggestion, then
+/// binding by policy.
 pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperience, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
     let bound = bound_factors(provider, sie, user_id).await?;
-    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified {
+    // A passkey sign-in already proved possession and user verification (spec §6).
+    let by_passkey = state.verification_records.iter().any(|r| r.kind == super::RecordKind::SignInPasskey && r.verified && r.user_id.as_deref() == Some(user_id));
+    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified && !by_passkey {
         return Err(ExperienceError::RequireMfaVerification(available(&bound)));
     }
+    let config = users::logto_config(&provider.store, user_id).await?;
+    let has_passkey = !crate::mfa::webauthn::credentials(&provider.store, user_id).await?.is_empty() || state.mfa.bind_web_authn;
+    let passkey_skipped = state.mfa.passkey_skipped || config["passkeySignIn"]["skipped"].as_bool().unwrap_or(false);
+    if sie.passkey_sign_in.enabled && !has_passkey && !passkey_skipped {
+        return Err(ExperienceError::PasskeyPreferred);
+    }
     // A choice to skip made at an earlier sign-in still holds (skippable policies only).
-    let skipped = state.mfa.skipped || users::logto_config(&provider.store, user_id).await?["mfa"]["skipped"].as_bool().unwrap_or(false);
+    let skipped = state.mfa.skipped || config["mfa"]["skipped"].as_bool().unwrap_or(false);
     let mut will_have = bound.clone();
-    if state.mfa.bind_totp {
-        will_have.push(MfaFactor::Totp);
+    for (staged, factor) in [(state.mfa.bind_totp, MfaFactor::Totp), (state.mfa.bind_web_authn, MfaFactor::WebAuthn), (state.mfa.bind_backup_codes, MfaFactor::BackupCode)] {
+        if staged && sie.mfa.enables(factor) {
+            will_have.push(factor);
+        }
     }
-    if state.mfa.bind_backup_codes {
-        will_have.push(MfaFactor::BackupCode);
-    }
-    let primary: Vec<MfaFactor> = sie.mfa.factors.iter().copied().filter(|f| *f != MfaFactor::BackupCode && *f != MfaFactor::WebAuthn).collect();
+    let primary: Vec<MfaFactor> = sie.mfa.factors.iter().copied().filter(|f| *f != MfaFactor::BackupCode).collect();
     let has_primary = will_have.iter().any(|f| primary.contains(f));
     let prompts = match sie.mfa.policy {
         MfaPolicy::Mandatory => true,
@@ -249,23 +283,41 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
     };
     if prompts && !primary.is_empty() && !has_primary {
         let skippable = sie.mfa.policy != MfaPolicy::Mandatory;
+        if skippable && !state.mfa.enabled_chosen {
+            return Err(ExperienceError::SuggestMfa(available(&primary)));
+        }
         return Err(ExperienceError::MissingMfa { available: available(&primary), skippable });
     }
-    if sie.mfa.enables(MfaFactor::BackupCode) && has_primary && !will_have.contains(&MfaFactor::BackupCode) && (state.mfa.bind_totp || prompts) {
+    let binds_new = state.mfa.bind_totp || (state.mfa.bind_web_authn && sie.mfa.enables(MfaFactor::WebAuthn));
+    if sie.mfa.enables(MfaFactor::BackupCode) && has_primary && !will_have.contains(&MfaFactor::BackupCode) && (binds_new || prompts) {
         return Err(ExperienceError::BackupCodeRequired);
     }
     Ok(())
 }
 
-/// Writes the staged factors (and a choice to skip) in the submit transaction.
+/// Writes the staged factors and choices in the submit transaction.
 pub(super) async fn persist(provider: &Provider, conn: &mut sqlx::AnyConnection, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
     if state.mfa.skipped {
-        users::mark_mfa_skipped(conn, user_id).await?;
+        users::set_config_flag(conn, user_id, "mfa", "skipped", true).await?;
+    }
+    let binds = state.mfa.bind_totp || state.mfa.bind_web_authn || state.mfa.bind_backup_codes;
+    if binds || state.mfa.enabled_chosen {
+        users::set_config_flag(conn, user_id, "mfa", "enabled", true).await?;
+    }
+    // "Not now" to a passkey is remembered for later sign-ins, not for a registration.
+    if state.mfa.passkey_skipped && state.interaction_event == InteractionEvent::SignIn {
+        users::set_config_flag(conn, user_id, "passkeySignIn", "skipped", true).await?;
     }
     if state.mfa.bind_totp {
         if let Some(new) = &state.mfa.new_totp {
             let secret = provider.at_rest.decrypt(&new.sealed_secret).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(ExperienceError::VerificationNotFound)?;
             mfa::bind_totp(conn, provider.clock.as_ref(), &provider.at_rest, user_id, &secret, new.verified_step.unwrap_or(0)).await?;
+        }
+    }
+    if state.mfa.bind_web_authn {
+        if let Some(new) = &state.mfa.new_web_authn {
+            let rp = crate::mfa::webauthn::RelyingParty::for_endpoint(&provider.endpoint)?;
+            crate::mfa::webauthn::bind(conn, provider.clock.as_ref(), user_id, rp.rp_id(), &new.credential, &new.agent, None).await?;
         }
     }
     if state.mfa.bind_backup_codes {
@@ -280,6 +332,7 @@ pub(super) fn error_data(err: &ExperienceError) -> Option<Value> {
     match err {
         ExperienceError::RequireMfaVerification(factors) => Some(json!({ "availableFactors": factors })),
         ExperienceError::MissingMfa { available, skippable } => Some(json!({ "availableFactors": available, "skippable": skippable })),
+        ExperienceError::SuggestMfa(available) => Some(json!({ "availableFactors": available, "skippable": true })),
         _ => None,
     }
 }

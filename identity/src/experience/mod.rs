@@ -7,6 +7,7 @@ pub mod hosted;
 mod identification;
 pub mod mfa;
 mod new_password;
+pub mod passkey;
 mod password;
 mod profile;
 mod submit;
@@ -59,6 +60,8 @@ pub enum RecordKind {
     EmailVerificationCode,
     PhoneVerificationCode,
     NewPasswordIdentity,
+    /// A passkey answered a sign-in challenge; the record names its owner (`user_id`).
+    SignInPasskey,
 }
 
 impl RecordKind {
@@ -177,7 +180,11 @@ impl ExperienceState {
                 "primaryPhone": self.profile.primary_phone,
                 "hasPassword": self.profile.password.is_some(),
             },
-            "mfa": { "verified": self.mfa.verified, "skipped": self.mfa.skipped, "totp": self.mfa.bind_totp, "backupCode": self.mfa.bind_backup_codes },
+            "mfa": {
+                "verified": self.mfa.verified, "skipped": self.mfa.skipped, "mfaEnabled": self.mfa.enabled_chosen,
+                "totp": self.mfa.bind_totp, "backupCode": self.mfa.bind_backup_codes, "webAuthn": self.mfa.bind_web_authn,
+                "passkeySkipped": self.mfa.passkey_skipped,
+            },
             "verificationRecords": self.verification_records.iter().map(|r| json!({
                 "id": r.id, "type": r.kind, "identifier": r.identifier, "verified": r.verified,
             })).collect::<Vec<_>>(),
@@ -249,6 +256,10 @@ pub enum ExperienceError {
     MfaFactorNotEnabled,
     #[error("MFA is mandatory here")]
     MfaPolicyNotUserControlled,
+    #[error("would you like to turn on two-step verification?")]
+    SuggestMfa(Vec<crate::mfa::MfaFactor>),
+    #[error("create a passkey to sign in faster, or skip")]
+    PasskeyPreferred,
     #[error(transparent)]
     User(UserError),
     #[error(transparent)]
@@ -309,8 +320,9 @@ impl ErrorCode for ExperienceError {
             TermsNotAgreed => "session.terms_not_agreed",
             Mfa(e) => e.code(),
             RequireMfaVerification(_) => "session.mfa.require_mfa_verification",
-            MissingMfa { skippable: true, .. } => "user.suggest_mfa",
+            SuggestMfa(_) => "user.suggest_mfa",
             MissingMfa { .. } => "user.missing_mfa",
+            PasskeyPreferred => "user.passkey_preferred",
             BackupCodeRequired => "session.mfa.backup_code_required",
             BackupCodeCannotBeAlone => "session.mfa.backup_code_can_not_be_alone",
             MfaFactorNotEnabled => "session.mfa.mfa_factor_not_enabled",

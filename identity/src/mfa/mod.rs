@@ -1,10 +1,12 @@
 //! Multi-factor authentication (spec §6): the factors a user binds — an authenticator app
-//! (TOTP) and backup codes — and the policy that says when they are asked for. Factors live
-//! in `mfa_verifications`; TOTP secrets are sealed with the master secret.
+//! (TOTP), WebAuthn credentials (passkeys, security keys) and backup codes — and the policy
+//! that says when they are asked for. Factors live in `mfa_verifications`; TOTP secrets are
+//! sealed with the master secret.
 
 pub mod backup_codes;
 mod store;
 pub mod totp;
+pub mod webauthn;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -85,6 +87,11 @@ pub struct BoundFactor {
     /// Backup codes: how many are still unused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remain_codes: Option<usize>,
+    /// WebAuthn: the browser that registered it, and a name the user gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +108,16 @@ pub enum MfaError {
     InvalidSecret,
     #[error("backup codes need another MFA factor")]
     BackupCodesAlone,
+    #[error("passkeys need the public endpoint to be a domain name (not an IP address)")]
+    WebAuthnUnavailable,
+    #[error("the passkey answer could not be verified")]
+    InvalidWebAuthn,
+    #[error("no passkey or security key is registered for this account")]
+    NoWebAuthnCredentials,
+    #[error("this passkey request was not found or has expired; start again")]
+    WebAuthnCeremonyNotFound,
+    #[error("this passkey is already registered")]
+    WebAuthnAlreadyInUse,
     #[error("the stored secret cannot be read")]
     Corrupt,
     #[error("storage failed: {0}")]
@@ -116,6 +133,11 @@ impl ErrorCode for MfaError {
             MfaError::NotFound => "entity.not_found",
             MfaError::InvalidSecret => "user.totp_secret_invalid",
             MfaError::BackupCodesAlone => "session.mfa.backup_code_can_not_be_alone",
+            MfaError::WebAuthnUnavailable => "session.mfa.webauthn_unavailable",
+            MfaError::InvalidWebAuthn => "session.mfa.webauthn_verification_failed",
+            MfaError::NoWebAuthnCredentials => "session.mfa.webauthn_credentials_not_found",
+            MfaError::WebAuthnCeremonyNotFound => "session.mfa.webauthn_verification_not_found",
+            MfaError::WebAuthnAlreadyInUse => "user.webauthn_already_in_use",
             MfaError::Corrupt | MfaError::Storage(_) => "unexpected",
         }
     }

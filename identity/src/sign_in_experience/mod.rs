@@ -193,6 +193,22 @@ pub struct SignInExperience {
     pub mfa: crate::mfa::MfaSettings,
     #[serde(default)]
     pub single_sign_on_enabled: bool,
+    /// Passkeys as a first factor (spec §6 "Passkey for sign-in").
+    #[serde(default)]
+    pub passkey_sign_in: PasskeySignIn,
+}
+
+/// Whether people may sign in with a passkey instead of an identifier, and how the sign-in
+/// page offers it: a button, browser autofill on the identifier field, or both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PasskeySignIn {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub show_passkey_button: bool,
+    #[serde(default)]
+    pub allow_autofill: bool,
 }
 
 impl Default for SignInExperience {
@@ -220,6 +236,7 @@ impl Default for SignInExperience {
             custom_css: None,
             language_info: LanguageInfo::default(),
             mfa: crate::mfa::MfaSettings::default(),
+            passkey_sign_in: PasskeySignIn::default(),
             single_sign_on_enabled: false,
         }
     }

@@ -357,18 +357,18 @@ pub async fn logto_config(store: &Store, id: &str) -> Result<Value, UserError> {
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| Value::Object(Map::new())))
 }
 
-/// Records that the user declined to bind MFA (`logto_config.mfa.skipped`), in the caller's
-/// transaction.
-pub async fn mark_mfa_skipped(conn: &mut sqlx::AnyConnection, id: &str) -> Result<(), UserError> {
+/// Sets one flag in the user's `logto_config` (e.g. `mfa.skipped`, `passkeySignIn.skipped`),
+/// in the caller's transaction; other settings are kept.
+pub async fn set_config_flag(conn: &mut sqlx::AnyConnection, id: &str, section: &str, key: &str, value: bool) -> Result<(), UserError> {
     let text: Option<String> = sqlx::query_scalar("SELECT logto_config FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
     let mut config: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| Value::Object(Map::new()));
     if !config.is_object() {
         config = Value::Object(Map::new());
     }
-    if !config["mfa"].is_object() {
-        config["mfa"] = Value::Object(Map::new());
+    if !config[section].is_object() {
+        config[section] = Value::Object(Map::new());
     }
-    config["mfa"]["skipped"] = Value::Bool(true);
+    config[section][key] = Value::Bool(value);
     sqlx::query("UPDATE users SET logto_config = $2 WHERE id = $1").bind(id).bind(config.to_string()).execute(&mut *conn).await?;
     Ok(())
 }

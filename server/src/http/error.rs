@@ -101,7 +101,11 @@ fn api_status(code: &str) -> StatusCode {
         | "user.missing_mfa" | "user.suggest_mfa" | "session.mfa.backup_code_required" | "session.mfa.backup_code_can_not_be_alone"
         | "session.mfa.mfa_policy_not_user_controlled" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.mfa.invalid_totp_code" | "session.mfa.invalid_backup_code" | "session.mfa.mfa_factor_not_enabled"
-        | "user.totp_secret_invalid" => StatusCode::BAD_REQUEST,
+        | "user.totp_secret_invalid" | "session.mfa.webauthn_verification_failed" | "session.mfa.webauthn_verification_not_found"
+        | "session.mfa.webauthn_credentials_not_found" => StatusCode::BAD_REQUEST,
+        "user.webauthn_already_in_use" | "user.passkey_preferred" | "session.mfa.suggest_additional_mfa" => StatusCode::UNPROCESSABLE_ENTITY,
+        // The deployment, not the request, is at fault: passkeys need a domain name.
+        "session.mfa.webauthn_unavailable" => StatusCode::NOT_IMPLEMENTED,
         "session.mfa.require_mfa_verification" => StatusCode::FORBIDDEN,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,

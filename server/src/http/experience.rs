@@ -35,6 +35,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/verification/backup-code/verify", post(verify_backup_code))
         .route("/api/experience/profile/mfa", post(bind_mfa))
         .route("/api/experience/profile/mfa/mfa-skipped", post(skip_mfa))
+        .route("/api/experience/profile/mfa/mfa-enabled", post(choose_mfa))
+        .route("/api/experience/profile/mfa/passkey", post(bind_passkey_for_sign_in))
+        .route("/api/experience/profile/mfa/passkey-skipped", post(skip_passkey))
+        .route("/api/experience/verification/web-authn/registration", post(start_web_authn_registration))
+        .route("/api/experience/verification/web-authn/registration/verify", post(verify_web_authn_registration))
+        .route("/api/experience/verification/web-authn/authentication", post(start_web_authn_authentication))
+        .route("/api/experience/verification/web-authn/authentication/verify", post(verify_web_authn_authentication))
+        .route("/api/experience/preflight/sign-in-passkey/authentication", post(preflight_passkey_sign_in))
+        .route("/api/experience/verification/sign-in-passkey/authentication", post(start_passkey_sign_in))
+        .route("/api/experience/verification/sign-in-passkey/authentication/verify", post(verify_passkey_sign_in))
         .route("/api/.well-known/sign-in-exp", get(public_sign_in_experience))
 }
 
@@ -212,4 +222,75 @@ async fn bind_mfa(State(state): State<AppState>, jar: CookieJar, JsonBody(body):
 async fn skip_mfa(State(state): State<AppState>, jar: CookieJar) -> Result<StatusCode, ApiError> {
     experience::mfa::skip(&state.provider, interaction(&jar)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn choose_mfa(State(state): State<AppState>, jar: CookieJar) -> Result<StatusCode, ApiError> {
+    experience::mfa::choose_mfa(&state.provider, interaction(&jar)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerificationIdBody {
+    verification_id: String,
+}
+
+async fn bind_passkey_for_sign_in(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<VerificationIdBody>) -> Result<StatusCode, ApiError> {
+    experience::passkey::bind_for_sign_in(&state.provider, interaction(&jar), &body.verification_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn skip_passkey(State(state): State<AppState>, jar: CookieJar) -> Result<StatusCode, ApiError> {
+    experience::passkey::skip_for_sign_in(&state.provider, interaction(&jar)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A WebAuthn answer: the browser's `PublicKeyCredential.toJSON()`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebAuthnAnswer {
+    verification_id: Option<String>,
+    payload: Value,
+}
+
+impl WebAuthnAnswer {
+    fn id(&self) -> Result<&str, ApiError> {
+        self.verification_id.as_deref().ok_or_else(|| ApiError::invalid_input("verificationId is required"))
+    }
+}
+
+async fn start_web_authn_registration(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::passkey::start_registration(&state.provider, interaction(&jar)).await?))
+}
+
+async fn verify_web_authn_registration(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, JsonBody(body): JsonBody<WebAuthnAnswer>) -> Result<Json<Value>, ApiError> {
+    let id = experience::passkey::verify_registration(&state.provider, interaction(&jar), body.id()?, &body.payload, super::hosted::user_agent(&headers)).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+async fn start_web_authn_authentication(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::passkey::start_authentication(&state.provider, interaction(&jar)).await?))
+}
+
+async fn verify_web_authn_authentication(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<WebAuthnAnswer>) -> Result<Json<Value>, ApiError> {
+    let id = experience::passkey::verify_authentication(&state.provider, interaction(&jar), body.id()?, &body.payload).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+async fn preflight_passkey_sign_in(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::passkey::preflight_sign_in(&state.provider, interaction(&jar)).await?))
+}
+
+#[derive(Deserialize)]
+struct PasskeySignInBody {
+    identifier: Identifier,
+}
+
+async fn start_passkey_sign_in(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<PasskeySignInBody>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(experience::passkey::start_sign_in(&state.provider, interaction(&jar), &body.identifier).await?))
+}
+
+async fn verify_passkey_sign_in(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<WebAuthnAnswer>) -> Result<Json<Value>, ApiError> {
+    let id = experience::passkey::verify_sign_in(&state.provider, interaction(&jar), body.verification_id.as_deref(), &body.payload).await?;
+    Ok(Json(json!({ "verificationId": id })))
 }

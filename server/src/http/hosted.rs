@@ -32,6 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/mfa/bind/totp", post(bind_totp))
         .route("/mfa/skip", post(skip_mfa))
         .route("/mfa/backup-codes", post(confirm_backup_codes))
+        .route("/sign-in/passkey", post(sign_in_with_passkey))
+        .route("/mfa/verify/passkey", post(verify_mfa_with_passkey))
+        .route("/mfa/bind/passkey", post(bind_mfa_passkey))
+        .route("/passkey/create", post(create_sign_in_passkey))
+        .route("/passkey/skip", post(skip_passkey))
         .route("/direct/{method}/{target}", get(direct_sign_in))
         .route("/single-sign-on", get(single_sign_on))
 }
@@ -61,11 +66,22 @@ pub struct HostedForm {
     skippable: String,
     #[serde(default)]
     locale: Option<String>,
+    /// Passkey forms: the ceremony the page started and the browser's answer to it
+    /// (`PublicKeyCredential.toJSON()`, filled in by the page's script).
+    #[serde(default)]
+    verification_id: String,
+    #[serde(default)]
+    credential: String,
 }
 
 impl HostedForm {
     fn agreed(&self) -> bool {
         self.agree.is_some()
+    }
+
+    /// The browser's WebAuthn answer; anything unreadable fails verification like a wrong one.
+    fn credential(&self) -> serde_json::Value {
+        serde_json::from_str(&self.credential).unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -166,6 +182,40 @@ async fn confirm_backup_codes(State(state): State<AppState>, jar: CookieJar, hea
     respond(&step, result, "/mfa/backup-codes", &[])
 }
 
+async fn sign_in_with_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::sign_in_with_passkey(&state.provider, step.cookie, &form.verification_id, &form.credential(), form.agreed()).await;
+    respond(&step, result, "/sign-in", &[])
+}
+
+async fn verify_mfa_with_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::verify_mfa_with_passkey(&state.provider, step.cookie, &form.verification_id, &form.credential()).await;
+    respond(&step, result, "/mfa/verify", &[("factors", &form.factors), ("method", "WebAuthn")])
+}
+
+pub(super) fn user_agent(headers: &HeaderMap) -> &str {
+    headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+async fn bind_mfa_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::create_passkey(&state.provider, step.cookie, &form.verification_id, &form.credential(), user_agent(&headers), false).await;
+    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable), ("method", "WebAuthn")])
+}
+
+async fn create_sign_in_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::create_passkey(&state.provider, step.cookie, &form.verification_id, &form.credential(), user_agent(&headers), true).await;
+    respond(&step, result, "/passkey", &[])
+}
+
+async fn skip_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::skip_passkey(&state.provider, step.cookie).await;
+    respond(&step, result, "/passkey", &[])
+}
+
 fn factor_list(factors: &[identity::mfa::MfaFactor]) -> String {
     factors.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -199,6 +249,7 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
             "/mfa/bind"
         }
         Ok(Next::SaveBackupCodes) => "/mfa/backup-codes",
+        Ok(Next::CreatePasskey) => "/passkey",
         Ok(Next::PasswordReset) => {
             query.append_pair("notice", "password_reset");
             "/sign-in"

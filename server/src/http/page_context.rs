@@ -58,11 +58,14 @@ async fn build(provider: &Provider, cookie: Option<&str>) -> PageContext {
             .map(|list| list.split_whitespace().filter(|i| matches!(*i, "username" | "email" | "phone")).map(str::to_owned).collect())
             .unwrap_or_default(),
         in_interaction: interaction.is_some(),
+        passkey_button: sie.passkey_sign_in.enabled && sie.passkey_sign_in.show_passkey_button,
+        passkey_autofill: sie.passkey_sign_in.enabled && sie.passkey_sign_in.allow_autofill,
     }
 }
 
-/// The MFA pages' data: the pending authenticator enrolment (`totp`) or fresh backup codes
-/// (`backup-codes`), for the interaction behind the cookie.
+/// The MFA and passkey pages' data: the pending authenticator enrolment (`totp`), fresh
+/// backup codes (`backup-codes`) or a started WebAuthn ceremony, for the interaction behind
+/// the cookie.
 pub fn mfa_loader(provider: Provider) -> app::context::MfaPageLoader {
     app::context::MfaPageLoader(Arc::new(move |cookie: Option<String>, kind: String| {
         let provider = provider.clone();
@@ -70,6 +73,9 @@ pub fn mfa_loader(provider: Provider) -> app::context::MfaPageLoader {
             let result = match kind.as_str() {
                 "totp" => identity::experience::mfa::totp_enrolment(&provider, cookie.as_deref()).await,
                 "backup-codes" => identity::experience::mfa::generate_backup_codes(&provider, cookie.as_deref()).await,
+                "passkey-registration" => identity::experience::passkey::start_registration(&provider, cookie.as_deref()).await,
+                "passkey-authentication" => identity::experience::passkey::start_authentication(&provider, cookie.as_deref()).await,
+                "passkey-sign-in" => identity::experience::passkey::preflight_sign_in(&provider, cookie.as_deref()).await,
                 _ => return Err("unknown page".to_owned()),
             };
             result.map_err(|e| identity::ErrorCode::code(&e).to_owned())

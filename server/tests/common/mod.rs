@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod passkey;
 pub mod sms;
 pub mod smtp;
 
@@ -45,7 +46,25 @@ impl TestServer {
 
     pub async fn start(db: TestDatabase) -> Self {
         let url = db.url.clone();
-        Self::start_node(db, &url).await
+        Self::start_node(db, &url, "127.0.0.1", None).await
+    }
+
+    /// A server whose public endpoint is `http://localhost:<port>`: WebAuthn needs a domain
+    /// name as its relying party (browsers refuse IP addresses).
+    pub async fn at_localhost(db: TestDatabase) -> Self {
+        let url = db.url.clone();
+        Self::start_node(db, &url, "localhost", None).await
+    }
+
+    /// Another node on the same database, secret and public endpoint (as behind a load
+    /// balancer that sends each request to whichever node it likes).
+    pub async fn peer_node(&self) -> Self {
+        let db = match self.state.store.backend() {
+            identity::Backend::Sqlite => TestDatabase::sqlite().await,
+            identity::Backend::Postgres => TestDatabase::postgres().await.unwrap(),
+        };
+        let url = self.state.config.database_url();
+        Self::start_node(db, &url, "localhost", Some(self.state.provider.endpoint.clone())).await
     }
 
     /// Another node on the same database and secret, as behind a load balancer.
@@ -55,11 +74,13 @@ impl TestServer {
             identity::Backend::Postgres => TestDatabase::postgres().await.unwrap(),
         };
         let url = self.state.config.database_url();
-        Self::start_node(db, &url).await
+        Self::start_node(db, &url, "127.0.0.1", None).await
     }
 
-    /// Starts a server on `url`; `db` is only kept alive (and dropped) with it.
-    async fn start_node(db: TestDatabase, url: &str) -> Self {
+    /// Starts a server on `url` (the database), reached as `http://<host>:<port>`, whose public
+    /// endpoint is that address unless `endpoint` names another; `db` is only kept alive (and
+    /// dropped) with it.
+    async fn start_node(db: TestDatabase, url: &str, host: &str, endpoint: Option<String>) -> Self {
         let data = tempfile::tempdir().unwrap();
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -72,9 +93,9 @@ impl TestServer {
         };
         let clock = ManualClock::at(1_800_000_000_000);
         let mut server = Server::bind_with_clock(config, Arc::new(clock.clone())).await.expect("server starts");
-        let base = format!("http://{}", server.local_addr);
+        let base = format!("http://{host}:{}", server.local_addr.port());
         // Issuer and redirects name the address the test talks to.
-        server.state.provider.endpoint = base.clone();
+        server.state.provider.endpoint = endpoint.unwrap_or_else(|| base.clone());
         let server = server.rebuild_router();
         let state = server.state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -94,7 +115,7 @@ impl TestServer {
 
     /// A browser: keeps cookies (respecting their paths), follows no redirects.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).resolve("localhost", LOOPBACK).build().unwrap()
     }
 
     pub async fn app(&self, app_type: AppType, id: &str) -> (String, Option<String>) {
@@ -269,8 +290,12 @@ impl TestServer {
     }
 }
 
+/// `localhost` always means IPv4 loopback here, where the test servers listen (the URL's port
+/// is the one used).
+const LOOPBACK: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0));
+
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).resolve("localhost", LOOPBACK).build().unwrap()
 }
 
 pub fn query_of(location: &str) -> Vec<(String, String)> {
@@ -285,6 +310,28 @@ pub fn query_value(query: &[(String, String)], key: &str) -> Option<String> {
 /// Declares each scenario twice, on SQLite and on PostgreSQL, each with a fresh server.
 #[macro_export]
 macro_rules! on_both_databases {
+    // Servers whose public endpoint is `http://localhost:<port>` (WebAuthn needs a domain).
+    (at localhost: $(async fn $name:ident($server:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test]
+                async fn sqlite() {
+                    let $server = common::TestServer::at_localhost(identity::testing::TestDatabase::sqlite().await).await;
+                    $body
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let Some(db) = identity::testing::TestDatabase::postgres().await else { return };
+                    let $server = common::TestServer::at_localhost(db).await;
+                    $body
+                }
+            }
+        )*
+    };
     ($(async fn $name:ident($server:ident) $body:block)*) => {
         $(
             mod $name {
