@@ -15,7 +15,8 @@ const port = Number(process.env.E2E_PORT ?? 3199);
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'vestibule-e2e-'));
 process.env.E2E_DATA_DIR = dataDir;
 process.env.E2E_BIN = binary;
-process.env.E2E_BASE_URL = `http://127.0.0.1:${port}`;
+// `localhost`, not 127.0.0.1: WebAuthn needs a domain name as the relying party ID.
+process.env.E2E_BASE_URL = `http://localhost:${port}`;
 
 export default defineConfig({
   testDir: './tests',
@@ -25,12 +26,14 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: `http://localhost:${port}`,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        // The server listens on IPv4 loopback only.
+        '--host-resolver-rules=MAP localhost 127.0.0.1',
       ],
     },
   },
@@ -43,7 +46,7 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       VESTIBULE_LISTEN: `127.0.0.1:${port}`,
-      VESTIBULE_ENDPOINT: `http://127.0.0.1:${port}`,
+      VESTIBULE_ENDPOINT: `http://localhost:${port}`,
       VESTIBULE_DATA_DIR: dataDir,
       VESTIBULE_SITE_ROOT: siteRoot,
       DATABASE_URL: `sqlite:${join(dataDir, 'vestibule.db')}`,

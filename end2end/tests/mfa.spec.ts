@@ -1,27 +1,19 @@
 import { test, expect, type Page } from '@playwright/test';
 import { authenticator } from 'otplib';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { baseURL, vestibule } from './support';
+import { authorizePath, baseURL, configureSignInExperience, vestibule } from './support';
 
 // Two-step verification in Chromium: bind an authenticator app under a mandatory policy, save
 // backup codes, then sign in with codes from an independent TOTP implementation (otplib) and
 // with a backup code, which works once.
 
-const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const PASSWORD = 'Enigma-Rotor-1939';
 
 function configure(patch: object) {
-  const file = join(process.env.E2E_DATA_DIR!, 'mfa-sign-in-experience.json');
-  writeFileSync(file, JSON.stringify(patch));
-  vestibule('sign-in-experience', 'set', '--file', file);
+  configureSignInExperience('mfa', patch);
 }
 
 function authorize() {
-  return `/oidc/auth?${new URLSearchParams({
-    client_id: 'mfa-app', redirect_uri: `${baseURL()}/mfa-callback`, response_type: 'code', scope: 'openid',
-    state: 's', code_challenge: CHALLENGE, code_challenge_method: 'S256',
-  })}`;
+  return authorizePath('mfa-app', '/mfa-callback');
 }
 
 async function signInWithPassword(page: Page) {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Runs the vestibule CLI against the server's own database and returns its JSON output. */
@@ -16,3 +17,21 @@ export function vestibule(...args: string[]): any {
 }
 
 export const baseURL = () => process.env.E2E_BASE_URL!;
+
+/** Merges `patch` into the sign-in experience through the CLI (`name` names the temp file). */
+export function configureSignInExperience(name: string, patch: object) {
+  const file = join(process.env.E2E_DATA_DIR!, `${name}-sign-in-experience.json`);
+  writeFileSync(file, JSON.stringify(patch));
+  vestibule('sign-in-experience', 'set', '--file', file);
+}
+
+/** RFC 7636 Appendix B's challenge: the authorization requests of the browser tests. */
+export const PKCE_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+/** `/oidc/auth` for a public client that returns to `callback` (a path on the test server). */
+export function authorizePath(clientId: string, callback: string) {
+  return `/oidc/auth?${new URLSearchParams({
+    client_id: clientId, redirect_uri: `${baseURL()}${callback}`, response_type: 'code', scope: 'openid',
+    state: 's', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256',
+  })}`;
+}

@@ -35,27 +35,12 @@ fn totp(secret: &str, unix_ms: i64) -> String {
     format!("{:06}", value % 1_000_000)
 }
 
-/// PUT SignIn, password, identification: the browser is identified and ready to submit.
-async fn identified(server: &common::TestServer, username: &str) -> reqwest::Client {
-    let browser = server.browser_in_interaction().await;
-    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
-    let (_, body) = server.call(&browser, "POST", "/api/experience/verification/password",
-        Some(json!({"identifier": {"type": "username", "value": username}, "password": STRONG}))).await;
-    let (status, _) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": body["verificationId"]}))).await;
-    assert_eq!(status, 204);
-    browser
-}
-
-async fn submit(server: &common::TestServer, browser: &reqwest::Client) -> (u16, Value) {
-    server.call(browser, "POST", "/api/experience/submit", None).await
-}
-
 on_both_databases! {
     async fn mandatory_mfa_binds_an_authenticator_and_backup_codes_then_asks_for_them(server) {
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp", "BackupCode"], "policy": "Mandatory"}})).await;
         let user_id = server.user("alice", STRONG).await;
-        let browser = identified(&server, "alice").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("alice", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.missing_mfa")));
         assert_eq!(body["data"], json!({"availableFactors": ["Totp"], "skippable": false}));
         let (status, body) = server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-skipped", None).await;
@@ -74,14 +59,14 @@ on_both_databases! {
         let (status, _) = server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": totp(&secret, now), "verificationId": id}))).await;
         assert_eq!(status, 200);
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "Totp", "verificationId": id}))).await.0, 204);
-        let (status, body) = submit(&server, &browser).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.backup_code_required")));
         let (_, generated) = server.call(&browser, "POST", "/api/experience/verification/backup-code/generate", None).await;
         let codes: Vec<String> = generated["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
         assert_eq!(codes.len(), 10);
         assert!(codes.iter().all(|c| c.len() == 10 && c.chars().all(|ch| ch.is_ascii_hexdigit())));
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "BackupCode", "verificationId": generated["verificationId"]}))).await.0, 204);
-        let (status, submitted) = submit(&server, &browser).await;
+        let (status, submitted) = server.submit(&browser).await;
         assert_eq!(status, 200, "{submitted}");
         server.code_from(&browser, submitted["redirectTo"].as_str().unwrap()).await;
 
@@ -93,8 +78,8 @@ on_both_databases! {
         assert!(stored.iter().all(|d| !d.contains(&secret) && !codes.iter().any(|c| d.contains(c.as_str()))), "secrets are sealed, codes hashed");
 
         // The next sign-in asks for a factor; the code already used cannot be replayed.
-        let browser = identified(&server, "alice").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("alice", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (403, Some("session.mfa.require_mfa_verification")));
         assert_eq!(body["data"]["availableFactors"], json!(["Totp", "BackupCode"]));
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": totp(&secret, now)}))).await;
@@ -102,13 +87,13 @@ on_both_databases! {
         server.clock.advance_ms(30_000);
         let later = server.clock.now_ms();
         assert_eq!(server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": totp(&secret, later)}))).await.0, 200);
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
 
         // A backup code works once.
-        let browser = identified(&server, "alice").await;
+        let browser = server.identified("alice", STRONG).await;
         assert_eq!(server.call(&browser, "POST", "/api/experience/verification/backup-code/verify", Some(json!({"code": codes[3]}))).await.0, 200);
-        assert_eq!(submit(&server, &browser).await.0, 200);
-        let browser = identified(&server, "alice").await;
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let browser = server.identified("alice", STRONG).await;
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/backup-code/verify", Some(json!({"code": codes[3]}))).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.invalid_backup_code")));
         let remaining = identity::mfa::factors(&server.state.store, &user_id).await.unwrap();
@@ -119,23 +104,23 @@ on_both_databases! {
     async fn user_controlled_mfa_is_suggested_and_can_be_skipped(server) {
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "PromptAtSignInAndSignUp"}})).await;
         server.user("bob", STRONG).await;
-        let browser = identified(&server, "bob").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("bob", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.suggest_mfa")));
         assert_eq!(body["data"]["skippable"], true);
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-skipped", None).await.0, 204);
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
         // The choice is remembered: the next sign-in does not ask again.
-        let browser = identified(&server, "bob").await;
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        let browser = server.identified("bob", STRONG).await;
+        assert_eq!(server.submit(&browser).await.0, 200);
         // Unless the policy becomes mandatory.
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "Mandatory"}})).await;
-        let browser = identified(&server, "bob").await;
-        assert_eq!(submit(&server, &browser).await.1["code"], "user.missing_mfa");
+        let browser = server.identified("bob", STRONG).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "user.missing_mfa");
         // NoPrompt never asks.
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "NoPrompt"}})).await;
-        let browser = identified(&server, "bob").await;
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        let browser = server.identified("bob", STRONG).await;
+        assert_eq!(server.submit(&browser).await.0, 200);
     }
 
     async fn operators_can_give_and_remove_factors(server) {
@@ -167,14 +152,14 @@ on_both_databases! {
         assert_eq!((status, body["code"].as_str()), (422, Some("user.totp_already_in_use")));
 
         // The operator-given secret is now required at sign-in, and works.
-        let browser = identified(&server, "dave").await;
-        assert_eq!(submit(&server, &browser).await.0, 403);
+        let browser = server.identified("dave", STRONG).await;
+        assert_eq!(server.submit(&browser).await.0, 403);
         let now = server.clock.now_ms();
         assert_eq!(server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": totp(&secret, now)}))).await.0, 200);
-        assert_eq!(submit(&server, &browser).await.1["code"], "session.mfa.backup_code_required", "backup codes are enabled too");
+        assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.backup_code_required", "backup codes are enabled too");
         let (status, codes) = manage("POST", format!("/api/users/{user_id}/mfa-verifications"), Some(json!({"type": "BackupCode"}))).await;
         assert_eq!((status, codes["codes"].as_array().map(Vec::len)), (200, Some(10)));
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
 
         let (_, listed) = manage("GET", format!("/api/users/{user_id}/mfa-verifications"), None).await;
         // Both factors were bound at the same (test) instant: find the authenticator by type.
@@ -185,14 +170,14 @@ on_both_databases! {
         assert!(!listed.to_string().contains(&secret), "secrets are not listed");
         assert_eq!(manage("DELETE", format!("/api/users/{user_id}/mfa-verifications/{id}"), None).await.0, 204);
         assert_eq!(manage("DELETE", format!("/api/users/{user_id}/mfa-verifications/{id}"), None).await.0, 404);
-        let browser = identified(&server, "dave").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("dave", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["data"]["availableFactors"].clone()), (403, json!(["BackupCode"])), "only the backup codes are left");
     }
 
     async fn binding_rules_and_separate_lockout(server) {
         server.user("carol", STRONG).await;
-        let browser = identified(&server, "carol").await;
+        let browser = server.identified("carol", STRONG).await;
         let (_, created) = server.call(&browser, "POST", "/api/experience/verification/totp/secret", None).await;
         let (status, body) = server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "Totp", "verificationId": created["verificationId"]}))).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.mfa_factor_not_enabled")), "no factors are enabled by default");
@@ -210,6 +195,6 @@ on_both_databases! {
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": "123456"}))).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.verification_blocked_too_many_attempts")));
         // Passwords have their own counter: signing in still works.
-        identified(&server, "carol").await;
+        server.identified("carol", STRONG).await;
     }
 }

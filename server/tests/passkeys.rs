@@ -11,22 +11,6 @@ use serde_json::{json, Value};
 
 const STRONG: &str = "Maple-Orbit-72!";
 
-/// PUT SignIn, password, identification: the browser is identified and ready to submit.
-async fn identified(server: &common::TestServer, username: &str) -> reqwest::Client {
-    let browser = server.browser_in_interaction().await;
-    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
-    let (_, body) = server
-        .call(&browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": username}, "password": STRONG})))
-        .await;
-    let (status, _) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": body["verificationId"]}))).await;
-    assert_eq!(status, 204);
-    browser
-}
-
-async fn submit(server: &common::TestServer, browser: &reqwest::Client) -> (u16, Value) {
-    server.call(browser, "POST", "/api/experience/submit", None).await
-}
-
 /// Registration options → the authenticator → verify; returns the verification id.
 async fn register(server: &common::TestServer, browser: &reqwest::Client, authenticator: &mut SoftAuthenticator) -> String {
     let (status, started) = server.call(browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
@@ -67,8 +51,8 @@ on_both_databases! { at localhost:
         let user_id = server.user("alice", STRONG).await;
         let mut authenticator = SoftAuthenticator::new(&server.base);
 
-        let browser = identified(&server, "alice").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("alice", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.missing_mfa")));
         assert_eq!(body["data"]["availableFactors"], json!(["WebAuthn"]));
         let id = register(&server, &browser, &mut authenticator).await;
@@ -76,15 +60,15 @@ on_both_databases! { at localhost:
         let (status, body) = server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": "another"}))).await;
         assert_eq!((status, body["code"].as_str()), (404, Some("session.verification_session_not_found")));
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await.0, 204);
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
         let stored = credentials_of(&server, &user_id).await;
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].1["rpId"], "localhost");
         assert_eq!(identity::users::logto_config(&server.state.store, &user_id).await.unwrap()["mfa"]["enabled"], true);
 
         // The next sign-in needs the passkey.
-        let browser = identified(&server, "alice").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("alice", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["data"]["availableFactors"].clone()), (403, json!(["WebAuthn"])));
         let (id, options) = challenge(&server, &browser).await;
         assert_eq!(options["allowCredentials"][0]["id"], stored[0].0, "the user's credential is named");
@@ -98,7 +82,7 @@ on_both_databases! { at localhost:
         let (fresh, _) = challenge(&server, &browser).await;
         let (status, body) = verify(&server, &browser, &fresh, answer).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")));
-        let (status, body) = submit(&server, &browser).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(credentials_of(&server, &user_id).await[0].1["counter"], 1, "the sign counter is kept");
 
@@ -116,17 +100,17 @@ on_both_databases! { at localhost:
         server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}, "sentinelPolicy": {"maxAttempts": 4, "lockoutDuration": 10}})).await;
         server.user("bob", STRONG).await;
         let mut authenticator = SoftAuthenticator::new(&server.base);
-        let browser = identified(&server, "bob").await;
+        let browser = server.identified("bob", STRONG).await;
         let id = register(&server, &browser, &mut authenticator).await;
         server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await;
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
 
         // A copy of the authenticator's key, used after the original: its counter did not grow.
         let mut clone = authenticator.clone();
-        let browser = identified(&server, "bob").await;
+        let browser = server.identified("bob", STRONG).await;
         let (id, options) = challenge(&server, &browser).await;
         assert_eq!(verify(&server, &browser, &id, authenticator.authenticate(&options)).await.0, 200);
-        let browser = identified(&server, "bob").await;
+        let browser = server.identified("bob", STRONG).await;
         let (id, options) = challenge(&server, &browser).await;
         let (status, body) = verify(&server, &browser, &id, clone.authenticate(&options)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")), "cloned authenticator");
@@ -152,7 +136,7 @@ on_both_databases! { at localhost:
         let (id, options) = challenge(&server, &browser).await;
         let (status, body) = verify(&server, &browser, &id, authenticator.authenticate(&options)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.verification_blocked_too_many_attempts")));
-        assert_eq!(submit(&server, &browser).await.0, 403, "MFA is still unverified");
+        assert_eq!(server.submit(&browser).await.0, 403, "MFA is still unverified");
     }
 
     async fn passkeys_sign_in_without_a_password(server) {
@@ -167,15 +151,15 @@ on_both_databases! { at localhost:
         let secret = identity::mfa::add_totp(&server.state.store, &server.clock, &server.state.provider.at_rest, &user_id, None).await.unwrap();
 
         // Signed in with a password (and the app), carol is offered a passkey.
-        let browser = identified(&server, "carol").await;
-        assert_eq!(submit(&server, &browser).await.0, 403);
+        let browser = server.identified("carol", STRONG).await;
+        assert_eq!(server.submit(&browser).await.0, 403);
         let code = identity::mfa::totp::code_at(&secret, identity::Clock::now_ms(&server.clock)).unwrap();
         assert_eq!(server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": code}))).await.0, 200);
-        let (status, body) = submit(&server, &browser).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.passkey_preferred")));
         let id = register(&server, &browser, &mut authenticator).await;
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/passkey", Some(json!({"verificationId": id}))).await.0, 204);
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
         assert_eq!(credentials_of(&server, &user_id).await.len(), 1);
 
         // Button / autofill: the preflight needs no PUT; the authenticator names the user.
@@ -188,7 +172,7 @@ on_both_databases! { at localhost:
         let (status, verified) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication/verify", Some(json!({"payload": answer}))).await;
         assert_eq!(status, 200, "{verified}");
         assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
-        let (status, body) = submit(&server, &browser).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!(status, 200, "a passkey sign-in needs no second factor: {body}");
         let redirect_to = body["redirectTo"].as_str().unwrap().to_owned();
         let code = server.code_from(&browser, &redirect_to).await;
@@ -206,7 +190,7 @@ on_both_databases! { at localhost:
             Some(json!({"verificationId": started["verificationId"], "payload": answer}))).await;
         assert_eq!(status, 200, "{verified}");
         assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
 
         // Unknown accounts and accounts without passkeys get the same answer.
         server.user("dan", STRONG).await;
@@ -217,12 +201,12 @@ on_both_databases! { at localhost:
 
         // "Not now" is remembered at sign-in.
         server.sign_in_experience(json!({"mfa": {"factors": [], "policy": "NoPrompt"}})).await;
-        let browser = identified(&server, "dan").await;
-        assert_eq!(submit(&server, &browser).await.1["code"], "user.passkey_preferred");
+        let browser = server.identified("dan", STRONG).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "user.passkey_preferred");
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/passkey-skipped", None).await.0, 204);
-        assert_eq!(submit(&server, &browser).await.0, 200);
-        let browser = identified(&server, "dan").await;
-        assert_eq!(submit(&server, &browser).await.0, 200, "not asked again");
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let browser = server.identified("dan", STRONG).await;
+        assert_eq!(server.submit(&browser).await.0, 200, "not asked again");
 
         // Passkey sign-in switched off: the endpoints refuse.
         server.sign_in_experience(json!({"passkeySignIn": {"enabled": false}})).await;
@@ -236,7 +220,7 @@ on_both_databases! { at localhost:
         server.user("erin", STRONG).await;
         let peer = server.peer_node().await;
         let mut authenticator = SoftAuthenticator::new(&server.base);
-        let browser = identified(&server, "erin").await;
+        let browser = server.identified("erin", STRONG).await;
         let (_, started) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
         let answer = authenticator.register(&started["registrationOptions"]);
         // The answer reaches the other node (cookies are per host, not per port).
@@ -244,30 +228,71 @@ on_both_databases! { at localhost:
             Some(json!({"verificationId": started["verificationId"], "payload": answer}))).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(peer.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": started["verificationId"]}))).await.0, 204);
-        assert_eq!(submit(&peer, &browser).await.0, 200);
+        assert_eq!(peer.submit(&browser).await.0, 200);
     }
 
     async fn mfa_can_be_chosen_when_suggested(server) {
         server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn", "Totp"], "policy": "PromptAtSignInAndSignUp"}})).await;
         let user_id = server.user("frank", STRONG).await;
-        let browser = identified(&server, "frank").await;
-        let (status, body) = submit(&server, &browser).await;
+        let browser = server.identified("frank", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.suggest_mfa")));
         assert_eq!(body["data"]["availableFactors"], json!(["WebAuthn", "Totp"]), "WebAuthn first");
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-enabled", None).await.0, 204);
-        let (status, body) = submit(&server, &browser).await;
+        let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.missing_mfa")), "chosen: binding is now expected");
         assert_eq!(body["data"]["skippable"], true);
         let mut authenticator = SoftAuthenticator::new(&server.base);
         let id = register(&server, &browser, &mut authenticator).await;
         server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await;
-        assert_eq!(submit(&server, &browser).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
         assert_eq!(identity::users::logto_config(&server.state.store, &user_id).await.unwrap()["mfa"]["enabled"], true);
         // WebAuthn switched off as a factor and passkey sign-in off: registration is refused.
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "PromptAtSignInAndSignUp"}})).await;
-        let browser = identified(&server, "frank").await;
+        let browser = server.identified("frank", STRONG).await;
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.mfa_factor_not_enabled")));
+    }
+}
+
+on_both_databases! { at localhost:
+    // The pages carry a started ceremony and post the browser's answer as a plain form; here
+    // the software authenticator plays the browser.
+    async fn the_hosted_pages_offer_passkeys_and_their_forms_sign_in(server) {
+        server.sign_in_experience(json!({"passkeySignIn": {"enabled": true, "showPasskeyButton": true, "allowAutofill": true}})).await;
+        let user_id = server.user("hedy", STRONG).await;
+        let mut authenticator = SoftAuthenticator::new(&server.base);
+        let browser = server.identified("hedy", STRONG).await;
+        let id = register(&server, &browser, &mut authenticator).await;
+        server.call(&browser, "POST", "/api/experience/profile/mfa/passkey", Some(json!({"verificationId": id}))).await;
+        assert_eq!(server.submit(&browser).await.0, 200);
+
+        let browser = server.browser();
+        let location = server.begin(&browser, &server.auth_url("spa", &[])).await;
+        let page = browser.get(server.url(&location)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Sign in with a passkey"), "the button is offered");
+        assert!(page.contains(r#"autocomplete="username webauthn""#), "passkeys in the identifier's autofill");
+        assert!(page.contains("Passkeys need JavaScript"), "and without JavaScript the page says why it cannot");
+
+        let form = |verification_id: String, credential: String| {
+            let (browser, server) = (&browser, &server);
+            async move {
+                let response = browser.post(server.url("/sign-in/passkey")).form(&[("verification_id", verification_id), ("credential", credential)]).send().await.unwrap();
+                assert_eq!(response.status(), 303);
+                response.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned()
+            }
+        };
+        let (_, started) = server.call(&browser, "POST", "/api/experience/preflight/sign-in-passkey/authentication", None).await;
+        let id = started["verificationId"].as_str().unwrap().to_owned();
+        let refused = form(id, "{not json".into()).await;
+        assert!(refused.starts_with("/sign-in?error=session.mfa.webauthn_verification_failed"), "{refused}");
+        let (_, started) = server.call(&browser, "POST", "/api/experience/preflight/sign-in-passkey/authentication", None).await;
+        let answer = authenticator.authenticate(&started["authenticationOptions"]);
+        let next = form(started["verificationId"].as_str().unwrap().to_owned(), answer.to_string()).await;
+        assert!(next.contains("/oidc/auth/"), "signed in, back to the authorization request: {next}");
+        let code = server.code_from(&browser, &next).await;
+        let tokens = server.exchange_code("spa", &code).await;
+        assert_eq!(server.verify_jwt(tokens["id_token"].as_str().unwrap(), "spa").await["sub"], user_id);
     }
 }
 
@@ -277,7 +302,7 @@ async fn an_ip_address_endpoint_cannot_offer_passkeys() {
     let server = common::TestServer::on_sqlite().await;
     server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}})).await;
     server.user("gina", STRONG).await;
-    let browser = identified(&server, "gina").await;
+    let browser = server.identified("gina", STRONG).await;
     let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
     assert_eq!((status, body["code"].as_str()), (501, Some("session.mfa.webauthn_unavailable")));
 }

@@ -39,6 +39,10 @@ pub fn PasskeyForm(
     let agree = NodeRef::<leptos::html::Input>::new();
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
+    // Disabled until the script runs (effects run only in the browser): a click before that
+    // would do nothing, and without JavaScript it never could.
+    let (ready, set_ready) = signal(false);
+    Effect::new(move |_| set_ready.set(true));
     let messages = Messages { cancelled: tr!("passkey.cancelled"), unsupported: tr!("passkey.unsupported"), failed: tr!("passkey.failed") };
 
     #[cfg(feature = "hydrate")]
@@ -87,7 +91,7 @@ pub fn PasskeyForm(
             // Enabled by the script when the page's terms checkbox is ticked.
             <input type="hidden" name="agree" value="on" disabled node_ref=agree/>
             {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
-            <button type="button" class=BUTTON disabled=move || busy.get() on:click=on_click data-testid=format!("{testid}-button")>
+            <button type="button" class=BUTTON disabled=move || busy.get() || !ready.get() on:click=on_click data-testid=format!("{testid}-button")>
                 <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
                     <circle cx="9" cy="8" r="4"/>
                     <path d="M3 20c0-3.3 2.7-6 6-6 1.2 0 2.3.3 3.2.9"/>

@@ -175,6 +175,24 @@ impl TestServer {
         browser
     }
 
+    /// PUT SignIn, password, identification: a browser identified as `username` and ready to
+    /// submit (MFA tests go on from here).
+    pub async fn identified(&self, username: &str, password: &str) -> reqwest::Client {
+        let browser = self.browser_in_interaction().await;
+        self.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (_, body) = self
+            .call(&browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": username}, "password": password})))
+            .await;
+        let (status, _) = self.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": body["verificationId"]}))).await;
+        assert_eq!(status, 204);
+        browser
+    }
+
+    /// `POST /api/experience/submit`.
+    pub async fn submit(&self, browser: &reqwest::Client) -> (u16, Value) {
+        self.call(browser, "POST", "/api/experience/submit", None).await
+    }
+
     /// A JSON call to the Experience API: status and body (`null` when empty).
     pub async fn call(&self, browser: &reqwest::Client, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
