@@ -215,6 +215,31 @@ on_both_databases! { at localhost:
         assert_eq!((status, body["code"].as_str()), (422, Some("user.sign_in_method_not_enabled")));
     }
 
+    async fn a_passkey_that_also_signs_in_gets_a_second_factor_suggested(server) {
+        server.sign_in_experience(json!({
+            "passkeySignIn": {"enabled": true, "showPasskeyButton": true},
+            "mfa": {"factors": ["WebAuthn", "Totp"], "policy": "PromptAtSignInAndSignUp"},
+        })).await;
+        let user_id = server.user("ida", STRONG).await;
+        let mut authenticator = SoftAuthenticator::new(&server.base);
+        let browser = server.identified("ida", STRONG).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "user.passkey_preferred", "the passkey offer comes first");
+        let id = register(&server, &browser, &mut authenticator).await;
+        server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await;
+        let (status, body) = server.submit(&browser).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.suggest_additional_mfa")));
+        assert_eq!(body["data"], json!({"availableFactors": ["Totp"], "maskedIdentifiers": {}, "isWebAuthnUsedAsSignInPasskey": true, "skippable": true, "suggestion": true}));
+        assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-suggestion-skipped", None).await.0, 204);
+        assert_eq!(server.submit(&browser).await.0, 200);
+        assert_eq!(identity::users::logto_config(&server.state.store, &user_id).await.unwrap()["mfa"]["additionalBindingSuggestionSkipped"], true);
+
+        // Remembered: the next sign-in verifies the passkey and completes.
+        let browser = server.identified("ida", STRONG).await;
+        let (id, options) = challenge(&server, &browser).await;
+        assert_eq!(verify(&server, &browser, &id, authenticator.authenticate(&options)).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
+    }
+
     async fn any_node_finishes_a_ceremony_another_began(server) {
         server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}})).await;
         server.user("erin", STRONG).await;

@@ -103,8 +103,12 @@ pub fn MfaBindPage() -> impl IntoView {
     let factors = factors();
     let method = chosen_method(&factors, "Totp");
     let skippable = query_param("skippable").is_some_and(|s| s == "true");
+    // Another factor beside a passkey that also signs in (spec §6 (3)).
+    let suggestion = query_param("suggestion").is_some_and(|s| s == "true");
     let list = factors.join(",");
-    let (title, subtitle) = if method == "WebAuthn" {
+    let (title, subtitle) = if suggestion {
+        (tr!("mfa.suggest_title"), tr!("mfa.suggest_subtitle"))
+    } else if method == "WebAuthn" {
         (tr!("mfa.passkey_bind_title"), tr!("mfa.passkey_bind_subtitle"))
     } else {
         (tr!("mfa.bind_title"), tr!("mfa.bind_subtitle"))
@@ -128,6 +132,7 @@ pub fn MfaBindPage() -> impl IntoView {
                     <form method="post" action="/mfa/skip" class="mt-4 text-center text-sm">
                         <input type="hidden" name="factors" value=list/>
                         <input type="hidden" name="skippable" value="true"/>
+                        <input type="hidden" name="suggestion" value=suggestion.to_string()/>
                         <button type="submit" data-testid="mfa-skip" class="font-medium text-slate-500 hover:underline dark:text-slate-400">{tr!("mfa.skip")}</button>
                     </form>
                 }

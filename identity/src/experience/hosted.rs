@@ -26,8 +26,9 @@ pub enum Next {
     PasswordReset,
     /// Verify with one of these bound factors.
     VerifyMfa(Vec<crate::mfa::MfaFactor>),
-    /// Bind one of these factors (or skip, when allowed).
-    BindMfa { factors: Vec<crate::mfa::MfaFactor>, skippable: bool },
+    /// Bind one of these factors (or skip, when allowed); `suggestion`: beside a passkey that
+    /// also signs in.
+    BindMfa { factors: Vec<crate::mfa::MfaFactor>, skippable: bool, suggestion: bool },
     /// Save the backup codes to finish.
     SaveBackupCodes,
     /// Offer to create a passkey for signing in (or skip).
@@ -185,8 +186,9 @@ async fn finish(provider: &Provider, cookie: Option<&str>) -> Result<Next, Exper
         Ok(None) => Ok(Next::PasswordReset),
         Err(ExperienceError::MissingProfile(missing)) => Ok(Next::CompleteProfile(missing)),
         Err(ExperienceError::RequireMfaVerification(factors)) => Ok(Next::VerifyMfa(factors)),
-        Err(ExperienceError::MissingMfa { available, skippable }) => Ok(Next::BindMfa { factors: available, skippable }),
-        Err(ExperienceError::SuggestMfa(available)) => Ok(Next::BindMfa { factors: available, skippable: true }),
+        Err(ExperienceError::MissingMfa { available, skippable }) => Ok(Next::BindMfa { factors: available, skippable, suggestion: false }),
+        Err(ExperienceError::SuggestMfa(available)) => Ok(Next::BindMfa { factors: available, skippable: true, suggestion: false }),
+        Err(ExperienceError::SuggestAdditionalMfa(available)) => Ok(Next::BindMfa { factors: available, skippable: true, suggestion: true }),
         Err(ExperienceError::PasskeyPreferred) => Ok(Next::CreatePasskey),
         Err(ExperienceError::BackupCodeRequired) => Ok(Next::SaveBackupCodes),
         Err(other) => Err(other),
@@ -216,9 +218,14 @@ pub async fn confirm_backup_codes(provider: &Provider, cookie: Option<&str>) -> 
     finish(provider, cookie).await
 }
 
-/// "Not now" on the binding page (skippable policies only).
-pub async fn skip_mfa(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
-    super::mfa::skip(provider, cookie).await?;
+/// "Not now" on the binding page (skippable policies only, or the suggestion of a factor
+/// beside a passkey).
+pub async fn skip_mfa(provider: &Provider, cookie: Option<&str>, suggestion: bool) -> Result<Next, ExperienceError> {
+    if suggestion {
+        super::mfa::skip_suggestion(provider, cookie).await?;
+    } else {
+        super::mfa::skip(provider, cookie).await?;
+    }
     finish(provider, cookie).await
 }
 

@@ -44,6 +44,9 @@ pub struct MfaState {
     /// "Not now" to creating a passkey for sign-in.
     #[serde(default)]
     pub passkey_skipped: bool,
+    /// "Not now" to adding a factor beside a passkey that also signs in.
+    #[serde(default)]
+    pub suggestion_skipped: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,6 +235,14 @@ pub async fn choose_mfa(provider: &Provider, cookie: Option<&str>) -> Result<(),
     save(provider, &interaction, &state).await
 }
 
+/// `POST /profile/mfa/mfa-suggestion-skipped`: no second factor beside the passkey, for now
+/// (remembered).
+pub async fn skip_suggestion(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {
+    let (interaction, mut state) = started(provider, cookie).await?;
+    state.mfa.suggestion_skipped = true;
+    save(provider, &interaction, &state).await
+}
+
 /// The user's bound factors that the configuration enables.
 async fn bound_factors(provider: &Provider, sie: &SignInExperience, user_id: &str) -> Result<Vec<MfaFactor>, ExperienceError> {
     let bound: Vec<BoundFactor> = mfa::factors(&provider.store, user_id).await?;
@@ -288,6 +299,13 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
         }
         return Err(ExperienceError::MissingMfa { available: available(&primary), skippable });
     }
+    // A passkey that also signs in is a single factor there: suggest another one (spec §6 (3)).
+    let only_passkey = has_primary && will_have.iter().filter(|f| **f != MfaFactor::BackupCode).all(|f| *f == MfaFactor::WebAuthn);
+    let suggestion_skipped = state.mfa.suggestion_skipped || config["mfa"]["additionalBindingSuggestionSkipped"].as_bool().unwrap_or(false);
+    let others: Vec<MfaFactor> = primary.iter().copied().filter(|f| *f != MfaFactor::WebAuthn).collect();
+    if sie.passkey_sign_in.enabled && only_passkey && !suggestion_skipped && sie.mfa.policy != MfaPolicy::NoPrompt && !others.is_empty() {
+        return Err(ExperienceError::SuggestAdditionalMfa(available(&others)));
+    }
     let binds_new = state.mfa.bind_totp || (state.mfa.bind_web_authn && sie.mfa.enables(MfaFactor::WebAuthn));
     if sie.mfa.enables(MfaFactor::BackupCode) && has_primary && !will_have.contains(&MfaFactor::BackupCode) && (binds_new || prompts) {
         return Err(ExperienceError::BackupCodeRequired);
@@ -303,6 +321,9 @@ pub(super) async fn persist(provider: &Provider, conn: &mut sqlx::AnyConnection,
     let binds = state.mfa.bind_totp || state.mfa.bind_web_authn || state.mfa.bind_backup_codes;
     if binds || state.mfa.enabled_chosen {
         users::set_config_flag(conn, user_id, "mfa", "enabled", true).await?;
+    }
+    if state.mfa.suggestion_skipped {
+        users::set_config_flag(conn, user_id, "mfa", "additionalBindingSuggestionSkipped", true).await?;
     }
     // "Not now" to a passkey is remembered for later sign-ins, not for a registration.
     if state.mfa.passkey_skipped && state.interaction_event == InteractionEvent::SignIn {
@@ -333,6 +354,9 @@ pub(super) fn error_data(err: &ExperienceError) -> Option<Value> {
         ExperienceError::RequireMfaVerification(factors) => Some(json!({ "availableFactors": factors })),
         ExperienceError::MissingMfa { available, skippable } => Some(json!({ "availableFactors": available, "skippable": skippable })),
         ExperienceError::SuggestMfa(available) => Some(json!({ "availableFactors": available, "skippable": true })),
+        ExperienceError::SuggestAdditionalMfa(available) => Some(json!({
+            "availableFactors": available, "maskedIdentifiers": {}, "isWebAuthnUsedAsSignInPasskey": true, "skippable": true, "suggestion": true,
+        })),
         _ => None,
     }
 }

@@ -183,7 +183,7 @@ impl ExperienceState {
             "mfa": {
                 "verified": self.mfa.verified, "skipped": self.mfa.skipped, "mfaEnabled": self.mfa.enabled_chosen,
                 "totp": self.mfa.bind_totp, "backupCode": self.mfa.bind_backup_codes, "webAuthn": self.mfa.bind_web_authn,
-                "passkeySkipped": self.mfa.passkey_skipped,
+                "passkeySkipped": self.mfa.passkey_skipped, "additionalBindingSuggestionSkipped": self.mfa.suggestion_skipped,
             },
             "verificationRecords": self.verification_records.iter().map(|r| json!({
                 "id": r.id, "type": r.kind, "identifier": r.identifier, "verified": r.verified,
@@ -260,6 +260,8 @@ pub enum ExperienceError {
     SuggestMfa(Vec<crate::mfa::MfaFactor>),
     #[error("create a passkey to sign in faster, or skip")]
     PasskeyPreferred,
+    #[error("your passkey also signs you in: add another factor, or skip")]
+    SuggestAdditionalMfa(Vec<crate::mfa::MfaFactor>),
     #[error(transparent)]
     User(UserError),
     #[error(transparent)]
@@ -323,6 +325,7 @@ impl ErrorCode for ExperienceError {
             SuggestMfa(_) => "user.suggest_mfa",
             MissingMfa { .. } => "user.missing_mfa",
             PasskeyPreferred => "user.passkey_preferred",
+            SuggestAdditionalMfa(_) => "session.mfa.suggest_additional_mfa",
             BackupCodeRequired => "session.mfa.backup_code_required",
             BackupCodeCannotBeAlone => "session.mfa.backup_code_can_not_be_alone",
             MfaFactorNotEnabled => "session.mfa.mfa_factor_not_enabled",

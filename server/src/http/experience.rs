@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/profile/mfa", post(bind_mfa))
         .route("/api/experience/profile/mfa/mfa-skipped", post(skip_mfa))
         .route("/api/experience/profile/mfa/mfa-enabled", post(choose_mfa))
+        .route("/api/experience/profile/mfa/mfa-suggestion-skipped", post(skip_mfa_suggestion))
         .route("/api/experience/profile/mfa/passkey", post(bind_passkey_for_sign_in))
         .route("/api/experience/profile/mfa/passkey-skipped", post(skip_passkey))
         .route("/api/experience/verification/web-authn/registration", post(start_web_authn_registration))
@@ -226,6 +227,11 @@ async fn skip_mfa(State(state): State<AppState>, jar: CookieJar) -> Result<Statu
 
 async fn choose_mfa(State(state): State<AppState>, jar: CookieJar) -> Result<StatusCode, ApiError> {
     experience::mfa::choose_mfa(&state.provider, interaction(&jar)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn skip_mfa_suggestion(State(state): State<AppState>, jar: CookieJar) -> Result<StatusCode, ApiError> {
+    experience::mfa::skip_suggestion(&state.provider, interaction(&jar)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

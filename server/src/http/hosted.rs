@@ -64,6 +64,9 @@ pub struct HostedForm {
     factor: String,
     #[serde(default)]
     skippable: String,
+    /// The binding page shows the suggestion of a factor beside a passkey.
+    #[serde(default)]
+    suggestion: String,
     #[serde(default)]
     locale: Option<String>,
     /// Passkey forms: the ceremony the page started and the browser's answer to it
@@ -172,8 +175,8 @@ async fn bind_totp(State(state): State<AppState>, jar: CookieJar, headers: Heade
 
 async fn skip_mfa(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
-    let result = hosted::skip_mfa(&state.provider, step.cookie).await;
-    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable)])
+    let result = hosted::skip_mfa(&state.provider, step.cookie, form.suggestion == "true").await;
+    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable), ("suggestion", &form.suggestion)])
 }
 
 async fn confirm_backup_codes(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
@@ -241,10 +244,13 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
             query.append_pair("factors", &factor_list(&factors));
             "/mfa/verify"
         }
-        Ok(Next::BindMfa { factors, skippable }) => {
+        Ok(Next::BindMfa { factors, skippable, suggestion }) => {
             query.append_pair("factors", &factor_list(&factors));
             if skippable {
                 query.append_pair("skippable", "true");
+            }
+            if suggestion {
+                query.append_pair("suggestion", "true");
             }
             "/mfa/bind"
         }
