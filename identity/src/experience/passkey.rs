@@ -27,6 +27,7 @@ pub struct NewWebAuthn {
     pub agent: String,
 }
 
+// webauthn-rs keys have no equality; one registration is one verification id.
 impl PartialEq for NewWebAuthn {
     fn eq(&self, other: &Self) -> bool {
         self.verification_id == other.verification_id
@@ -148,19 +149,17 @@ pub async fn verify_sign_in(provider: &Provider, cookie: Option<&str>, verificat
     }
     let rp = relying_party(provider)?;
     let purposes = [Purpose::DiscoverableSignIn, Purpose::SignIn];
-    let (purpose, expected_user, raw_state) = {
-        let taken = ceremony::take::<Value>(&provider.store, provider.clock.as_ref(), &owner(&interaction), verification_id, &purposes).await?;
-        (taken.purpose, taken.user_id, taken.state)
-    };
+    let taken = ceremony::take::<Value>(&provider.store, provider.clock.as_ref(), &owner(&interaction), verification_id, &purposes).await?;
     let clock = provider.clock.as_ref();
-    let user_id = match (purpose, expected_user) {
+    let user_id = match (taken.purpose, taken.user_id) {
+        // After an identifier: the named account's credentials only.
         (Purpose::SignIn, Some(user_id)) => {
-            let ceremony_state: PasskeyAuthentication = serde_json::from_value(raw_state).map_err(|_| MfaError::Corrupt)?;
+            let ceremony_state: PasskeyAuthentication = serde_json::from_value(taken.state).map_err(|_| MfaError::Corrupt)?;
             webauthn::authenticate_user(&provider.store, clock, &rp, &user_id, payload, &ceremony_state).await?;
             user_id
         }
         _ => {
-            let ceremony_state: DiscoverableAuthentication = serde_json::from_value(raw_state).map_err(|_| MfaError::Corrupt)?;
+            let ceremony_state: DiscoverableAuthentication = serde_json::from_value(taken.state).map_err(|_| MfaError::Corrupt)?;
             webauthn::authenticate_discoverable(&provider.store, clock, &rp, payload, ceremony_state).await?
         }
     };
