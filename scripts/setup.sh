@@ -57,6 +57,8 @@ ensure_node_tools() {
 }
 
 ensure_build_tools() {
+  # webauthn-rs builds against the system OpenSSL (openssl-sys finds it with pkg-config).
+  apt_install libssl-dev pkg-config
   ensure_rust_tools
   ensure_node_tools
   # wasm-opt shrinks the release WASM bundle.
