@@ -20,7 +20,7 @@ use serde_json::json;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -53,8 +53,16 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(configs::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
-    let served = document.clone();
-    let routes = routes.route("/api/swagger.json", get(move || async move { Json(served.clone()) }));
+    // Serialised once, shared by reference: axum clones every route's handler for each new
+    // connection, and a captured `OpenApi` value (a few MB) made each connection cost its copy.
+    let served = axum::body::Bytes::from(document.to_json().expect("the OpenAPI document serialises"));
+    let routes = routes.route(
+        "/api/swagger.json",
+        get(move || {
+            let served = served.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], served) }
+        }),
+    );
     (routes, document)
 }
 
