@@ -330,4 +330,8 @@ async fn an_ip_address_endpoint_cannot_offer_passkeys() {
     let browser = server.identified("gina", STRONG).await;
     let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
     assert_eq!((status, body["code"].as_str()), (501, Some("session.mfa.webauthn_unavailable")));
+    // Nobody is asked to create a passkey that cannot work.
+    server.sign_in_experience(json!({"mfa": {"factors": [], "policy": "NoPrompt"}, "passkeySignIn": {"enabled": true, "showPasskeyButton": true}})).await;
+    let browser = server.identified("gina", STRONG).await;
+    assert_eq!(server.submit(&browser).await.0, 200);
 }

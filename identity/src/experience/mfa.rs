@@ -273,7 +273,9 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
     let config = users::logto_config(&provider.store, user_id).await?;
     let has_passkey = !crate::mfa::webauthn::credentials(&provider.store, user_id).await?.is_empty() || state.mfa.bind_web_authn;
     let passkey_skipped = state.mfa.passkey_skipped || config["passkeySignIn"]["skipped"].as_bool().unwrap_or(false);
-    if sie.passkey_sign_in.enabled && !has_passkey && !passkey_skipped {
+    // Only where passkeys can work at all (the public endpoint must be a domain name).
+    let passkeys_possible = crate::mfa::webauthn::RelyingParty::for_endpoint(&provider.endpoint).is_ok();
+    if sie.passkey_sign_in.enabled && passkeys_possible && !has_passkey && !passkey_skipped {
         return Err(ExperienceError::PasskeyPreferred);
     }
     // A choice to skip made at an earlier sign-in still holds (skippable policies only).
