@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { authenticator } from 'otplib';
-import { authorizePath, baseURL, configureSignInExperience, vestibule } from './support';
+import { authorizePath, baseURL, configureSignInExperience, signInWithPassword as signInAt, vestibule } from './support';
 
 // Two-step verification in Chromium: bind an authenticator app under a mandatory policy, save
 // backup codes, then sign in with codes from an independent TOTP implementation (otplib) and
@@ -16,11 +16,8 @@ function authorize() {
   return authorizePath('mfa-app', '/mfa-callback');
 }
 
-async function signInWithPassword(page: Page) {
-  await page.goto(authorize());
-  await page.getByLabel('Username or email').fill('turing');
-  await page.locator('#field-password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+function signInWithPassword(page: Page) {
+  return signInAt(page, authorize(), 'turing', PASSWORD);
 }
 
 test.beforeAll(() => {

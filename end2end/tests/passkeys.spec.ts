@@ -1,5 +1,5 @@
 import { test, expect, type Page, type BrowserContext } from '@playwright/test';
-import { authorizePath, baseURL, configureSignInExperience, vestibule } from './support';
+import { authorizePath, baseURL, configureSignInExperience, signInWithPassword as signInAt, vestibule } from './support';
 
 // Passkeys in Chromium with its virtual authenticator (CDP WebAuthn domain: a CTAP2 platform
 // authenticator with resident keys and user verification): create one as the second factor
@@ -25,11 +25,8 @@ async function virtualAuthenticator(context: BrowserContext, page: Page) {
   return { cdp, authenticatorId };
 }
 
-async function signInWithPassword(page: Page) {
-  await page.goto(authorize());
-  await page.getByLabel('Username or email').fill('hopper');
-  await page.locator('#field-password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+function signInWithPassword(page: Page) {
+  return signInAt(page, authorize(), 'hopper', PASSWORD);
 }
 
 test.beforeAll(() => {
@@ -96,6 +93,7 @@ test('a passkey is the second factor, then signs in on its own', async ({ browse
 });
 
 test('a passkey that cannot be used is explained, and the password still works', async ({ browser }) => {
+  vestibule('user', 'create', '--username', 'lovelace', '--password', PASSWORD);
   configure({ mfa: { factors: [], policy: 'UserControlled' }, passkeySignIn: { enabled: true, showPasskeyButton: true, allowAutofill: false } });
   const context = await browser.newContext({ locale: 'fr-FR' });
   const page = await context.newPage();
@@ -105,9 +103,12 @@ test('a passkey that cannot be used is explained, and the password still works',
   await page.goto(authorize());
   await page.getByTestId('passkey-sign-in-button').click();
   await expect(page.getByTestId('passkey-error')).toContainText(/clé d'accès/);
-  await page.locator('#field-identifier').fill('hopper');
+  await page.locator('#field-identifier').fill('lovelace');
   await page.locator('#field-password').fill(PASSWORD);
   await page.locator('form[action="/sign-in"] button[type=submit]').click();
+  // Signed in without one, she is offered a passkey for next time; "not now" finishes.
+  await expect(page).toHaveURL(/\/passkey(\?|$)/);
+  await page.getByTestId('passkey-skip').click();
   await expect(page).toHaveURL(/\/passkey-callback\?code=/);
   await context.close();
 });

@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,4 +35,12 @@ export function authorizePath(clientId: string, callback: string) {
     client_id: clientId, redirect_uri: `${baseURL()}${callback}`, response_type: 'code', scope: 'openid',
     state: 's', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256',
   })}`;
+}
+
+/** Opens `authorize` (an authorization path) and signs in there with a username and password. */
+export async function signInWithPassword(page: Page, authorize: string, username: string, password: string) {
+  await page.goto(authorize);
+  await page.getByLabel('Username or email').fill(username);
+  await page.locator('#field-password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }

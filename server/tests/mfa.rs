@@ -126,22 +126,10 @@ on_both_databases! {
     async fn operators_can_give_and_remove_factors(server) {
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp", "BackupCode"], "policy": "PromptAtSignInAndSignUp"}})).await;
         let user_id = server.user("dave", STRONG).await;
-        let client = identity::management::bootstrap_on_first_run(&server.state.store, &server.clock, identity::management::DEFAULT_INDICATOR).await.unwrap().unwrap();
-        let token: Value = server.http.post(server.url("/oidc/token")).basic_auth(&client.id, Some(&client.secret))
-            .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
-            .send().await.unwrap().json().await.unwrap();
-        let token = token["access_token"].as_str().unwrap().to_owned();
+        let admin = server.management_client().await;
         let manage = |method: &'static str, path: String, body: Option<Value>| {
-            let (server, token) = (&server, token.clone());
-            async move {
-                let mut request = server.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(&path)).bearer_auth(token);
-                if let Some(body) = body {
-                    request = request.json(&body);
-                }
-                let response = request.send().await.unwrap();
-                let status = response.status().as_u16();
-                (status, response.json::<Value>().await.unwrap_or(Value::Null))
-            }
+            let (server, admin) = (&server, &admin);
+            async move { server.call(admin, method, &path, body).await }
         };
         let (status, body) = manage("POST", format!("/api/users/{user_id}/mfa-verifications"), Some(json!({"type": "BackupCode"}))).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.backup_code_can_not_be_alone")));

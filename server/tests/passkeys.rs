@@ -86,18 +86,28 @@ on_both_databases! { at localhost:
         assert_eq!(status, 200, "{body}");
         assert_eq!(credentials_of(&server, &user_id).await[0].1["counter"], 1, "the sign counter is kept");
 
-        // The same authenticator cannot be registered twice for the user.
+        // The browser is told not to register the same authenticator again for the user.
         let (_, started) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
         assert_eq!(started["registrationOptions"]["excludeCredentials"][0]["id"], stored[0].0);
 
-        // The Management API lists it (without key material) and removes it.
-        let listed = identity::mfa::factors(&server.state.store, &user_id).await.unwrap();
-        assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0].factor, identity::mfa::MfaFactor::WebAuthn);
+        // The Management API lists it (without key material) and removes it; the next sign-in
+        // then asks for a factor to be bound again.
+        let admin = server.management_client().await;
+        let (status, listed) = server.call(&admin, "GET", &format!("/api/users/{user_id}/mfa-verifications"), None).await;
+        assert_eq!(status, 200, "{listed}");
+        assert_eq!(listed.as_array().map(Vec::len), Some(1));
+        assert_eq!(listed[0]["type"], "WebAuthn");
+        let fields: Vec<&str> = listed[0].as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(fields.iter().all(|f| ["id", "type", "createdAt", "lastUsedAt", "agent", "name"].contains(f)), "no credential material: {listed}");
+        let id = listed[0]["id"].as_str().unwrap();
+        assert_eq!(server.call(&admin, "DELETE", &format!("/api/users/{user_id}/mfa-verifications/{id}"), None).await.0, 204);
+        assert!(credentials_of(&server, &user_id).await.is_empty());
+        let browser = server.identified("alice", STRONG).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "user.missing_mfa");
     }
 
     async fn cloned_authenticators_missing_verification_and_other_origins_are_refused(server) {
-        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}, "sentinelPolicy": {"maxAttempts": 4, "lockoutDuration": 10}})).await;
+        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}, "sentinelPolicy": {"maxAttempts": 5, "lockoutDuration": 10}})).await;
         server.user("bob", STRONG).await;
         let mut authenticator = SoftAuthenticator::new(&server.base);
         let browser = server.identified("bob", STRONG).await;
@@ -114,6 +124,18 @@ on_both_databases! { at localhost:
         let (id, options) = challenge(&server, &browser).await;
         let (status, body) = verify(&server, &browser, &id, clone.authenticate(&options)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")), "cloned authenticator");
+
+        // A clone that asked for its challenge before the original signed in: the challenge
+        // remembers the older counter, the stored counter has moved on.
+        let mut early_clone = authenticator.clone();
+        let clone_browser = server.identified("bob", STRONG).await;
+        let (early, early_options) = challenge(&server, &clone_browser).await;
+        let owner_browser = server.identified("bob", STRONG).await;
+        let (id, options) = challenge(&server, &owner_browser).await;
+        assert_eq!(verify(&server, &owner_browser, &id, authenticator.authenticate(&options)).await.0, 200);
+        let (status, body) = verify(&server, &clone_browser, &early, early_clone.authenticate(&early_options)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")), "clone with a stale challenge");
+        assert_eq!(server.submit(&clone_browser).await.0, 403);
 
         // No user verification (no PIN or biometric): refused.
         let mut careless = authenticator.clone();
@@ -132,7 +154,7 @@ on_both_databases! { at localhost:
         let (status, body) = verify(&server, &browser, &id, json!({"id": 1, "response": "nope"})).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")));
 
-        // Four failures lock WebAuthn for this user, even for the real authenticator.
+        // Five failures lock WebAuthn for this user, even for the real authenticator.
         let (id, options) = challenge(&server, &browser).await;
         let (status, body) = verify(&server, &browser, &id, authenticator.authenticate(&options)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.verification_blocked_too_many_attempts")));
@@ -229,6 +251,10 @@ on_both_databases! { at localhost:
         let (status, body) = server.submit(&browser).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.suggest_additional_mfa")));
         assert_eq!(body["data"], json!({"availableFactors": ["Totp"], "maskedIdentifiers": {}, "isWebAuthnUsedAsSignInPasskey": true, "skippable": true, "suggestion": true}));
+        // The hosted page keeps saying "suggested" when a wrong code brings it back.
+        let response = browser.post(server.url("/mfa/bind/totp")).form(&[("code", "00000"), ("factors", "Totp"), ("skippable", "true"), ("suggestion", "true")]).send().await.unwrap();
+        let location = response.headers()[reqwest::header::LOCATION].to_str().unwrap();
+        assert!(location.starts_with("/mfa/bind?error=") && location.contains("suggestion=true"), "{location}");
         assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-suggestion-skipped", None).await.0, 204);
         assert_eq!(server.submit(&browser).await.0, 200);
         assert_eq!(identity::users::logto_config(&server.state.store, &user_id).await.unwrap()["mfa"]["additionalBindingSuggestionSkipped"], true);
@@ -277,6 +303,151 @@ on_both_databases! { at localhost:
         let browser = server.identified("frank", STRONG).await;
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.mfa_factor_not_enabled")));
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/authentication", None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.mfa_factor_not_enabled")), "nor is a bound passkey asked for");
+    }
+
+    async fn backup_codes_are_bound_beside_a_new_passkey(server) {
+        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn", "BackupCode"], "policy": "Mandatory"}})).await;
+        let user_id = server.user("kim", STRONG).await;
+        let mut authenticator = SoftAuthenticator::new(&server.base);
+        let browser = server.identified("kim", STRONG).await;
+        // Started twice (a reloaded page): only the latest challenge is live.
+        let (_, stale) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
+        let (_, started) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration", None).await;
+        let answer = authenticator.register(&started["registrationOptions"]);
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration/verify",
+            Some(json!({"verificationId": stale["verificationId"], "payload": answer}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_not_found")));
+        // Sent to the wrong endpoint, a ceremony is refused there and still answers at its own.
+        let (status, _) = verify(&server, &browser, started["verificationId"].as_str().unwrap(), answer.clone()).await;
+        assert_eq!(status, 400);
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/web-authn/registration/verify",
+            Some(json!({"verificationId": started["verificationId"], "payload": answer}))).await;
+        assert_eq!(status, 200, "{body}");
+        let id = started["verificationId"].clone();
+
+        assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await.0, 204);
+        assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.backup_code_required");
+        let (_, generated) = server.call(&browser, "POST", "/api/experience/verification/backup-code/generate", None).await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "BackupCode", "verificationId": generated["verificationId"]}))).await;
+        assert_eq!(status, 204, "the passkey being bound is the other factor: {body}");
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let mut kinds: Vec<&str> = identity::mfa::factors(&server.state.store, &user_id).await.unwrap().iter().map(|f| f.factor.as_str()).collect();
+        kinds.sort();
+        assert_eq!(kinds, vec!["BackupCode", "WebAuthn"]);
+
+        // Both are offered at the next sign-in, the passkey first; a backup code does.
+        let browser = server.identified("kim", STRONG).await;
+        let (status, body) = server.submit(&browser).await;
+        assert_eq!((status, body["data"]["availableFactors"].clone()), (403, json!(["WebAuthn", "BackupCode"])));
+        let code = generated["codes"][0].as_str().unwrap();
+        assert_eq!(server.call(&browser, "POST", "/api/experience/verification/backup-code/verify", Some(json!({"code": code}))).await.0, 200);
+        assert_eq!(server.submit(&browser).await.0, 200);
+    }
+
+    async fn another_accounts_passkey_cannot_answer_for_a_user(server) {
+        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}})).await;
+        let mut keys = Vec::new();
+        for name in ["lena", "mike"] {
+            server.user(name, STRONG).await;
+            let mut authenticator = SoftAuthenticator::new(&server.base);
+            let browser = server.identified(name, STRONG).await;
+            let id = register(&server, &browser, &mut authenticator).await;
+            server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await;
+            assert_eq!(server.submit(&browser).await.0, 200);
+            keys.push(authenticator);
+        }
+        // Mike's authenticator, told to ignore which credentials lena's challenge names.
+        let browser = server.identified("lena", STRONG).await;
+        let (id, mut options) = challenge(&server, &browser).await;
+        options["allowCredentials"] = json!([]);
+        let (status, body) = verify(&server, &browser, &id, keys[1].authenticate(&options)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")));
+        assert_eq!(server.submit(&browser).await.0, 403, "lena's second factor is still unverified");
+        // Nor does a passkey sign-in started for lena accept mike's passkey.
+        server.sign_in_experience(json!({"passkeySignIn": {"enabled": true}})).await;
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (_, started) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication", Some(json!({"identifier": {"type": "username", "value": "lena"}}))).await;
+        let mut options = started["authenticationOptions"].clone();
+        options["allowCredentials"] = json!([]);
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication/verify",
+            Some(json!({"verificationId": started["verificationId"], "payload": keys[1].authenticate(&options)}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_failed")));
+        // An answer with no challenge at all is a missing verification.
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication/verify",
+            Some(json!({"payload": keys[0].authenticate(&options)}))).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("session.verification_session_not_found")));
+    }
+
+    async fn a_credential_is_registered_to_one_account_only(server) {
+        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}})).await;
+        server.user("olga", STRONG).await;
+        let mallory_id = server.user("mallory", STRONG).await;
+        let mut authenticator = SoftAuthenticator::new(&server.base);
+        let olga = server.identified("olga", STRONG).await;
+        let mallory = server.identified("mallory", STRONG).await;
+        // Both register "the same" credential before either submits: a forged authenticator
+        // replays olga's credential id and key for mallory.
+        let olgas = register(&server, &olga, &mut authenticator).await;
+        let mut forged = authenticator.clone();
+        forged.reuses_credential = true;
+        let mallorys = register(&server, &mallory, &mut forged).await;
+        server.call(&olga, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": olgas}))).await;
+        assert_eq!(server.submit(&olga).await.0, 200);
+        // Mallory's submit fails as a whole: no credential, no flag, no completed sign-in.
+        server.call(&mallory, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": mallorys}))).await;
+        let (status, body) = server.submit(&mallory).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.webauthn_already_in_use")));
+        assert!(credentials_of(&server, &mallory_id).await.is_empty());
+        assert!(identity::users::logto_config(&server.state.store, &mallory_id).await.unwrap()["mfa"]["enabled"].is_null(), "nothing of the failed submit is kept");
+        assert_eq!(server.submit(&mallory).await.1["code"], "user.webauthn_already_in_use", "the sign-in was not completed");
+        // Once stored, the credential is refused as soon as it is presented again.
+        let (_, started) = server.call(&mallory, "POST", "/api/experience/verification/web-authn/registration", None).await;
+        let (status, body) = server.call(&mallory, "POST", "/api/experience/verification/web-authn/registration/verify",
+            Some(json!({"verificationId": started["verificationId"], "payload": forged.register(&started["registrationOptions"])}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.webauthn_already_in_use")));
+    }
+
+    async fn a_passkey_sign_in_can_add_an_authenticator_app_when_suggested(server) {
+        server.sign_in_experience(json!({
+            "passkeySignIn": {"enabled": true, "showPasskeyButton": true},
+            "mfa": {"factors": ["WebAuthn", "Totp"], "policy": "Mandatory"},
+        })).await;
+        let user_id = server.user("nina", STRONG).await;
+        let mut authenticator = SoftAuthenticator::new(&server.base);
+        let browser = server.identified("nina", STRONG).await;
+        let id = register(&server, &browser, &mut authenticator).await;
+        server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "WebAuthn", "verificationId": id}))).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.suggest_additional_mfa");
+        // Under a mandatory policy, "turn on two-step verification" is not the user's call.
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-enabled", None).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.mfa_policy_not_user_controlled")));
+        assert_eq!(server.call(&browser, "POST", "/api/experience/profile/mfa/mfa-suggestion-skipped", None).await.0, 204);
+        assert_eq!(server.submit(&browser).await.0, 200);
+
+        // Next time nina signs in with the passkey alone, changes her mind, and adds an app:
+        // the passkey sign-in already counts as her second factor, so binding needs nothing more.
+        identity::users::set_config_flag(&mut *server.state.store.pool().acquire().await.unwrap(), &user_id, "mfa", "additionalBindingSuggestionSkipped", false).await.unwrap();
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (_, started) = server.call(&browser, "POST", "/api/experience/preflight/sign-in-passkey/authentication", None).await;
+        let answer = authenticator.authenticate(&started["authenticationOptions"]);
+        let (_, verified) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication/verify", Some(json!({"payload": answer}))).await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
+        let (status, body) = server.submit(&browser).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.suggest_additional_mfa")), "{body}");
+        let (_, created) = server.call(&browser, "POST", "/api/experience/verification/totp/secret", None).await;
+        let code = identity::mfa::totp::code_at(created["secret"].as_str().unwrap(), identity::Clock::now_ms(&server.clock)).unwrap();
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/totp/verify", Some(json!({"code": code, "verificationId": created["verificationId"]}))).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile/mfa", Some(json!({"type": "Totp", "verificationId": created["verificationId"]}))).await;
+        assert_eq!(status, 204, "{body}");
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let mut kinds: Vec<&str> = identity::mfa::factors(&server.state.store, &user_id).await.unwrap().iter().map(|f| f.factor.as_str()).collect();
+        kinds.sort();
+        assert_eq!(kinds, vec!["Totp", "WebAuthn"]);
     }
 }
 

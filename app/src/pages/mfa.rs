@@ -122,7 +122,11 @@ pub fn MfaBindPage() -> impl IntoView {
                 .filter(|f| **f != method && *f != "BackupCode")
                 .map(|other| {
                     let text = if other == "WebAuthn" { tr!("mfa.passkey_bind") } else { tr!("mfa.use_other_app") };
-                    let href = format!("/mfa/bind?factors={list}&method={other}{}", if skippable { "&skippable=true" } else { "" });
+                    let href = format!(
+                        "/mfa/bind?factors={list}&method={other}{}{}",
+                        if skippable { "&skippable=true" } else { "" },
+                        if suggestion { "&suggestion=true" } else { "" }
+                    );
                     view! { <FormLink href text testid="mfa-switch" reload=true/> }
                 })
                 .collect_view();
@@ -138,10 +142,10 @@ pub fn MfaBindPage() -> impl IntoView {
                 }
             });
             let step = if method == "WebAuthn" {
-                let hidden = vec![("factors", list.clone()), ("skippable", skippable.to_string())];
+                let hidden = vec![("factors", list.clone()), ("skippable", skippable.to_string()), ("suggestion", suggestion.to_string())];
                 view! { <PasskeyStep kind="passkey-registration" action="/mfa/bind/passkey" ceremony=Ceremony::Create label=tr!("mfa.passkey_bind") testid="mfa-passkey" hidden/> }.into_any()
             } else {
-                view! { <TotpEnrolment list=list.clone() skippable/> }.into_any()
+                view! { <TotpEnrolment list=list.clone() skippable suggestion/> }.into_any()
             };
             view! {
                 <PageError/>
@@ -155,7 +159,7 @@ pub fn MfaBindPage() -> impl IntoView {
 
 /// The authenticator app's QR code, key and first code.
 #[component]
-fn TotpEnrolment(list: String, skippable: bool) -> impl IntoView {
+fn TotpEnrolment(list: String, skippable: bool, suggestion: bool) -> impl IntoView {
     let enrolment = OnceResource::new(load_mfa_page("totp".into()));
     view! {
         <Suspense fallback=|| ()>
@@ -180,6 +184,7 @@ fn TotpEnrolment(list: String, skippable: bool) -> impl IntoView {
                         <PostForm action="/mfa/bind/totp">
                             <input type="hidden" name="factors" value=list/>
                             <input type="hidden" name="skippable" value=skippable.to_string()/>
+                            <input type="hidden" name="suggestion" value=suggestion.to_string()/>
                             <TextField name="code" label=tr!("mfa.app_code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6 autofocus=false/>
                             <SubmitButton label=tr!("mfa.bind")/>
                         </PostForm>

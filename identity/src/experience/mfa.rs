@@ -181,7 +181,7 @@ pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, 
         return Err(ExperienceError::MfaFactorNotEnabled);
     }
     let bound = bound_factors(provider, &sie, &user_id).await?;
-    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified {
+    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !mfa_satisfied(&state, &user_id) {
         return Err(ExperienceError::RequireMfaVerification(available(&bound)));
     }
     match factor {
@@ -199,7 +199,7 @@ pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, 
             if state.mfa.new_backup_codes.is_none() || verification_id != "backup-codes" {
                 return Err(ExperienceError::VerificationNotFound);
             }
-            let other = bound.iter().any(|f| *f != MfaFactor::BackupCode) || state.mfa.bind_totp;
+            let other = bound.iter().any(|f| *f != MfaFactor::BackupCode) || state.mfa.bind_totp || (state.mfa.bind_web_authn && sie.mfa.enables(MfaFactor::WebAuthn));
             if !other {
                 return Err(ExperienceError::BackupCodeCannotBeAlone);
             }
@@ -230,6 +230,9 @@ pub async fn skip(provider: &Provider, cookie: Option<&str>) -> Result<(), Exper
 /// required for this sign-in (no longer a suggestion) and the choice is remembered.
 pub async fn choose_mfa(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
+    if provider.sign_in_experience().await?.mfa.policy == MfaPolicy::Mandatory {
+        return Err(ExperienceError::MfaPolicyNotUserControlled);
+    }
     state.mfa.enabled_chosen = true;
     state.mfa.skipped = false;
     save(provider, &interaction, &state).await
@@ -245,8 +248,11 @@ pub async fn skip_suggestion(provider: &Provider, cookie: Option<&str>) -> Resul
 
 /// The user's bound factors that the configuration enables.
 async fn bound_factors(provider: &Provider, sie: &SignInExperience, user_id: &str) -> Result<Vec<MfaFactor>, ExperienceError> {
-    let bound: Vec<BoundFactor> = mfa::factors(&provider.store, user_id).await?;
-    Ok(bound.into_iter().map(|f| f.factor).filter(|f| sie.mfa.enables(*f)).collect())
+    Ok(enabled(sie, &mfa::factors(&provider.store, user_id).await?))
+}
+
+fn enabled(sie: &SignInExperience, factors: &[BoundFactor]) -> Vec<MfaFactor> {
+    factors.iter().map(|f| f.factor).filter(|f| sie.mfa.enables(*f)).collect()
 }
 
 /// Factors to offer: WebAuthn first, backup codes last.
@@ -261,17 +267,28 @@ fn available(factors: &[MfaFactor]) -> Vec<MfaFactor> {
     list
 }
 
-/// The submit gates (spec §6): verification at sign-in, the passkey suggestion, then
-/// binding by policy.
-pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperience, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
-    let bound = bound_factors(provider, sie, user_id).await?;
-    // A passkey sign-in already proved possession and user verification (spec §6).
-    let by_passkey = state.verification_records.iter().any(|r| r.kind == super::RecordKind::SignInPasskey && r.verified && r.user_id.as_deref() == Some(user_id));
-    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !state.mfa.verified && !by_passkey {
+/// A bound factor was verified in this interaction, or it signed in with a passkey, which
+/// already proved possession and user verification (spec §6: passkey sign-ins are exempt).
+fn mfa_satisfied(state: &ExperienceState, user_id: &str) -> bool {
+    state.mfa.verified || state.verification_records.iter().any(|r| r.kind == super::RecordKind::SignInPasskey && r.verified && r.user_id.as_deref() == Some(user_id))
+}
+
+/// The first submit gate (spec §3 "Submit"): at sign-in, a user with factors verifies one
+/// before anything else is checked or revealed. `factors`: all the user's bound factors, read
+/// once per submit for every gate.
+pub(super) fn require_verification(sie: &SignInExperience, state: &ExperienceState, user_id: &str, factors: &[BoundFactor]) -> Result<(), ExperienceError> {
+    let bound = enabled(sie, factors);
+    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !mfa_satisfied(state, user_id) {
         return Err(ExperienceError::RequireMfaVerification(available(&bound)));
     }
+    Ok(())
+}
+
+/// The later gates (after the profile checks): the passkey offer, then binding by policy.
+pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperience, state: &ExperienceState, user_id: &str, factors: &[BoundFactor]) -> Result<(), ExperienceError> {
+    let bound = enabled(sie, factors);
     let config = users::logto_config(&provider.store, user_id).await?;
-    let has_passkey = !crate::mfa::webauthn::credentials(&provider.store, user_id).await?.is_empty() || state.mfa.bind_web_authn;
+    let has_passkey = factors.iter().any(|f| f.factor == MfaFactor::WebAuthn) || state.mfa.bind_web_authn;
     let passkey_skipped = state.mfa.passkey_skipped || config["passkeySignIn"]["skipped"].as_bool().unwrap_or(false);
     // Only where passkeys can work at all (the public endpoint must be a domain name).
     let passkeys_possible = crate::mfa::webauthn::RelyingParty::for_endpoint(&provider.endpoint).is_ok();
@@ -316,20 +333,19 @@ pub(super) async fn check_before_submit(provider: &Provider, sie: &SignInExperie
 }
 
 /// Writes the staged factors and choices in the submit transaction.
-pub(super) async fn persist(provider: &Provider, conn: &mut sqlx::AnyConnection, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
-    if state.mfa.skipped {
-        users::set_config_flag(conn, user_id, "mfa", "skipped", true).await?;
-    }
-    let binds = state.mfa.bind_totp || state.mfa.bind_web_authn || state.mfa.bind_backup_codes;
-    if binds || state.mfa.enabled_chosen {
-        users::set_config_flag(conn, user_id, "mfa", "enabled", true).await?;
-    }
-    if state.mfa.suggestion_skipped {
-        users::set_config_flag(conn, user_id, "mfa", "additionalBindingSuggestionSkipped", true).await?;
-    }
-    // "Not now" to a passkey is remembered for later sign-ins, not for a registration.
-    if state.mfa.passkey_skipped && state.interaction_event == InteractionEvent::SignIn {
-        users::set_config_flag(conn, user_id, "passkeySignIn", "skipped", true).await?;
+pub(super) async fn persist(provider: &Provider, sie: &SignInExperience, conn: &mut sqlx::AnyConnection, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
+    // A passkey kept only for signing in is not two-step verification.
+    let binds = state.mfa.bind_totp || (state.mfa.bind_web_authn && sie.mfa.enables(MfaFactor::WebAuthn)) || state.mfa.bind_backup_codes;
+    let flags = [
+        (state.mfa.skipped, ("mfa", "skipped")),
+        (binds || state.mfa.enabled_chosen, ("mfa", "enabled")),
+        (state.mfa.suggestion_skipped, ("mfa", "additionalBindingSuggestionSkipped")),
+        // "Not now" to a passkey is remembered for later sign-ins, not for a registration.
+        (state.mfa.passkey_skipped && state.interaction_event == InteractionEvent::SignIn, ("passkeySignIn", "skipped")),
+    ];
+    let set: Vec<(&str, &str)> = flags.into_iter().filter(|(on, _)| *on).map(|(_, flag)| flag).collect();
+    if !set.is_empty() {
+        users::set_config_flags(conn, user_id, &set, true).await?;
     }
     if state.mfa.bind_totp {
         if let Some(new) = &state.mfa.new_totp {

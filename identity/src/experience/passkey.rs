@@ -69,6 +69,11 @@ pub async fn verify_registration(provider: &Provider, cookie: Option<&str>, veri
         return Err(MfaError::WebAuthnCeremonyNotFound.into());
     }
     let credential = relying_party(provider)?.finish_registration(payload, &taken.state)?;
+    if webauthn::is_registered(&provider.store, &credential).await? {
+        return Err(MfaError::WebAuthnAlreadyInUse.into());
+    }
+    // A new registration replaces the staged one, and any choice made about it.
+    state.mfa.bind_web_authn = false;
     state.mfa.new_web_authn = Some(NewWebAuthn { verification_id: verification_id.to_owned(), credential, agent: agent.chars().take(512).collect() });
     save(provider, &interaction, &state).await?;
     Ok(verification_id.to_owned())
@@ -79,9 +84,29 @@ pub async fn verify_registration(provider: &Provider, cookie: Option<&str>, veri
 pub async fn start_authentication(provider: &Provider, cookie: Option<&str>) -> Result<Value, ExperienceError> {
     let (interaction, state) = started(provider, cookie).await?;
     let user_id = identified(&state)?;
+    webauthn_enabled(&provider.sign_in_experience().await?)?;
     let (options, ceremony_state) = user_challenge(provider, &user_id).await?;
     let id = ceremony::begin(&provider.store, provider.clock.as_ref(), &owner(&interaction), Purpose::Authentication, Some(&user_id), &ceremony_state).await?;
     Ok(json!({ "verificationId": id, "authenticationOptions": options }))
+}
+
+/// WebAuthn answers only where it is an MFA factor or passkey sign-in is on.
+fn webauthn_enabled(sie: &crate::sign_in_experience::SignInExperience) -> Result<(), ExperienceError> {
+    if sie.mfa.enables(MfaFactor::WebAuthn) || sie.passkey_sign_in.enabled { Ok(()) } else { Err(ExperienceError::MfaFactorNotEnabled) }
+}
+
+/// Checks an assertion by one of `user_id`'s credentials; a failed signature counts against
+/// the user's WebAuthn lockout counter (`target`), which the caller checked first.
+async fn authenticate_counted(provider: &Provider, target: &str, user_id: &str, payload: &Value, ceremony_state: &PasskeyAuthentication) -> Result<(), ExperienceError> {
+    let clock = provider.clock.as_ref();
+    let rp = relying_party(provider)?;
+    if let Err(err) = webauthn::authenticate_user(&provider.store, clock, &rp, user_id, payload, ceremony_state).await {
+        if matches!(err, MfaError::InvalidWebAuthn) {
+            sentinel::record_failure(&provider.store, clock, target, Counter::WebAuthn).await?;
+        }
+        return Err(err.into());
+    }
+    Ok(())
 }
 
 async fn user_challenge(provider: &Provider, user_id: &str) -> Result<(Value, PasskeyAuthentication), ExperienceError> {
@@ -100,17 +125,16 @@ pub async fn verify_authentication(provider: &Provider, cookie: Option<&str>, ve
     let user_id = identified(&state)?;
     let target = format!("user:{user_id}");
     let sie = provider.sign_in_experience().await?;
+    webauthn_enabled(&sie)?;
     if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::WebAuthn).await? {
         return Err(ExperienceError::Blocked);
     }
     let taken = ceremony::take::<PasskeyAuthentication>(&provider.store, provider.clock.as_ref(), &owner(&interaction), Some(verification_id), &[Purpose::Authentication]).await?;
-    let rp = relying_party(provider)?;
-    if let Err(err) = webauthn::authenticate_user(&provider.store, provider.clock.as_ref(), &rp, &user_id, payload, &taken.state).await {
-        if matches!(err, MfaError::InvalidWebAuthn) {
-            sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::WebAuthn).await?;
-        }
-        return Err(err.into());
+    // The interaction may have identified someone else since the challenge was made.
+    if taken.user_id.as_deref() != Some(user_id.as_str()) {
+        return Err(MfaError::WebAuthnCeremonyNotFound.into());
     }
+    authenticate_counted(provider, &target, &user_id, payload, &taken.state).await?;
     state.mfa.verified = true;
     save(provider, &interaction, &state).await?;
     Ok(verification_id.to_owned())
@@ -147,20 +171,28 @@ pub async fn verify_sign_in(provider: &Provider, cookie: Option<&str>, verificat
     if state.interaction_event != InteractionEvent::SignIn {
         return Err(ExperienceError::InvalidInteractionType);
     }
-    let rp = relying_party(provider)?;
     let purposes = [Purpose::DiscoverableSignIn, Purpose::SignIn];
-    let taken = ceremony::take::<Value>(&provider.store, provider.clock.as_ref(), &owner(&interaction), verification_id, &purposes).await?;
-    let clock = provider.clock.as_ref();
+    // Spec §3: answering with no live challenge is a 404, as for other verifications.
+    let taken = match ceremony::take::<Value>(&provider.store, provider.clock.as_ref(), &owner(&interaction), verification_id, &purposes).await {
+        Err(MfaError::WebAuthnCeremonyNotFound) => return Err(ExperienceError::VerificationNotFound),
+        taken => taken?,
+    };
     let user_id = match (taken.purpose, taken.user_id) {
-        // After an identifier: the named account's credentials only.
+        // After an identifier: the named account's credentials only, which an attacker who
+        // knows the identifier could try repeatedly, hence the lockout counter.
         (Purpose::SignIn, Some(user_id)) => {
             let ceremony_state: PasskeyAuthentication = serde_json::from_value(taken.state).map_err(|_| MfaError::Corrupt)?;
-            webauthn::authenticate_user(&provider.store, clock, &rp, &user_id, payload, &ceremony_state).await?;
+            let target = format!("user:{user_id}");
+            let policy = provider.sign_in_experience().await?.sentinel_policy;
+            if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), policy, &target, Counter::WebAuthn).await? {
+                return Err(ExperienceError::Blocked);
+            }
+            authenticate_counted(provider, &target, &user_id, payload, &ceremony_state).await?;
             user_id
         }
         _ => {
             let ceremony_state: DiscoverableAuthentication = serde_json::from_value(taken.state).map_err(|_| MfaError::Corrupt)?;
-            webauthn::authenticate_discoverable(&provider.store, clock, &rp, payload, ceremony_state).await?
+            webauthn::authenticate_discoverable(&provider.store, provider.clock.as_ref(), &relying_party(provider)?, payload, ceremony_state).await?
         }
     };
     let id = crate::ids::entity_id();

@@ -27,12 +27,14 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
         return Ok(None);
     }
     let sie = provider.sign_in_experience().await?;
+    let factors = crate::mfa::factors(&provider.store, &user_id).await?;
+    super::mfa::require_verification(&sie, &state, &user_id, &factors)?;
     ensure_staged_identifiers_free(provider, &state.profile, Some(&user_id)).await?;
     let missing = missing_profile(&sie, Some(&user), &state.profile);
     if !missing.is_empty() {
         return Err(ExperienceError::MissingProfile(missing));
     }
-    super::mfa::check_before_submit(provider, &sie, &state, &user_id).await?;
+    super::mfa::check_before_submit(provider, &sie, &state, &user_id, &factors).await?;
     let staged = std::mem::take(&mut state.profile);
     let changes = StagedChanges {
         username: staged.username,
@@ -43,7 +45,7 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     };
     let mut tx = provider.store.begin_write().await?;
     users::apply_staged(&mut tx, provider.clock.as_ref(), &user_id, &changes).await?;
-    super::mfa::persist(provider, &mut tx, &state, &user_id).await?;
+    super::mfa::persist(provider, &sie, &mut tx, &state, &user_id).await?;
     interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
     interaction::complete_login(provider, &mut tx, &interaction.uid, &user_id).await?;
     tx.commit().await?;

@@ -154,6 +154,13 @@ pub async fn bind(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &s
     store::insert_credential(conn, user_id, &credential_id, &data, clock.now_ms()).await
 }
 
+/// Whether this credential is already registered, to anyone. A credential id names one key
+/// pair, so a second registration of it is a copied or forged answer. (The unique index on
+/// `credential_id` still decides a race between two registrations.)
+pub async fn is_registered(store: &Store, credential: &NewCredential) -> Result<bool, MfaError> {
+    Ok(store::find_credential(store, &credential_id_of(&credential.passkey)).await?.is_some())
+}
+
 /// Checks an assertion against one of `user_id`'s credentials (second factor, or passkey
 /// sign-in after an identifier) and records the new signature counter.
 pub async fn authenticate_user(store: &Store, clock: &dyn Clock, rp: &RelyingParty, user_id: &str, payload: &Value, state: &PasskeyAuthentication) -> Result<(), MfaError> {
@@ -192,10 +199,16 @@ async fn find_by_credential_id(store: &Store, raw_id: &[u8]) -> Result<Option<St
     }
 }
 
-/// Saves the raised signature counter. webauthn-rs already refused a counter that did not
-/// grow (a cloned authenticator); the compare-and-set makes two nodes that accept the same
-/// assertion at once agree on one winner.
+/// Saves the raised signature counter. webauthn-rs compares the counter with the copy of
+/// the credential inside the ceremony state, which may be older than the stored one (a clone
+/// can start its ceremony before the original signs in), so the stored counter is checked
+/// here too: an authenticator that counts must count past it. The compare-and-set makes two
+/// nodes that accept the same assertion at once agree on one winner.
 async fn record_use(store: &Store, clock: &dyn Clock, mut credential: StoredCredential, result: &webauthn_rs::prelude::AuthenticationResult) -> Result<(), MfaError> {
+    let stored_counter = credential.data["counter"].as_u64().unwrap_or(0);
+    if result.counter() != 0 && u64::from(result.counter()) <= stored_counter {
+        return Err(MfaError::InvalidWebAuthn);
+    }
     credential.passkey.update_credential(result);
     let mut next = credential.data.clone();
     next["passkey"] = to_json(&credential.passkey);

@@ -193,7 +193,8 @@ async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope:
 }
 
 /// Access token (JWT for a resource, opaque otherwise), ID token with `openid`, refresh
-/// token with `offline_access`; writes only through `conn`, reads and signs nothing.
+/// token with `offline_access`; writes only through `conn` (the new opaque tokens in one
+/// statement: this runs under SQLite's write lock), reads and signs nothing.
 #[allow(clippy::too_many_arguments)]
 async fn issue_user_tokens(
     provider: &Provider,
@@ -207,53 +208,41 @@ async fn issue_user_tokens(
     with_refresh: bool,
 ) -> Result<TokenResponse, OidcError> {
     let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
+    let new_token = |kind: &str, scope: &[String], payload: Value, lifetime_ms: i64| {
+        let now = provider.now_ms();
+        let token = crypto::random_token();
+        let row = TokenRow {
+            hash: crypto::token_hash(&token),
+            kind: kind.to_owned(),
+            grant_id: Some(grant_id.to_owned()),
+            client_id: app.id.clone(),
+            account_id: Some(user.id.clone()),
+            scope: scope.join(" "),
+            resource: None,
+            payload,
+            created_at: now,
+            expires_at: now + lifetime_ms,
+            consumed_at: None,
+        };
+        (token, row)
+    };
+    let mut rows = Vec::with_capacity(2);
     let (access_token, expires_in, granted) = match plan.jwt_access_token {
         Some((token, expires_in)) => (token, expires_in, plan.resource_scopes),
         None => {
-            let token = store_user_token(provider, conn, "access_token", grant_id, app, user, &oidc_scope, json!({}), ttl::ACCESS_TOKEN).await?;
+            let (token, row) = new_token("access_token", &oidc_scope, json!({}), ttl::ACCESS_TOKEN);
+            rows.push(row);
             (token, ttl::ACCESS_TOKEN / 1000, oidc_scope.clone())
         }
     };
-    let id_token = plan.id_token;
-    let refresh_token = if with_refresh && scope.iter().any(|s| s == "offline_access") {
+    let refresh_token = (with_refresh && scope.iter().any(|s| s == "offline_access")).then(|| {
         let payload = json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] });
-        Some(store_user_token(provider, conn, "refresh_token", grant_id, app, user, scope, payload, ttl::REFRESH_TOKEN).await?)
-    } else {
-        None
-    };
-    Ok(TokenResponse { access_token, expires_in, id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer" })
-}
-
-/// Stores a new opaque token of `kind` for the user's grant and returns its value.
-#[allow(clippy::too_many_arguments)]
-async fn store_user_token(
-    provider: &Provider,
-    conn: &mut sqlx::AnyConnection,
-    kind: &str,
-    grant_id: &str,
-    app: &Application,
-    user: &User,
-    scope: &[String],
-    payload: Value,
-    lifetime_ms: i64,
-) -> Result<String, OidcError> {
-    let now = provider.now_ms();
-    let token = crypto::random_token();
-    let row = TokenRow {
-        hash: crypto::token_hash(&token),
-        kind: kind.to_owned(),
-        grant_id: Some(grant_id.to_owned()),
-        client_id: app.id.clone(),
-        account_id: Some(user.id.clone()),
-        scope: scope.join(" "),
-        resource: None,
-        payload,
-        created_at: now,
-        expires_at: now + lifetime_ms,
-        consumed_at: None,
-    };
-    store::insert_token(conn, &row).await?;
-    Ok(token)
+        let (token, row) = new_token("refresh_token", scope, payload, ttl::REFRESH_TOKEN);
+        rows.push(row);
+        token
+    });
+    store::insert_tokens(conn, &rows).await?;
+    Ok(TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer" })
 }
 
 async fn id_token_claims(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<Map<String, Value>, OidcError> {

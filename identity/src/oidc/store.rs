@@ -180,22 +180,37 @@ pub(crate) struct TokenRow {
 }
 
 pub(crate) async fn insert_token(conn: &mut AnyConnection, t: &TokenRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&t.hash)
-    .bind(&t.kind)
-    .bind(&t.grant_id)
-    .bind(&t.client_id)
-    .bind(&t.account_id)
-    .bind(&t.scope)
-    .bind(&t.resource)
-    .bind(t.payload.to_string())
-    .bind(t.created_at)
-    .bind(t.expires_at)
-    .execute(&mut *conn)
-    .await?;
+    insert_tokens(conn, std::slice::from_ref(t)).await
+}
+
+/// Stores several tokens in one statement (one round trip while the write lock is held).
+pub(crate) async fn insert_tokens(conn: &mut AnyConnection, rows: &[TokenRow]) -> Result<(), sqlx::Error> {
+    const COLUMNS: usize = 10;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|r| format!("({})", (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
+        .collect();
+    let sql = format!(
+        "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for t in rows {
+        query = query
+            .bind(&t.hash)
+            .bind(&t.kind)
+            .bind(&t.grant_id)
+            .bind(&t.client_id)
+            .bind(&t.account_id)
+            .bind(&t.scope)
+            .bind(&t.resource)
+            .bind(t.payload.to_string())
+            .bind(t.created_at)
+            .bind(t.expires_at);
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -360,15 +360,22 @@ pub async fn logto_config(store: &Store, id: &str) -> Result<Value, UserError> {
 /// Sets one flag in the user's `logto_config` (e.g. `mfa.skipped`, `passkeySignIn.skipped`),
 /// in the caller's transaction; other settings are kept.
 pub async fn set_config_flag(conn: &mut sqlx::AnyConnection, id: &str, section: &str, key: &str, value: bool) -> Result<(), UserError> {
+    set_config_flags(conn, id, &[(section, key)], value).await
+}
+
+/// Sets several `(section, key)` flags to `value` with one read and one write.
+pub async fn set_config_flags(conn: &mut sqlx::AnyConnection, id: &str, flags: &[(&str, &str)], value: bool) -> Result<(), UserError> {
     let text: Option<String> = sqlx::query_scalar("SELECT logto_config FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
     let mut config: Value = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_else(|| Value::Object(Map::new()));
     if !config.is_object() {
         config = Value::Object(Map::new());
     }
-    if !config[section].is_object() {
-        config[section] = Value::Object(Map::new());
+    for (section, key) in flags {
+        if !config[*section].is_object() {
+            config[*section] = Value::Object(Map::new());
+        }
+        config[*section][*key] = Value::Bool(value);
     }
-    config[section][key] = Value::Bool(value);
     sqlx::query("UPDATE users SET logto_config = $2 WHERE id = $1").bind(id).bind(config.to_string()).execute(&mut *conn).await?;
     Ok(())
 }

@@ -170,7 +170,7 @@ async fn verify_mfa(State(state): State<AppState>, jar: CookieJar, headers: Head
 async fn bind_totp(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::bind_totp(&state.provider, step.cookie, &form.code).await;
-    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable)])
+    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable), ("suggestion", &form.suggestion)])
 }
 
 async fn skip_mfa(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
@@ -204,7 +204,7 @@ pub(super) fn user_agent(headers: &HeaderMap) -> &str {
 async fn bind_mfa_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
     let result = hosted::create_passkey(&state.provider, step.cookie, &form.verification_id, &form.credential(), user_agent(&headers), false).await;
-    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable), ("method", "WebAuthn")])
+    respond(&step, result, "/mfa/bind", &[("factors", &form.factors), ("skippable", &form.skippable), ("suggestion", &form.suggestion), ("method", "WebAuthn")])
 }
 
 async fn create_sign_in_passkey(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {

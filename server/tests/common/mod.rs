@@ -118,6 +118,18 @@ impl TestServer {
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).resolve("localhost", LOOPBACK).build().unwrap()
     }
 
+    /// A Management API client: the first-run machine-to-machine app's access token rides
+    /// along on every request (use with [`call`](Self::call)). Once per server.
+    pub async fn management_client(&self) -> reqwest::Client {
+        let client = identity::management::bootstrap_on_first_run(&self.state.store, &self.clock, identity::management::DEFAULT_INDICATOR).await.unwrap().expect("first run");
+        let token: Value = self.http.post(self.url("/oidc/token")).basic_auth(&client.id, Some(&client.secret))
+            .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
+            .send().await.unwrap().json().await.unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {}", token["access_token"].as_str().expect("a token")).parse().unwrap());
+        reqwest::Client::builder().default_headers(headers).resolve("localhost", LOOPBACK).build().unwrap()
+    }
+
     pub async fn app(&self, app_type: AppType, id: &str) -> (String, Option<String>) {
         let created = applications::create(
             &self.state.store,

@@ -26,6 +26,9 @@ pub struct SoftAuthenticator {
     pub origin: String,
     /// Whether the user-verified flag is set (a real authenticator asks for a PIN or biometric).
     pub verifies_user: bool,
+    /// A forged authenticator: registration answers with its first credential again (same id
+    /// and key), ignoring the server's exclusion list.
+    pub reuses_credential: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -92,7 +95,7 @@ const AT: u8 = 0x40;
 
 impl SoftAuthenticator {
     pub fn new(origin: &str) -> Self {
-        Self { credentials: Vec::new(), origin: origin.to_owned(), verifies_user: true }
+        Self { credentials: Vec::new(), origin: origin.to_owned(), verifies_user: true, reuses_credential: false }
     }
 
     fn client_data(&self, kind: &str, challenge: &str) -> Vec<u8> {
@@ -108,13 +111,18 @@ impl SoftAuthenticator {
     pub fn register(&mut self, options: &Value) -> Value {
         let rp_id = options["rp"]["id"].as_str().expect("rp.id").to_owned();
         assert!(options["pubKeyCredParams"].as_array().unwrap().iter().any(|p| p["alg"] == -7), "ES256 offered");
-        let excluded: Vec<Vec<u8>> = options["excludeCredentials"].as_array().map(|l| l.iter().map(|c| unb64(c["id"].as_str().unwrap())).collect()).unwrap_or_default();
-        assert!(!self.credentials.iter().any(|c| excluded.contains(&c.id)), "InvalidStateError: this authenticator is already registered");
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap().as_ref().to_vec();
+        let (id, pkcs8) = match self.credentials.first() {
+            Some(first) if self.reuses_credential => (first.id.clone(), first.pkcs8.clone()),
+            _ => {
+                let excluded: Vec<Vec<u8>> = options["excludeCredentials"].as_array().map(|l| l.iter().map(|c| unb64(c["id"].as_str().unwrap())).collect()).unwrap_or_default();
+                assert!(!self.credentials.iter().any(|c| excluded.contains(&c.id)), "InvalidStateError: this authenticator is already registered");
+                let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap().as_ref().to_vec();
+                ((0..32).map(|_| rand_byte(&rng)).collect::<Vec<u8>>(), pkcs8)
+            }
+        };
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng).unwrap();
         let point = key.public_key().as_ref(); // 0x04 | x | y
-        let id: Vec<u8> = (0..32).map(|_| rand_byte(&rng)).collect();
         let cose = Cbor::Map(vec![
             (Cbor::Int(1), Cbor::Int(2)),   // kty: EC2
             (Cbor::Int(3), Cbor::Int(-7)),  // alg: ES256

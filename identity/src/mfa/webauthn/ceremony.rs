@@ -42,13 +42,20 @@ pub struct Taken<T> {
 }
 
 /// Keeps `state` for `owner` (e.g. `interaction:<uid>`); returns the ceremony's id, which
-/// the client sends back as `verificationId`. Expired ceremonies are swept on the way.
+/// the client sends back as `verificationId`. A new ceremony replaces the owner's earlier one
+/// of the same purpose (a reloaded page cannot pile up live challenges), and expired
+/// ceremonies are swept on the way.
 pub async fn begin(store: &Store, clock: &dyn Clock, owner: &str, purpose: Purpose, user_id: Option<&str>, state: &impl Serialize) -> Result<String, MfaError> {
     let now = clock.now_ms();
     let id = crate::ids::entity_id();
     let state = serde_json::to_string(state).map_err(|_| MfaError::Corrupt)?;
     let mut tx = store.begin_write().await?;
-    sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < $1 OR (owner = $2 AND purpose = $3)")
+        .bind(now)
+        .bind(owner)
+        .bind(purpose.as_str())
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO webauthn_ceremonies (id, owner, purpose, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&id)
         .bind(owner)
@@ -65,17 +72,15 @@ pub async fn begin(store: &Store, clock: &dyn Clock, owner: &str, purpose: Purpo
 /// Removes and returns `owner`'s live ceremony `id` if it has one of `purposes`; with no id,
 /// the most recent such ceremony (passkey sign-in may omit `verificationId`).
 pub async fn take<T: DeserializeOwned>(store: &Store, clock: &dyn Clock, owner: &str, id: Option<&str>, purposes: &[Purpose]) -> Result<Taken<T>, MfaError> {
+    // The purposes are this module's constants, not input. Filtering by purpose in the
+    // DELETE keeps a ceremony answered at the wrong endpoint alive for the right one.
+    let listed = purposes.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ");
     let row: Option<(String, Option<String>, String, i64)> = match id {
         Some(id) => {
-            sqlx::query_as("DELETE FROM webauthn_ceremonies WHERE id = $1 AND owner = $2 RETURNING purpose, user_id, state, expires_at")
-                .bind(id)
-                .bind(owner)
-                .fetch_optional(store.pool())
-                .await?
+            let sql = format!("DELETE FROM webauthn_ceremonies WHERE id = $1 AND owner = $2 AND purpose IN ({listed}) RETURNING purpose, user_id, state, expires_at");
+            sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(store.pool()).await?
         }
         None => {
-            // The purposes are this module's constants, not input.
-            let listed = purposes.iter().map(|p| format!("'{}'", p.as_str())).collect::<Vec<_>>().join(", ");
             let sql = format!(
                 "DELETE FROM webauthn_ceremonies WHERE id = (SELECT id FROM webauthn_ceremonies WHERE owner = $1 AND purpose IN ({listed}) \
                  ORDER BY expires_at DESC LIMIT 1) RETURNING purpose, user_id, state, expires_at"
