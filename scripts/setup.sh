@@ -67,6 +67,11 @@ ensure_build_tools() {
 
 ensure_test_tools() {
   ensure_build_tools
+  # nextest runs each test in its own process with a time limit (.config/nextest.toml).
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    step "installing cargo-nextest (once)"
+    cargo install cargo-nextest --locked
+  fi
   apt_install chromium
   ensure_postgres
 }

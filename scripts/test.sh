@@ -10,7 +10,9 @@ cargo leptos build
 
 step "Rust tests (SQLite and PostgreSQL)"
 # `frontend` only builds for the browser; unifying its features with the server's would break both.
-cargo test --workspace --exclude frontend
+# nextest gives every test its own process and kills one that hangs (.config/nextest.toml),
+# so a stuck test fails the run by name instead of stalling it.
+cargo nextest run --workspace --exclude frontend
 
 step "browser tests (Playwright + Chromium)"
 E2E_BIN="$(target_dir)/debug/vestibule" \

@@ -89,9 +89,18 @@ pub fn drop_postgres_database(admin_url: &str, name: &str) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         if let Ok(runtime) = runtime {
             runtime.block_on(async {
-                if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
+                // Bounded: a drop that cannot finish leaves a database behind (named in the
+                // warning) rather than hanging the test that owned it.
+                let dropped = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                    let mut admin = sqlx::AnyConnection::connect(&admin_url).await?;
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::Executor::execute(&mut admin, sql.as_str()).await;
+                    sqlx::Executor::execute(&mut admin, sql.as_str()).await.map(|_| ())
+                })
+                .await;
+                match dropped {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => eprintln!("warning: could not drop test database {name}: {err}"),
+                    Err(_) => eprintln!("warning: dropping test database {name} took over 30 s; left behind"),
                 }
             });
         }

@@ -115,7 +115,7 @@ impl TestServer {
 
     /// A browser: keeps cookies (respecting their paths), follows no redirects.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).resolve("localhost", LOOPBACK).build().unwrap()
+        client_builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     /// A Management API client: the first-run machine-to-machine app's access token rides
@@ -127,7 +127,7 @@ impl TestServer {
             .send().await.unwrap().json().await.unwrap();
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {}", token["access_token"].as_str().expect("a token")).parse().unwrap());
-        reqwest::Client::builder().default_headers(headers).resolve("localhost", LOOPBACK).build().unwrap()
+        client_builder().default_headers(headers).build().unwrap()
     }
 
     pub async fn app(&self, app_type: AppType, id: &str) -> (String, Option<String>) {
@@ -325,7 +325,14 @@ impl TestServer {
 const LOOPBACK: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0));
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).resolve("localhost", LOOPBACK).build().unwrap()
+    client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Every test client reaches `localhost` on loopback and gives up on a request after a
+/// minute: a server that never answers fails the test at that request instead of hanging
+/// the suite.
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().resolve("localhost", LOOPBACK).timeout(std::time::Duration::from_secs(60))
 }
 
 pub fn query_of(location: &str) -> Vec<(String, String)> {
