@@ -21,6 +21,9 @@ process.env.E2E_BASE_URL = `http://localhost:${port}`;
 export default defineConfig({
   testDir: './tests',
   timeout: 30_000,
+  // The whole browser suite takes about a minute; a run still going after 15 stops and fails
+  // rather than stalling CI.
+  globalTimeout: 15 * 60_000,
   fullyParallel: false,
   workers: 1,
   retries: 0,
