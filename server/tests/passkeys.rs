@@ -347,7 +347,7 @@ on_both_databases! { at localhost:
     }
 
     async fn another_accounts_passkey_cannot_answer_for_a_user(server) {
-        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}})).await;
+        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "Mandatory"}, "sentinelPolicy": {"maxAttempts": 5, "lockoutDuration": 10}})).await;
         let mut keys = Vec::new();
         for name in ["lena", "mike"] {
             server.user(name, STRONG).await;
@@ -379,6 +379,26 @@ on_both_databases! { at localhost:
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication/verify",
             Some(json!({"payload": keys[0].authenticate(&options)}))).await;
         assert_eq!((status, body["code"].as_str()), (404, Some("session.verification_session_not_found")));
+        // Anyone who knows lena's username can ask for her challenge and answer it wrongly: her
+        // WebAuthn lockout counts those too (two failures so far, five lock), and then even her
+        // own passkey is refused.
+        let sign_in_with = |mut key: SoftAuthenticator, disguised: bool| {
+            let (server, browser) = (&server, &browser);
+            async move {
+                let (_, started) = server.call(browser, "POST", "/api/experience/verification/sign-in-passkey/authentication", Some(json!({"identifier": {"type": "username", "value": "lena"}}))).await;
+                let mut options = started["authenticationOptions"].clone();
+                if disguised {
+                    options["allowCredentials"] = json!([]);
+                }
+                server.call(browser, "POST", "/api/experience/verification/sign-in-passkey/authentication/verify",
+                    Some(json!({"verificationId": started["verificationId"], "payload": key.authenticate(&options)}))).await
+            }
+        };
+        for _ in 0..3 {
+            assert_eq!(sign_in_with(keys[1].clone(), true).await.1["code"], "session.mfa.webauthn_verification_failed");
+        }
+        let (status, body) = sign_in_with(keys[0].clone(), false).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.verification_blocked_too_many_attempts")));
     }
 
     async fn a_credential_is_registered_to_one_account_only(server) {

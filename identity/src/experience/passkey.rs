@@ -15,6 +15,7 @@ use crate::mfa::{MfaError, MfaFactor};
 use crate::oidc::interaction::Interaction;
 use crate::oidc::Provider;
 use crate::sentinel::{self, Counter};
+use crate::sign_in_experience::SentinelPolicy;
 use crate::users;
 
 /// A credential registered in this interaction, waiting for `POST /profile/mfa` or
@@ -95,14 +96,19 @@ fn webauthn_enabled(sie: &crate::sign_in_experience::SignInExperience) -> Result
     if sie.mfa.enables(MfaFactor::WebAuthn) || sie.passkey_sign_in.enabled { Ok(()) } else { Err(ExperienceError::MfaFactorNotEnabled) }
 }
 
-/// Checks an assertion by one of `user_id`'s credentials; a failed signature counts against
-/// the user's WebAuthn lockout counter (`target`), which the caller checked first.
-async fn authenticate_counted(provider: &Provider, target: &str, user_id: &str, payload: &Value, ceremony_state: &PasskeyAuthentication) -> Result<(), ExperienceError> {
+/// Checks an assertion by one of `user_id`'s credentials under the user's WebAuthn lockout
+/// (one counter for the second factor and for passkey sign-in after an identifier): a locked
+/// user is refused before the answer is looked at, and a failed signature counts.
+async fn authenticate_counted(provider: &Provider, policy: SentinelPolicy, user_id: &str, payload: &Value, ceremony_state: &PasskeyAuthentication) -> Result<(), ExperienceError> {
     let clock = provider.clock.as_ref();
+    let target = format!("user:{user_id}");
+    if sentinel::is_blocked(&provider.store, clock, policy, &target, Counter::WebAuthn).await? {
+        return Err(ExperienceError::Blocked);
+    }
     let rp = relying_party(provider)?;
     if let Err(err) = webauthn::authenticate_user(&provider.store, clock, &rp, user_id, payload, ceremony_state).await {
         if matches!(err, MfaError::InvalidWebAuthn) {
-            sentinel::record_failure(&provider.store, clock, target, Counter::WebAuthn).await?;
+            sentinel::record_failure(&provider.store, clock, &target, Counter::WebAuthn).await?;
         }
         return Err(err.into());
     }
@@ -123,18 +129,14 @@ async fn user_challenge(provider: &Provider, user_id: &str) -> Result<(Value, Pa
 pub async fn verify_authentication(provider: &Provider, cookie: Option<&str>, verification_id: &str, payload: &Value) -> Result<String, ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
     let user_id = identified(&state)?;
-    let target = format!("user:{user_id}");
     let sie = provider.sign_in_experience().await?;
     webauthn_enabled(&sie)?;
-    if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::WebAuthn).await? {
-        return Err(ExperienceError::Blocked);
-    }
     let taken = ceremony::take::<PasskeyAuthentication>(&provider.store, provider.clock.as_ref(), &owner(&interaction), Some(verification_id), &[Purpose::Authentication]).await?;
     // The interaction may have identified someone else since the challenge was made.
     if taken.user_id.as_deref() != Some(user_id.as_str()) {
         return Err(MfaError::WebAuthnCeremonyNotFound.into());
     }
-    authenticate_counted(provider, &target, &user_id, payload, &taken.state).await?;
+    authenticate_counted(provider, sie.sentinel_policy, &user_id, payload, &taken.state).await?;
     state.mfa.verified = true;
     save(provider, &interaction, &state).await?;
     Ok(verification_id.to_owned())
@@ -182,12 +184,8 @@ pub async fn verify_sign_in(provider: &Provider, cookie: Option<&str>, verificat
         // knows the identifier could try repeatedly, hence the lockout counter.
         (Purpose::SignIn, Some(user_id)) => {
             let ceremony_state: PasskeyAuthentication = serde_json::from_value(taken.state).map_err(|_| MfaError::Corrupt)?;
-            let target = format!("user:{user_id}");
             let policy = provider.sign_in_experience().await?.sentinel_policy;
-            if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), policy, &target, Counter::WebAuthn).await? {
-                return Err(ExperienceError::Blocked);
-            }
-            authenticate_counted(provider, &target, &user_id, payload, &ceremony_state).await?;
+            authenticate_counted(provider, policy, &user_id, payload, &ceremony_state).await?;
             user_id
         }
         _ => {
