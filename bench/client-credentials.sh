@@ -13,7 +13,8 @@ command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 2
 
 data=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
-export VESTIBULE_DATA_DIR="$data" VESTIBULE_LISTEN="127.0.0.1:$port" VESTIBULE_ENDPOINT="http://127.0.0.1:$port" RUST_LOG=warn
+export VESTIBULE_DATA_DIR="$data" VESTIBULE_LISTEN="127.0.0.1:$port" VESTIBULE_ENDPOINT="http://127.0.0.1:$port" RUST_LOG=warn VESTIBULE_RATE_LIMIT_TOKEN_PER_SECOND=0  # one loopback client: no per-IP limit
+"$bin" migrate >/dev/null   # creates the new database; other commands refuse a missing one
 app=$("$bin" app create --type m2m --name bench --id bench-m2m --secret bench-secret-0123456789abcdef01)
 "$bin" resource create --name "Bench API" --indicator https://bench.example.com --scope read write >/dev/null
 "$bin" role create --name bench-reader --type m2m --scope https://bench.example.com=read --app bench-m2m >/dev/null

@@ -46,6 +46,9 @@ trap cleanup EXIT
 port=$((20000 + RANDOM % 20000))
 base="http://127.0.0.1:$port"
 export VESTIBULE_DATA_DIR="$work/data" VESTIBULE_LISTEN="127.0.0.1:$port" VESTIBULE_ENDPOINT="$base" RUST_LOG=warn
+# Every load comes from one loopback address: the per-IP rate limits would measure the limiter,
+# not the engine (they answer 429 past 20 token requests a second by default).
+export VESTIBULE_RATE_LIMIT_TOKEN_PER_SECOND=0 VESTIBULE_RATE_LIMIT_INTERACTIVE_PER_SECOND=0
 if [ "$backend" = postgres ]; then
   ensure_postgres
   pgdb="vestibule_bench_$$"

@@ -60,9 +60,15 @@ ensure_build_tools() {
   # webauthn-rs builds against the system OpenSSL (openssl-sys finds it with pkg-config).
   apt_install libssl-dev pkg-config
   ensure_rust_tools
+  # Also wasm-opt, which shrinks the release WASM bundle: binaryen 132 from npm
+  # (node_modules/.bin comes first on PATH). Debian's binaryen 108 must not be used: its -Oz
+  # output exports wasm-bindgen's externref table as the function table, and every page then
+  # fails to hydrate (`WebAssembly.Table.set(): Argument 1 is invalid for table`).
   ensure_node_tools
-  # wasm-opt shrinks the release WASM bundle.
-  apt_install binaryen
+  if [ "$(command -v wasm-opt)" != "$REPO_ROOT/node_modules/.bin/wasm-opt" ]; then
+    echo "wasm-opt resolves to $(command -v wasm-opt), not the pinned npm binaryen" >&2
+    exit 1
+  fi
 }
 
 ensure_test_tools() {

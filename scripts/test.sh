@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit and integration tests on SQLite and PostgreSQL, then the
-# browser tests (Playwright in Debian's Chromium) against the built binary.
+# browser tests (Playwright in Debian's Chromium) against the release build — the optimised
+# WASM, the precompressed bundle and the binary that `scripts/run.sh` ships.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 ensure_test_tools
 
-step "building the server, WASM bundle and CSS (cargo leptos build)"
-cargo leptos build
+step "building the release: server, WASM bundle and CSS (cargo leptos build --release)"
+cargo leptos build --release
 
 step "Rust tests (SQLite and PostgreSQL)"
 # `frontend` only builds for the browser; unifying its features with the server's would break both.
@@ -15,6 +16,6 @@ step "Rust tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --exclude frontend
 
 step "browser tests (Playwright + Chromium)"
-E2E_BIN="$(target_dir)/debug/vestibule" \
+E2E_BIN="$(target_dir)/release/vestibule" \
 VESTIBULE_SITE_ROOT="$REPO_ROOT/target/site" \
   npx playwright test --config end2end/playwright.config.ts

@@ -33,6 +33,10 @@ pub struct PageContext {
     pub identifier_filter: Vec<String>,
     /// Whether the browser is inside an authorization request.
     pub in_interaction: bool,
+    /// `<endpoint>/oidc`, shown to developers who open a page outside a sign-in.
+    pub issuer: String,
+    /// Whether the demo application can be offered (`/demo-app`).
+    pub demo_app: bool,
     /// Passkey sign-in: a "Sign in with a passkey" button, and passkeys offered in the
     /// identifier field's autofill.
     pub passkey_button: bool,
@@ -60,6 +64,8 @@ impl Default for PageContext {
             login_hint: None,
             identifier_filter: vec![],
             in_interaction: false,
+            issuer: String::new(),
+            demo_app: false,
             passkey_button: false,
             passkey_autofill: false,
         }

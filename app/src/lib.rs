@@ -4,12 +4,14 @@
 
 pub mod components;
 pub mod context;
+#[cfg(feature = "ssr")]
+pub mod demo_page;
 pub mod error_page;
 pub mod i18n;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -28,8 +30,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // The bundle's path names its build (`pkg/<build>`), so it is cached for good.
+                <link rel="stylesheet" id="vestibule" href=format!("/{}/vestibule.css", options.site_pkg_dir)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -46,7 +50,6 @@ pub fn App() -> impl IntoView {
     provide_context(locale);
 
     view! {
-        <Stylesheet id="vestibule" href="/pkg/vestibule.css"/>
         <Title formatter=|page: String| format!("{page} · Vestibule")/>
         <Router>
             <Routes fallback=pages::not_found::NotFoundPage>

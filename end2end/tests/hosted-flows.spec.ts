@@ -1,8 +1,8 @@
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
 import { SMTPServer } from 'smtp-server';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseURL, vestibule } from './support';
+import { baseURL, vestibule, expect, test } from './support';
 
 // The hosted sign-in experience in Chromium, end to end: each flow starts at /oidc/auth like
 // a real application and ends back at the application's callback with a code. Codes arrive

@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { baseURL, vestibule } from './support';
+import { baseURL, vestibule, expect, test } from './support';
 
 // The Management API as an operator's script uses it: plain fetch with the documented bodies,
 // a token from client credentials, and the effect checked in the hosted pages.

@@ -1,6 +1,6 @@
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
 import { authenticator } from 'otplib';
-import { authorizePath, baseURL, configureSignInExperience, signInWithPassword as signInAt, vestibule } from './support';
+import { authorizePath, baseURL, configureSignInExperience, signInWithPassword as signInAt, vestibule, expect, test } from './support';
 
 // Two-step verification in Chromium: bind an authenticator app under a mandatory policy, save
 // backup codes, then sign in with codes from an independent TOTP implementation (otplib) and

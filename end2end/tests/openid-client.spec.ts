@@ -1,10 +1,10 @@
 // Vestibule as an OpenID provider, checked by independent implementations: openid-client
 // (a certified relying party) drives the flows and jose verifies every signed token against
 // the published JWKS. The browser part goes through the hosted sign-in page in Chromium.
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { baseURL, vestibule } from './support';
+import { baseURL, vestibule, expect, test } from './support';
 
 const REDIRECT = 'http://app.test/callback';
 // Vestibule's own "signed out" page stands in for the RP's post-logout page.

@@ -1,5 +1,5 @@
-import { test, expect, type Page, type BrowserContext } from '@playwright/test';
-import { authorizePath, baseURL, configureSignInExperience, signInWithPassword as signInAt, vestibule } from './support';
+import { type Page, type BrowserContext } from '@playwright/test';
+import { authorizePath, baseURL, configureSignInExperience, signInWithPassword as signInAt, vestibule, expect, test } from './support';
 
 // Passkeys in Chromium with its virtual authenticator (CDP WebAuthn domain: a CTAP2 platform
 // authenticator with resident keys and user verification): create one as the second factor

@@ -1,7 +1,24 @@
-import type { Page } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * Playwright's `test`, watching every test's page: an uncaught exception (a page that failed
+ * to hydrate) or a Content-Security-Policy violation fails the test, whatever it checks.
+ */
+export const test = base.extend<{ pageProblems: string[] }>({
+  pageProblems: [async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) problems.push(message.text());
+    });
+    await use(problems);
+    expect(problems, 'exceptions and CSP violations on the page').toEqual([]);
+  }, { auto: true }],
+});
+export { expect };
 
 /** Runs the vestibule CLI against the server's own database and returns its JSON output. */
 export function vestibule(...args: string[]): any {

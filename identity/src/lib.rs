@@ -8,6 +8,7 @@ pub mod cache;
 pub mod clock;
 pub mod connectors;
 pub mod crypto;
+pub mod demo_app;
 pub mod error;
 pub mod experience;
 pub mod identifiers;

@@ -131,6 +131,11 @@ impl Store {
         Ok(())
     }
 
+    /// A database no migration was ever applied to: nobody has started Vestibule on it yet.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(!self.has_migrations_table().await?)
+    }
+
     /// Lists embedded migrations the database has not applied, applying nothing (not even
     /// sqlx's bookkeeping table).
     pub async fn pending_migrations(&self) -> Result<Vec<PendingMigration>, StoreError> {

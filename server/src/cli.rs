@@ -11,6 +11,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Let an operator command create the database when there is none yet (by default they
+    /// refuse, so a command run from the wrong directory cannot quietly start a second one).
+    #[arg(long, global = true)]
+    pub create_database: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

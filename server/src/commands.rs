@@ -20,14 +20,31 @@ pub enum CommandError {
     Domain { code: &'static str, message: String },
     #[error("invalid argument: {0}")]
     Argument(String),
+    #[error("there is no Vestibule database at {0}. Run this command with the server's configuration (--config FILE, VESTIBULE_DATA_DIR or DATABASE_URL, as the server is started), or add --create-database to start a new one there")]
+    NoDatabase(String),
 }
 
 fn domain(err: impl ErrorCode + std::fmt::Display) -> CommandError {
     CommandError::Domain { code: err.code(), message: err.to_string() }
 }
 
+/// The server's database, migrated. A database that does not exist yet is refused unless
+/// `--create-database` was given: a command run from the wrong directory, or without the
+/// server's settings, would otherwise quietly fill a second, empty database.
 async fn open(config: &Config) -> Result<Store, CommandError> {
-    Ok(Store::connect_and_migrate(&config.database_url()).await.map_err(crate::StartError::from)?)
+    let start = |e: identity::StoreError| CommandError::Start(e.into());
+    if !config.create_database {
+        if let Some(file) = config.sqlite_file().filter(|file| !file.exists()) {
+            let shown = std::path::absolute(&file).unwrap_or(file);
+            return Err(CommandError::NoDatabase(shown.display().to_string()));
+        }
+    }
+    let store = Store::connect(&config.database_url()).await.map_err(start)?;
+    if !config.create_database && store.is_empty().await.map_err(start)? {
+        return Err(CommandError::NoDatabase(config.database_url()));
+    }
+    store.migrate().await.map_err(start)?;
+    Ok(store)
 }
 
 pub async fn app(config: &Config, command: AppCommand) -> Result<ExitCode, CommandError> {

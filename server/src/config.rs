@@ -43,6 +43,37 @@ pub struct Config {
     /// The Management API's resource indicator (`VESTIBULE_MANAGEMENT_API_INDICATOR`); tokens
     /// for it with the `all` scope manage Vestibule. Logto's default tenant uses this value.
     pub management_api_indicator: String,
+    /// A request head must arrive, and a request body be read, within this many seconds
+    /// (`VESTIBULE_READ_TIMEOUT_SECONDS`, default 10); slower clients are disconnected.
+    pub read_timeout_seconds: u64,
+    /// A request answered in no more than this many seconds, or 503
+    /// (`VESTIBULE_REQUEST_TIMEOUT_SECONDS`, default 30).
+    pub request_timeout_seconds: u64,
+    /// Connections served at once per node (`VESTIBULE_MAX_CONNECTIONS`, default 1024).
+    pub max_connections: usize,
+    /// Reverse proxies in front of the node that append the client's address to
+    /// `X-Forwarded-For` (`VESTIBULE_TRUSTED_PROXIES`, default 0: the peer is the client).
+    pub trusted_proxies: usize,
+    /// Requests per second per client IP at `/oidc/token`, and the burst above it
+    /// (`VESTIBULE_RATE_LIMIT_TOKEN_PER_SECOND`, `…_BURST`; 0 turns the limit off).
+    pub rate_limit_token_per_second: u32,
+    pub rate_limit_token_burst: u32,
+    /// The same for the interactive sign-in surface: `/oidc/auth`, the Experience API,
+    /// `/api/verifications` and the hosted pages' form posts
+    /// (`VESTIBULE_RATE_LIMIT_INTERACTIVE_PER_SECOND`, `…_BURST`).
+    pub rate_limit_interactive_per_second: u32,
+    pub rate_limit_interactive_burst: u32,
+    /// The demo application (`/demo-app`, client `demo-app`): lets a newcomer try a whole
+    /// sign-in before registering an application (`VESTIBULE_DEMO_APP`, default true).
+    pub demo_app: bool,
+    /// `VESTIBULE_*` environment variables that name no setting (reported at start, not
+    /// fatal: orchestrators add their own, such as Kubernetes' `VESTIBULE_SERVICE_HOST` for a
+    /// Service named `vestibule`).
+    #[serde(skip)]
+    pub ignored_environment: Vec<String>,
+    /// Operator commands may create a database that does not exist yet (`--create-database`).
+    #[serde(skip)]
+    pub create_database: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -75,6 +106,17 @@ impl Default for Config {
             breached_password_api: None,
             cache_ttl_seconds: 10,
             management_api_indicator: identity::management::DEFAULT_INDICATOR.to_owned(),
+            read_timeout_seconds: 10,
+            request_timeout_seconds: 30,
+            max_connections: 1024,
+            trusted_proxies: 0,
+            rate_limit_token_per_second: 20,
+            rate_limit_token_burst: 100,
+            rate_limit_interactive_per_second: 10,
+            rate_limit_interactive_burst: 60,
+            demo_app: true,
+            ignored_environment: Vec::new(),
+            create_database: false,
         }
     }
 }
@@ -99,17 +141,33 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file(path)),
             None => figment = figment.merge(Toml::file("vestibule.toml")),
         }
-        figment
-            .merge(Env::prefixed("VESTIBULE_").ignore(&["test_postgres_url"]))
+        let settings = setting_names();
+        let mut config: Config = figment
+            .merge(Env::prefixed("VESTIBULE_").filter(move |key| settings.iter().any(|name| key == name.as_str())))
             .merge(Env::raw().only(&["database_url"]))
             .extract()
-            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.ignored_environment = unknown_environment(std::env::vars_os().filter_map(|(key, _)| key.into_string().ok()));
+        Ok(config)
     }
 
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("vestibule.db").display()))
+    }
+
+    /// The SQLite file the database URL names, if it names a file (not PostgreSQL, not an
+    /// in-memory database).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let rest = url.strip_prefix("sqlite:")?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if path.is_empty() || path == ":memory:" || query.split('&').any(|pair| pair == "mode=memory") {
+            return None;
+        }
+        Some(PathBuf::from(path))
     }
 
     pub fn site_root(&self) -> PathBuf {
@@ -143,6 +201,29 @@ impl Config {
         tracing::info!(path = %path.display(), "generated a new encryption secret; set VESTIBULE_SECRET to the same value on every node when running several");
         Ok(secret)
     }
+}
+
+/// The settings' names as environment keys take them (lower case, after `VESTIBULE_`).
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `VESTIBULE_*` variables that name no setting. `VESTIBULE_TEST_POSTGRES_URL` belongs to the
+/// test suite.
+fn unknown_environment(keys: impl Iterator<Item = String>) -> Vec<String> {
+    let settings = setting_names();
+    let mut unknown: Vec<String> = keys
+        .filter(|key| {
+            let Some(name) = key.strip_prefix("VESTIBULE_") else { return false };
+            let name = name.to_ascii_lowercase();
+            name != "test_postgres_url" && !settings.contains(&name)
+        })
+        .collect();
+    unknown.sort();
+    unknown
 }
 
 #[cfg(unix)]
@@ -193,6 +274,22 @@ mod tests {
             jail.create_file("vestibule.toml", "listn = \"127.0.0.1:1\"")?;
             assert!(Config::load(None).is_err(), "a typo must not be ignored");
             assert!(matches!(Config::load(Some(Path::new("nope.toml"))), Err(ConfigError::MissingFile(_))));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_environment_variables_are_reported_not_fatal() {
+        figment::Jail::expect_with(|jail| {
+            // What Kubernetes injects into every pod for a Service named `vestibule`.
+            jail.set_env("VESTIBULE_PORT", "tcp://10.0.0.1:3001");
+            jail.set_env("VESTIBULE_SERVICE_HOST", "10.0.0.1");
+            jail.set_env("VESTIBULE_TRUSTED_PROXIES", "1");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.trusted_proxies, 1, "known settings still apply");
+            assert!(config.ignored_environment.contains(&"VESTIBULE_PORT".to_owned()));
+            assert!(config.ignored_environment.contains(&"VESTIBULE_SERVICE_HOST".to_owned()));
+            assert!(!config.ignored_environment.iter().any(|k| k == "VESTIBULE_TRUSTED_PROXIES"));
             Ok(())
         });
     }

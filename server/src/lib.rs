@@ -1,9 +1,11 @@
+#![recursion_limit = "512"]
 //! The `vestibule` server: configuration, the HTTP surfaces and their wiring to the engine.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod http;
+pub mod serving;
 pub mod telemetry;
 
 use std::net::SocketAddr;
@@ -28,6 +30,13 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub secret: Arc<Secret>,
     pub leptos: LeptosOptions,
+    pub bundle: http::assets::Bundle,
+}
+
+impl FromRef<AppState> for http::assets::Bundle {
+    fn from_ref(state: &AppState) -> Self {
+        state.bundle.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -76,13 +85,15 @@ impl Server {
             .await
             .map_err(|source| StartError::Bind { addr: config.listen, source })?;
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let bundle = http::assets::Bundle::load(&config.site_root());
+        bundle.compress_in_background();
         let leptos = LeptosOptions::builder()
             .output_name("vestibule")
             .site_root(config.site_root().display().to_string())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(bundle.pkg_dir())
             .site_addr(local_addr)
             .build();
-        let state = AppState { store, provider, config: Arc::new(config), secret: Arc::new(secret), leptos };
+        let state = AppState { store, provider, config: Arc::new(config), secret: Arc::new(secret), leptos, bundle };
         let router = http::router(state.clone());
         Ok(Self { listener, router, local_addr, state })
     }
@@ -97,7 +108,11 @@ impl Server {
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let store = self.state.store.clone();
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        let limits = serving::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.state.config.read_timeout_seconds.max(1)),
+            max_connections: self.state.config.max_connections,
+        };
+        serving::serve(self.listener, self.router, limits, shutdown).await?;
         store.close().await;
         Ok(())
     }
@@ -154,11 +169,17 @@ pub async fn run(config: Config, started: Instant) -> Result<(), StartError> {
     let server = Server::bind(config).await?;
     let endpoint = server.state.config.endpoint.trim_end_matches('/').to_owned();
     announce_management_client(&server.state, &endpoint).await?;
+    if server.state.config.demo_app {
+        // Not fatal: a node that loses a race to register it finds it registered.
+        if let Err(err) = identity::demo_app::ensure_registered(&server.state.provider).await {
+            tracing::warn!(error = %err, "cannot register the demo app");
+        }
+    }
     tracing::info!(
         listen = %server.local_addr,
         backend = ?server.state.store.backend(),
         ready_ms = started.elapsed().as_millis() as u64,
-        "Vestibule is ready: sign-in page at {endpoint}/sign-in"
+        "Vestibule is ready: try a sign-in at {endpoint}/demo-app"
     );
     server
         .serve(async move {

@@ -11,13 +11,16 @@ async fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
-        Ok(config) => config,
+        Ok(config) => Config { create_database: cli.create_database, ..config },
         Err(err) => {
             eprintln!("vestibule: {err}");
             return ExitCode::from(2);
         }
     };
     server::telemetry::init_logging(config.log_format);
+    if !config.ignored_environment.is_empty() {
+        tracing::warn!(variables = ?config.ignored_environment, "ignoring VESTIBULE_* environment variables that name no setting");
+    }
 
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::run(config, started).await.map(|()| ExitCode::SUCCESS).map_err(CommandError::from),

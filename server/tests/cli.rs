@@ -159,7 +159,7 @@ async fn bootstrap_provisions_management_credentials_idempotently() {
     for _ in 0..2 {
         let out = vestibule(data.path(), "sqlite:data/vestibule.db")
             .env("VESTIBULE_DATA_DIR", data.path().join("data"))
-            .args(["bootstrap", "--m2m-id", "ops", "--m2m-secret", secret])
+            .args(["--create-database", "bootstrap", "--m2m-id", "ops", "--m2m-secret", secret])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -170,4 +170,37 @@ async fn bootstrap_provisions_management_credentials_idempotently() {
     assert!(!lines.lock().unwrap().iter().any(|l| l.contains("secret:")), "a client exists: nothing new is created");
     assert_eq!(management_users_status(port, "ops", secret).await, 200);
     stop(child);
+}
+
+/// An operator who runs a command from another directory, or without the server's settings,
+/// is told where the command looked instead of getting a second, empty database.
+#[test]
+fn commands_refuse_a_database_that_does_not_exist_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vestibule"))
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("VESTIBULE_DATA_DIR", &data)
+            .env("VESTIBULE_PASSWORD_HASHING", "test-only-cheap")
+            .args(extra)
+            .args(["user", "create", "--username", "ada", "--password", "a long password"])
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("there is no Vestibule database at") && stderr.contains(&data.join("vestibule.db").display().to_string()), "{stderr}");
+    assert!(stderr.contains("--create-database"), "says how to create one: {stderr}");
+    assert!(!data.exists(), "nothing was created: no database, no secret");
+
+    let created = run(&["--create-database"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(data.join("vestibule.db").exists());
+    // Now that it exists, the plain command uses it.
+    let again = run(&[]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("user.username_already_in_use"), "{}", String::from_utf8_lossy(&again.stderr));
 }

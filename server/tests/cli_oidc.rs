@@ -11,6 +11,8 @@ fn vestibule(data: &std::path::Path, args: &[&str]) -> (i32, Value, String) {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("VESTIBULE_DATA_DIR", data)
         .env("VESTIBULE_PASSWORD_HASHING", "test-only-cheap")
+        // Each test starts from an empty directory.
+        .arg("--create-database")
         .args(args)
         .output()
         .unwrap();

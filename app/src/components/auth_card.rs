@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::components::PageError;
 use crate::context::{load_page_context, PageContext};
 use crate::tr;
 
@@ -56,14 +57,50 @@ where
                     let context = context.await.unwrap_or_default();
                     let logo = (context.logo_url.clone(), context.dark_logo_url.clone());
                     let css = context.brand_css();
+                    if !context.in_interaction {
+                        // Opened directly, outside a sign-in: every form here would fail.
+                        return view! {
+                            <style inner_html=css></style>
+                            <AuthCard title=tr!("start_from_app.title") logo><StartFromAnApp context/></AuthCard>
+                        }
+                        .into_any();
+                    }
                     let content = render.with_value(|render| render(context));
                     view! {
                         <style inner_html=css></style>
                         <AuthCard title subtitle=subtitle.unwrap_or_default() logo>{content}</AuthCard>
                     }
+                    .into_any()
                 })
             }}
         </Suspense>
+    }
+}
+
+/// What a hosted page says to someone who opened it directly: sign-in starts from an
+/// application; here is one to try, and how to connect your own.
+#[component]
+fn StartFromAnApp(context: PageContext) -> impl IntoView {
+    let issuer = context.issuer.clone();
+    view! {
+        <div data-testid="start-from-app">
+            // A form posted after its sign-in expired comes back here with the reason.
+            <PageError/>
+            <p class="text-sm text-slate-600 dark:text-slate-400">{tr!("start_from_app.body")}</p>
+            {context.demo_app.then(|| view! {
+                <a href="/demo-app" rel="external" data-testid="try-demo-app"
+                    class="mt-6 inline-flex w-full justify-center rounded-lg bg-[var(--brand)] px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:opacity-90 focus:outline-none focus-visible:ring-2 focus-visible:ring-offset-2 dark:bg-[var(--brand-dark)] dark:text-slate-950">
+                    {tr!("start_from_app.try_demo")}
+                </a>
+            })}
+            <h2 class="mt-8 text-sm font-semibold">{tr!("start_from_app.developers")}</h2>
+            <dl class="mt-2 text-sm">
+                <dt class="text-slate-500 dark:text-slate-400">{tr!("start_from_app.issuer")}</dt>
+                <dd class="mt-1 break-all rounded-lg bg-slate-100 px-3 py-2 font-mono text-xs dark:bg-slate-800" data-testid="issuer">{issuer}</dd>
+            </dl>
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">{tr!("start_from_app.register")}</p>
+            <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-100 px-3 py-2 font-mono text-xs dark:bg-slate-800">"vestibule app create --type traditional --name \"My app\" --redirect-uri https://my-app.example/callback"</pre>
+        </div>
     }
 }
 

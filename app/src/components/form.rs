@@ -22,9 +22,10 @@ pub fn hydration_marker() -> RwSignal<bool> {
     hydrated
 }
 
-/// A `<form method="post">` with the page's language, so errors come back in it.
-#[component]
-pub fn PostForm(action: &'static str, #[prop(optional)] id: Option<&'static str>, children: Children) -> impl IntoView {
+/// A `<form method="post">` with the page's language, so errors come back in it. An island
+/// only for its `data-hydrated` marker: its content is rendered on the server.
+#[island]
+pub fn PostForm(#[prop(into)] action: String, #[prop(optional, into)] id: Option<String>, children: Children) -> impl IntoView {
     let hydrated = hydration_marker();
     view! {
         <form method="post" action=action id=id class="space-y-5" data-hydrated=move || hydrated.get().to_string()>

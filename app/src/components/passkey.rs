@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::tr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Ceremony {
     /// `navigator.credentials.create`: a new passkey.
     Create,
@@ -22,17 +22,17 @@ const BUTTON: &str = "flex w-full items-center justify-center gap-2 rounded-lg b
 /// request so passkeys appear in the autofill of a field marked `autocomplete="… webauthn"`;
 /// `show_button` false keeps only that.
 #[allow(unused_variables)]
-#[component]
+#[island]
 pub fn PasskeyForm(
-    action: &'static str,
+    #[prop(into)] action: String,
     ceremony: Ceremony,
     verification_id: String,
     options: String,
     label: String,
-    testid: &'static str,
-    #[prop(default = true)] show_button: bool,
-    #[prop(optional)] autofill: bool,
-    #[prop(optional)] hidden: Vec<(&'static str, String)>,
+    #[prop(into)] testid: String,
+    show_button: bool,
+    autofill: bool,
+    hidden: Vec<(String, String)>,
 ) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     let answer = NodeRef::<leptos::html::Input>::new();

@@ -4,11 +4,11 @@ use crate::tr;
 
 /// A password input with a show/hide toggle. The toggle needs JavaScript; without it the
 /// field is an ordinary password input.
-#[component]
+#[island]
 pub fn PasswordField(
-    name: &'static str,
+    #[prop(into)] name: String,
     label: String,
-    autocomplete: &'static str,
+    #[prop(into)] autocomplete: String,
     /// For a new password: the policy's minimum length, shown as a hint that updates live.
     #[prop(optional)]
     min_length: Option<usize>,
@@ -17,6 +17,7 @@ pub fn PasswordField(
     let length = RwSignal::new(0usize);
     let input_id = format!("field-{name}");
     let hint_id = format!("hint-{name}");
+    let described_by = min_length.map(|_| hint_id.clone());
     let hint = min_length.map(|min| {
         let met = move || length.get() >= min;
         view! {
@@ -37,7 +38,7 @@ pub fn PasswordField(
                     autocomplete=autocomplete
                     required
                     minlength=min_length.map(|m| m.to_string())
-                    aria-describedby=min_length.map(|_| format!("hint-{name}"))
+                    aria-describedby=described_by
                     on:input=move |ev| length.set(event_target_value(&ev).chars().count())
                     class=format!("{} pr-12", crate::components::form::INPUT)
                 />

@@ -32,7 +32,8 @@ fn PasskeyStep(kind: &'static str, action: &'static str, ceremony: Ceremony, lab
                     let data = started.await.unwrap_or_default();
                     match (data.error, data.verification_id, data.webauthn_options) {
                         (None, Some(verification_id), Some(options)) => {
-                            view! { <PasskeyForm action ceremony verification_id options label testid hidden/> }.into_any()
+                            let hidden = hidden.into_iter().map(|(name, value)| (name.to_owned(), value)).collect::<Vec<_>>();
+                            view! { <PasskeyForm action ceremony verification_id options label testid hidden show_button=true autofill=false/> }.into_any()
                         }
                         (code, _, _) => view! { <crate::components::ErrorBanner code=code.unwrap_or_else(|| "unexpected".into())/> }.into_any(),
                     }

@@ -71,7 +71,7 @@ fn PasskeySignIn(context: PageContext) -> impl IntoView {
                     };
                     view! {
                         <PasskeyForm action="/sign-in/passkey" ceremony=Ceremony::Get verification_id options label=tr!("passkey.sign_in")
-                            testid="passkey-sign-in" show_button=context.passkey_button autofill=context.passkey_autofill/>
+                            testid="passkey-sign-in" show_button=context.passkey_button autofill=context.passkey_autofill hidden=vec![]/>
                         {context.passkey_button.then(|| view! {
                             <div class="my-5 flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400 dark:text-slate-500">
                                 <span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>{tr!("passkey.or")}<span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>

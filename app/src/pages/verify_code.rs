@@ -26,14 +26,16 @@ pub fn VerifyCodePage() -> impl IntoView {
                     <TextField name="code" label=tr!("verify_code.code") autocomplete="one-time-code" inputmode="numeric" pattern="[0-9]{6}" maxlength=6/>
                     <SubmitButton label=tr!("verify_code.submit")/>
                 </PostForm>
-                <ResendCode/>
+                <ResendCode identifier=query_param("to").unwrap_or_default()/>
             }
         }/>
     }
 }
 
-#[component]
-fn ResendCode() -> impl IntoView {
+/// "Resend the code", enabled once the countdown ends (an island: the countdown runs in the
+/// browser; without JavaScript the button is simply enabled).
+#[island]
+fn ResendCode(identifier: String) -> impl IntoView {
     let hydrated = hydration_marker();
     let remaining = RwSignal::new(RESEND_AFTER_SECONDS);
     #[cfg(feature = "hydrate")]
@@ -52,7 +54,7 @@ fn ResendCode() -> impl IntoView {
     view! {
         <form method="post" action="/verify-code/resend" class="mt-6 text-center text-sm">
             <input type="hidden" name="locale" value=crate::i18n::Locale::detect().tag()/>
-            <input type="hidden" name="identifier" value=query_param("to").unwrap_or_default()/>
+            <input type="hidden" name="identifier" value=identifier/>
             <button type="submit" data-testid="resend-code" disabled=waiting aria-live="polite"
                 class="font-medium text-[var(--brand)] hover:underline disabled:cursor-default disabled:text-slate-400 disabled:no-underline dark:text-[var(--brand-dark)]">
                 {move || if waiting() { tr!("verify_code.resend_in", n = remaining.get()) } else { tr!("verify_code.resend") }}

@@ -1,20 +1,28 @@
 //! The HTTP surface: one router, cross-cutting layers, and the Leptos pages.
 
-mod assets;
+pub mod assets;
 mod cookies;
+mod demo_app;
 pub mod error;
 mod experience;
 mod hosted;
 mod json_body;
+pub mod limits;
 mod management;
 mod oidc;
 mod page_context;
+pub mod security_headers;
 mod status;
 
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -34,9 +42,18 @@ fn is_language_tag(value: &str) -> bool {
 
 pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
+    let config = &state.config;
+    let rate_limits = limits::RateLimits::new(
+        limits::Rate { per_second: config.rate_limit_token_per_second, burst: config.rate_limit_token_burst },
+        limits::Rate { per_second: config.rate_limit_interactive_per_second, burst: config.rate_limit_interactive_burst },
+        config.trusted_proxies,
+    );
+    let https = security_headers::Https(state.provider.endpoint.starts_with("https://"));
+    let read_timeout = Duration::from_secs(config.read_timeout_seconds.max(1));
+    let request_timeout = Duration::from_secs(config.request_timeout_seconds.max(1));
     let routes = generate_route_list(app::App);
     let (management, _) = management::router(&state);
-    let loader = page_context::loader(state.provider.clone());
+    let loader = page_context::loader(state.provider.clone(), state.config.demo_app);
     let mfa_loader = page_context::mfa_loader(state.provider.clone());
     let (server_fn_loader, server_fn_mfa_loader) = (loader.clone(), mfa_loader.clone());
     Router::new()
@@ -44,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::routes(&state))
         .merge(experience::routes())
         .merge(hosted::routes())
+        .merge(demo_app::routes())
         .merge(management)
         // The pages' server functions (the page context), with the same context as SSR.
         .route(
@@ -65,15 +83,22 @@ pub fn router(state: AppState) -> Router {
             move || {
                 leptos::prelude::provide_context(loader.clone());
                 leptos::prelude::provide_context(mfa_loader.clone());
+                security_headers::apply_page_policy();
             },
             {
             let leptos = leptos.clone();
             move || app::shell(leptos.clone())
         },
         )
-        .nest_service("/pkg", assets::bundle(&leptos))
+        .route("/pkg/{*file}", get(assets::serve_bundle))
         .fallback(assets::public_or_not_found)
         .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(from_fn_with_state(rate_limits, limits::rate_limit))
+        // A body that has not arrived within the read timeout fails the request (and the
+        // connection); a request still unanswered after the request timeout is a 503.
+        .layer(RequestBodyTimeoutLayer::new(read_timeout))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+        .layer(from_fn_with_state(https, security_headers::security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -7,14 +7,15 @@ use app::context::{PageContext, PageContextLoader};
 use identity::oidc::Provider;
 use identity::sign_in_experience::{IdentifierKind, SignInExperience};
 
-pub fn loader(provider: Provider) -> PageContextLoader {
+/// `demo_app`: whether the demo application is on (pages visited outside a sign-in offer it).
+pub fn loader(provider: Provider, demo_app: bool) -> PageContextLoader {
     PageContextLoader(Arc::new(move |cookie: Option<String>| {
         let provider = provider.clone();
-        Box::pin(async move { build(&provider, cookie.as_deref()).await })
+        Box::pin(async move { build(&provider, cookie.as_deref(), demo_app).await })
     }))
 }
 
-async fn build(provider: &Provider, cookie: Option<&str>) -> PageContext {
+async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> PageContext {
     let sie = match provider.sign_in_experience().await {
         Ok(sie) => sie,
         Err(err) => {
@@ -58,6 +59,8 @@ async fn build(provider: &Provider, cookie: Option<&str>) -> PageContext {
             .map(|list| list.split_whitespace().filter(|i| matches!(*i, "username" | "email" | "phone")).map(str::to_owned).collect())
             .unwrap_or_default(),
         in_interaction: interaction.is_some(),
+        issuer: format!("{}/oidc", provider.endpoint),
+        demo_app,
         passkey_button: sie.passkey_sign_in.enabled && sie.passkey_sign_in.show_passkey_button,
         passkey_autofill: sie.passkey_sign_in.enabled && sie.passkey_sign_in.allow_autofill,
     }

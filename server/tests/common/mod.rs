@@ -46,14 +46,21 @@ impl TestServer {
 
     pub async fn start(db: TestDatabase) -> Self {
         let url = db.url.clone();
-        Self::start_node(db, &url, "127.0.0.1", None).await
+        Self::start_node(db, &url, "127.0.0.1", None, |_| {}).await
+    }
+
+    /// A server with some settings changed from the tests' defaults (which turn the per-IP
+    /// rate limits off: tests send many requests from one address).
+    pub async fn with_config(db: TestDatabase, tune: impl FnOnce(&mut Config)) -> Self {
+        let url = db.url.clone();
+        Self::start_node(db, &url, "127.0.0.1", None, tune).await
     }
 
     /// A server whose public endpoint is `http://localhost:<port>`: WebAuthn needs a domain
     /// name as its relying party (browsers refuse IP addresses).
     pub async fn at_localhost(db: TestDatabase) -> Self {
         let url = db.url.clone();
-        Self::start_node(db, &url, "localhost", None).await
+        Self::start_node(db, &url, "localhost", None, |_| {}).await
     }
 
     /// Another node on the same database, secret and public endpoint (as behind a load
@@ -64,7 +71,7 @@ impl TestServer {
             identity::Backend::Postgres => TestDatabase::postgres().await.unwrap(),
         };
         let url = self.state.config.database_url();
-        Self::start_node(db, &url, "localhost", Some(self.state.provider.endpoint.clone())).await
+        Self::start_node(db, &url, "localhost", Some(self.state.provider.endpoint.clone()), |_| {}).await
     }
 
     /// Another node on the same database and secret, as behind a load balancer.
@@ -74,23 +81,28 @@ impl TestServer {
             identity::Backend::Postgres => TestDatabase::postgres().await.unwrap(),
         };
         let url = self.state.config.database_url();
-        Self::start_node(db, &url, "127.0.0.1", None).await
+        Self::start_node(db, &url, "127.0.0.1", None, |_| {}).await
     }
 
     /// Starts a server on `url` (the database), reached as `http://<host>:<port>`, whose public
     /// endpoint is that address unless `endpoint` names another; `db` is only kept alive (and
     /// dropped) with it.
-    async fn start_node(db: TestDatabase, url: &str, host: &str, endpoint: Option<String>) -> Self {
+    async fn start_node(db: TestDatabase, url: &str, host: &str, endpoint: Option<String>, tune: impl FnOnce(&mut Config)) -> Self {
         let data = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: Some(url.to_owned()),
             secret: Some("one secret shared by every node of the test cluster".to_owned()),
             data_dir: data.path().to_owned(),
             site_root: Some(data.path().join("site")),
             password_hashing: PasswordHashing::TestOnlyCheap,
+            rate_limit_token_per_second: 0,
+            rate_limit_interactive_per_second: 0,
             ..Config::default()
         };
+        tune(&mut config);
+        // A test that set a public endpoint keeps it (e.g. an https one behind a proxy).
+        let endpoint = endpoint.or_else(|| (config.endpoint != Config::default().endpoint).then(|| config.endpoint.clone()));
         let clock = ManualClock::at(1_800_000_000_000);
         let mut server = Server::bind_with_clock(config, Arc::new(clock.clone())).await.expect("server starts");
         let base = format!("http://{host}:{}", server.local_addr.port());
