@@ -76,11 +76,29 @@ impl Application {
 
     /// The primary secret or any unexpired additional one.
     pub fn secret_matches(&self, secret: &str, now: Millis) -> bool {
-        let presented = crypto::token_hash(secret);
-        let primary = self.secret_hash.as_deref().is_some_and(|hash| crypto::constant_time_eq(hash, &presented));
-        let extra = self.extra_secrets.iter().any(|(hash, expires_at)| expires_at.is_none_or(|at| at > now) && crypto::constant_time_eq(hash, &presented));
-        primary || extra
+        self.check_secret(secret, now) == SecretCheck::Valid
     }
+
+    /// Whether `secret` is one of this application's secrets, and still valid.
+    pub fn check_secret(&self, secret: &str, now: Millis) -> SecretCheck {
+        let presented = crypto::token_hash(secret);
+        if self.secret_hash.as_deref().is_some_and(|hash| crypto::constant_time_eq(hash, &presented)) {
+            return SecretCheck::Valid;
+        }
+        match self.extra_secrets.iter().find(|(hash, _)| crypto::constant_time_eq(hash, &presented)) {
+            Some((_, Some(expires_at))) if *expires_at <= now => SecretCheck::Expired,
+            Some(_) => SecretCheck::Valid,
+            None => SecretCheck::Wrong,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretCheck {
+    Valid,
+    /// One of the application's named secrets, past its expiry.
+    Expired,
+    Wrong,
 }
 
 #[derive(Debug, Clone)]

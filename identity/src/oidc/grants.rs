@@ -31,6 +31,9 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// Omitted when nothing was granted (a client-credentials token without scopes), as
+    /// oidc-provider does.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     pub token_type: &'static str,
 }

@@ -276,15 +276,19 @@ pub struct ClientAuthentication {
 }
 
 /// `client_secret_basic`, `client_secret_post` for confidential clients, `none` for public
-/// ones. Failures are all `invalid_client` and say nothing about which part was wrong.
+/// ones. A request with no client at all is malformed (`invalid_request`, as oidc-provider
+/// answers); an unknown client and a wrong secret are the same `invalid_client`. A named
+/// secret past its expiry says so (Logto's `client secret has expired`): it proves the caller
+/// once held the secret, so nothing is revealed to a guesser.
 pub async fn authenticate_client(provider: &Provider, auth: &ClientAuthentication) -> Result<Application, OidcError> {
-    let client_id = auth.client_id.as_deref().ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
+    let client_id = auth.client_id.as_deref().ok_or_else(|| OidcError::invalid_request("no client authentication mechanism provided"))?;
     let app = provider.application(client_id).await?.ok_or_else(|| OidcError::invalid_client("client authentication failed"))?;
     if app.app_type.is_public() {
         return Ok(app);
     }
-    match auth.client_secret.as_deref() {
-        Some(secret) if app.secret_matches(secret, provider.now_ms()) => Ok(app),
+    match auth.client_secret.as_deref().map(|secret| app.check_secret(secret, provider.now_ms())) {
+        Some(crate::applications::SecretCheck::Valid) => Ok(app),
+        Some(crate::applications::SecretCheck::Expired) => Err(OidcError::invalid_request("client secret has expired")),
         _ => Err(OidcError::invalid_client("client authentication failed")),
     }
 }

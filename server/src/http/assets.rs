@@ -182,6 +182,11 @@ fn is_build_id(segment: &str) -> bool {
 /// Anything no route claimed: a public asset (favicon, images; cached for a day) if one
 /// exists, otherwise the app's own 404 page.
 pub async fn public_or_not_found(State(options): State<LeptosOptions>, request: Request) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/oidc/") {
+        // The API's own 404 (`error::json_rejections` gives it the API's shape).
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let (parts, body) = request.into_parts();
     let probe = Request::from_parts(parts.clone(), Body::empty());
     let served = ServeDir::new(options.site_root.as_ref())

@@ -1,7 +1,9 @@
 //! Errors become HTTP responses here, and only here. The engine gives every error a stable
 //! code; this module decides the status and the body:
 //! - `/api/*` answers Logto's `{code, message, data?}` (spec §0);
-//! - `/oidc/*` answers OAuth's `{error, error_description}`.
+//! - `/oidc/*` answers OAuth's `{error, error_description}` with Logto's `code` and `message`;
+//! - what the router itself refuses (no such route, wrong method, a body too large or of the
+//!   wrong type) is rewritten into the same shapes by [`json_rejections`].
 //! Internal failures are logged and answered with a generic 500 body, never their detail.
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -116,6 +118,12 @@ fn api_status(code: &str) -> StatusCode {
     }
 }
 
+/// OAuth's `{error, error_description}` with Logto's `{code, message}` beside them (spec §0):
+/// Logto's SDKs read `code` (`oidc.invalid_grant`, …) to raise their own error types.
+pub fn oauth_body(error: &str, description: &str) -> serde_json::Value {
+    json!({ "error": error, "error_description": description, "code": format!("oidc.{error}"), "message": description })
+}
+
 /// An OAuth 2.0 error at the provider's endpoints (RFC 6749 §5.2).
 #[derive(Debug)]
 pub struct OAuthError(pub OidcError);
@@ -137,7 +145,7 @@ impl IntoResponse for OAuthError {
             }
             _ => StatusCode::BAD_REQUEST,
         };
-        let mut response = (status, Json(json!({ "error": self.0.error(), "error_description": self.0.description() }))).into_response();
+        let mut response = (status, Json(oauth_body(self.0.error(), &self.0.description()))).into_response();
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if status == StatusCode::UNAUTHORIZED {
             let challenge = format!("Bearer realm=\"vestibule\", error=\"{}\"", self.0.error());
@@ -147,4 +155,33 @@ impl IntoResponse for OAuthError {
         }
         response
     }
+}
+
+/// The router's own refusals — no route (404), wrong method (405), a body over the limit
+/// (413), the wrong content type (415) — come as plain text from axum. On the APIs they are
+/// rewritten into the API's error shape, so clients that parse errors (Logto's SDKs) can.
+pub async fn json_rejections(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let api = path.starts_with("/api/");
+    let oidc = path.starts_with("/oidc/") || path == "/oidc";
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"));
+    if !(api || oidc) || !plain || !matches!(status.as_u16(), 404 | 405 | 413 | 415) {
+        return response;
+    }
+    let description = match status.as_u16() {
+        404 | 405 => format!("unrecognized route or not allowed method ({method} on {path})"),
+        413 => "the request body is too large".to_owned(),
+        _ => "unsupported content type".to_owned(),
+    };
+    let body = if oidc {
+        oauth_body("invalid_request", &description)
+    } else {
+        // Logto's generic "not found" code; an unknown route is a resource that is not there.
+        let code = if matches!(status.as_u16(), 404 | 405) { "entity.not_found" } else { "guard.invalid_input" };
+        json!({ "code": code, "message": description })
+    };
+    (status, Json(body)).into_response()
 }

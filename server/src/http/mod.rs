@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/pkg/{*file}", get(assets::serve_bundle))
         .fallback(assets::public_or_not_found)
+        .layer(axum::middleware::from_fn(error::json_rejections))
         .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(from_fn_with_state(rate_limits, limits::rate_limit))
         // A body that has not arrived within the read timeout fails the request (and the

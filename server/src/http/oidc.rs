@@ -238,13 +238,16 @@ fn client_authentication(headers: &HeaderMap, params: &[(String, String)]) -> Re
     let Some(encoded) = basic else {
         return Ok(ClientAuthentication { client_id: body_id, client_secret: body_secret, basic: false });
     };
-    let invalid = || OAuthError(OidcError::invalid_client("invalid authorization header value format"));
+    let invalid = || OAuthError(OidcError::invalid_request("invalid authorization header value format"));
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
     let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
     let decode = |s: &str| form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
     let (id, secret) = (decode(id), decode(secret));
-    if body_secret.is_some() || body_id.as_ref().is_some_and(|b| *b != id) {
+    if body_id.as_ref().is_some_and(|b| *b != id) {
+        return Err(OidcError::invalid_request("mismatch in body and authorization client ids").into());
+    }
+    if body_secret.is_some() {
         return Err(OidcError::invalid_request("client authentication must only be provided using one mechanism").into());
     }
     Ok(ClientAuthentication { client_id: Some(id), client_secret: Some(secret), basic: true })
