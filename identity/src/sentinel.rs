@@ -51,7 +51,15 @@ pub async fn is_blocked(store: &Store, clock: &dyn Clock, policy: SentinelPolicy
     Ok(locked)
 }
 
-pub async fn record_failure(store: &Store, clock: &dyn Clock, target: &str, counter: Counter) -> Result<(), sqlx::Error> {
+/// Records a failed verification and says whether it locked `target`: the attempt that
+/// reaches `maxAttempts` is itself answered as blocked (Logto counts the failing attempt:
+/// with 5 allowed, the 5th wrong password already says "too many attempts").
+pub async fn record_failure(store: &Store, clock: &dyn Clock, policy: SentinelPolicy, target: &str, counter: Counter) -> Result<bool, sqlx::Error> {
+    insert_failure(store, clock, target, counter).await?;
+    is_blocked(store, clock, policy, target, counter).await
+}
+
+async fn insert_failure(store: &Store, clock: &dyn Clock, target: &str, counter: Counter) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO sentinel_activities (id, target_hash, action_group, created_at) VALUES ($1, $2, $3, $4)")
         .bind(crate::ids::entity_id())
         .bind(crypto::token_hash(&target.to_lowercase()))

@@ -116,7 +116,9 @@ pub async fn verify_totp(provider: &Provider, cookie: Option<&str>, code: &str, 
         }).map_err(ExperienceError::from),
     };
     if matches!(outcome, Err(ExperienceError::Mfa(_))) {
-        sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::Totp).await?;
+        if sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Totp).await? {
+            return Err(ExperienceError::Blocked);
+        }
         return outcome;
     }
     let id = outcome?;
@@ -163,7 +165,9 @@ pub async fn verify_backup_code(provider: &Provider, cookie: Option<&str>, code:
     }
     if let Err(err) = mfa::use_backup_code(&provider.store, provider.clock.as_ref(), &user_id, code).await {
         if matches!(err, MfaError::InvalidBackupCode) {
-            sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::BackupCode).await?;
+            if sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::BackupCode).await? {
+                return Err(ExperienceError::Blocked);
+            }
         }
         return Err(err.into());
     }

@@ -108,7 +108,9 @@ async fn authenticate_counted(provider: &Provider, policy: SentinelPolicy, user_
     let rp = relying_party(provider)?;
     if let Err(err) = webauthn::authenticate_user(&provider.store, clock, &rp, user_id, payload, ceremony_state).await {
         if matches!(err, MfaError::InvalidWebAuthn) {
-            sentinel::record_failure(&provider.store, clock, &target, Counter::WebAuthn).await?;
+            if sentinel::record_failure(&provider.store, clock, policy, &target, Counter::WebAuthn).await? {
+                return Err(ExperienceError::Blocked);
+            }
         }
         return Err(err.into());
     }

@@ -29,7 +29,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
     let user = match user {
         Some(user) if verified => user,
         other => {
-            sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::Credentials).await?;
+            let locked = sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Credentials).await?;
             let entry = audit::Entry {
                 key: "Interaction.SignIn.Verification.Password",
                 outcome: audit::Outcome::Error,
@@ -38,7 +38,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
                 payload: serde_json::json!({ "identifierType": identifier.kind, "error": "session.invalid_credentials" }),
             };
             audit::record(&provider.store, provider.clock.as_ref(), entry).await;
-            return Err(ExperienceError::InvalidCredentials);
+            return Err(if locked { ExperienceError::Blocked } else { ExperienceError::InvalidCredentials });
         }
     };
     if user.is_suspended {

@@ -78,7 +78,7 @@ pub async fn verify_code(provider: &Provider, cookie: Option<&str>, identifier: 
     let recipient = Recipient { kind: identifier.kind, address: record.identifier.value.clone() };
     if let Err(err) = verification_codes::verify(&provider.store, provider.clock.as_ref(), sie.verification_code_policy, &code_id, &recipient, code).await {
         if matches!(err, CodeError::Mismatch) {
-            sentinel::record_failure(&provider.store, provider.clock.as_ref(), &target, Counter::Credentials).await?;
+            let locked = sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Credentials).await?;
             let key = format!("Interaction.{:?}.Verification.VerificationCode", state.interaction_event);
             let entry = audit::Entry {
                 key: &key,
@@ -88,6 +88,9 @@ pub async fn verify_code(provider: &Provider, cookie: Option<&str>, identifier: 
                 payload: serde_json::json!({ "identifierType": identifier.kind, "error": "verification_code.code_mismatch" }),
             };
             audit::record(&provider.store, provider.clock.as_ref(), entry).await;
+            if locked {
+                return Err(ExperienceError::Blocked);
+            }
         }
         return Err(err.into());
     }
