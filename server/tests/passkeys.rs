@@ -215,11 +215,17 @@ on_both_databases! { at localhost:
         assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
         assert_eq!(server.submit(&browser).await.0, 200);
 
-        // Unknown accounts and accounts without passkeys get the same answer.
+        // Unknown accounts and accounts without passkeys get the same answer (Logto's, from
+        // experience-api/verifications/web-authn-verification.test.ts), under either path name.
         server.user("dan", STRONG).await;
-        for who in ["dan", "nobody"] {
-            let (status, body) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication", Some(json!({"identifier": {"type": "username", "value": who}}))).await;
-            assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_credentials_not_found")), "{who}");
+        for (who, path) in [("dan", "sign-in-passkey"), ("nobody", "sign-in-passkey"), ("dan", "sign-in-web-authn")] {
+            let (status, body) = server.call(&browser, "POST", &format!("/api/experience/verification/{path}/authentication"), Some(json!({"identifier": {"type": "username", "value": who}}))).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_not_found")), "{who}");
+        }
+        // An answer to a challenge that does not exist, with or without an id: 404.
+        for body in [json!({"verificationId": "non-existent", "payload": {"id": "x"}}), json!({"payload": {"id": "x"}})] {
+            let (status, answer) = server.call(&browser, "POST", "/api/experience/verification/sign-in-web-authn/authentication/verify", Some(body)).await;
+            assert_eq!((status, answer["code"].as_str()), (404, Some("session.verification_session_not_found")));
         }
 
         // "Not now" is remembered at sign-in.
@@ -236,6 +242,10 @@ on_both_databases! { at localhost:
         let browser = server.browser_in_interaction().await;
         let (status, body) = server.call(&browser, "POST", "/api/experience/preflight/sign-in-passkey/authentication", None).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.sign_in_method_not_enabled")));
+        // With an identifier, off says nothing about the account.
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/verification/sign-in-passkey/authentication", Some(json!({"identifier": {"type": "username", "value": "carol"}}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.webauthn_verification_not_found")));
     }
 
     async fn a_passkey_that_also_signs_in_gets_a_second_factor_suggested(server) {

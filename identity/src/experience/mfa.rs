@@ -185,9 +185,7 @@ pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, 
         return Err(ExperienceError::MfaFactorNotEnabled);
     }
     let bound = bound_factors(provider, &sie, &user_id).await?;
-    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !mfa_satisfied(&state, &user_id) {
-        return Err(ExperienceError::RequireMfaVerification(available(&bound)));
-    }
+    require_verified(&state, &user_id, &bound)?;
     match factor {
         MfaFactor::Totp => {
             if bound.contains(&MfaFactor::Totp) {
@@ -219,9 +217,13 @@ pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, 
     save(provider, &interaction, &state).await
 }
 
-/// `POST /profile/mfa/mfa-skipped`: decline binding where the policy allows it.
+/// `POST /profile/mfa/mfa-skipped`: decline binding where the policy allows it (a password
+/// reset binds nothing, so there is nothing to skip).
 pub async fn skip(provider: &Provider, cookie: Option<&str>) -> Result<(), ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
+    if state.interaction_event == InteractionEvent::ForgotPassword {
+        return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: false });
+    }
     let sie = provider.sign_in_experience().await?;
     if sie.mfa.policy == MfaPolicy::Mandatory {
         return Err(ExperienceError::MfaPolicyNotUserControlled);
@@ -248,6 +250,22 @@ pub async fn skip_suggestion(provider: &Provider, cookie: Option<&str>) -> Resul
     let (interaction, mut state) = started(provider, cookie).await?;
     state.mfa.suggestion_skipped = true;
     save(provider, &interaction, &state).await
+}
+
+/// A signing-in user with bound factors must have verified one before changing anything in
+/// the interaction (binding another factor, adding to the profile).
+fn require_verified(state: &ExperienceState, user_id: &str, bound: &[MfaFactor]) -> Result<(), ExperienceError> {
+    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !mfa_satisfied(state, user_id) {
+        return Err(ExperienceError::RequireMfaVerification(available(bound)));
+    }
+    Ok(())
+}
+
+/// [`require_verified`] for `user_id`'s bound factors.
+pub(super) async fn require_verified_for(provider: &Provider, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
+    let sie = provider.sign_in_experience().await?;
+    let bound = bound_factors(provider, &sie, user_id).await?;
+    require_verified(state, user_id, &bound)
 }
 
 /// The user's bound factors that the configuration enables.
@@ -281,11 +299,7 @@ fn mfa_satisfied(state: &ExperienceState, user_id: &str) -> bool {
 /// before anything else is checked or revealed. `factors`: all the user's bound factors, read
 /// once per submit for every gate.
 pub(super) fn require_verification(sie: &SignInExperience, state: &ExperienceState, user_id: &str, factors: &[BoundFactor]) -> Result<(), ExperienceError> {
-    let bound = enabled(sie, factors);
-    if state.interaction_event == InteractionEvent::SignIn && !bound.is_empty() && !mfa_satisfied(state, user_id) {
-        return Err(ExperienceError::RequireMfaVerification(available(&bound)));
-    }
-    Ok(())
+    require_verified(state, user_id, &enabled(sie, factors))
 }
 
 /// The later gates (after the profile checks): the passkey offer, then binding by policy.

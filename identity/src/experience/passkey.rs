@@ -156,14 +156,22 @@ pub async fn preflight_sign_in(provider: &Provider, cookie: Option<&str>) -> Res
 }
 
 /// `POST /verification/sign-in-passkey/authentication {identifier}`: options naming the
-/// credentials of the account with this identifier. An unknown account and an account
-/// without passkeys get the same answer.
+/// credentials of the account with this identifier. An unknown account, an account without
+/// passkeys, and any account while passkey sign-in is off get one answer, Logto's 400
+/// `session.mfa.webauthn_verification_not_found` (its `web-authn-verification.test.ts`):
+/// telling them apart would say who has a passkey.
 pub async fn start_sign_in(provider: &Provider, cookie: Option<&str>, identifier: &Identifier) -> Result<Value, ExperienceError> {
     let (interaction, _) = started(provider, cookie).await?;
-    passkey_sign_in_enabled(provider).await?;
+    let cannot_answer = || ExperienceError::from(MfaError::WebAuthnCeremonyNotFound);
+    if passkey_sign_in_enabled(provider).await.is_err() {
+        return Err(cannot_answer());
+    }
     let value = crate::identifiers::normalize(identifier.kind, &identifier.value)?;
-    let user = users::find_by_identifier(&provider.store, identifier.kind, &value).await?.ok_or(MfaError::NoWebAuthnCredentials)?;
-    let (options, ceremony_state) = user_challenge(provider, &user.id).await?;
+    let user = users::find_by_identifier(&provider.store, identifier.kind, &value).await?.ok_or_else(cannot_answer)?;
+    let (options, ceremony_state) = match user_challenge(provider, &user.id).await {
+        Err(ExperienceError::Mfa(MfaError::NoWebAuthnCredentials)) => return Err(cannot_answer()),
+        challenge => challenge?,
+    };
     let id = ceremony::begin(&provider.store, provider.clock.as_ref(), &owner(&interaction), Purpose::SignIn, Some(&user.id), &ceremony_state).await?;
     Ok(json!({ "verificationId": id, "authenticationOptions": options }))
 }

@@ -19,6 +19,12 @@ pub async fn add_profile(provider: &Provider, cookie: Option<&str>, input: Profi
     if state.interaction_event == InteractionEvent::ForgotPassword {
         return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: false });
     }
+    // Signing in, the profile belongs to someone: identified first, and past their MFA.
+    // (Registration fills the profile before the account exists.)
+    if state.interaction_event == InteractionEvent::SignIn {
+        let user_id = state.user_id.clone().ok_or(ExperienceError::IdentifierNotFound)?;
+        super::mfa::require_verified_for(provider, &state, &user_id).await?;
+    }
     let user: Option<User> = match &state.user_id {
         Some(id) => users::find_by_id(&provider.store, id).await?,
         None => None,

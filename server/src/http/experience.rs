@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/preflight/sign-in-passkey/authentication", post(preflight_passkey_sign_in))
         .route("/api/experience/verification/sign-in-passkey/authentication", post(start_passkey_sign_in))
         .route("/api/experience/verification/sign-in-passkey/authentication/verify", post(verify_passkey_sign_in))
+        // The same endpoints under the names newer Logto releases use.
+        .route("/api/experience/preflight/sign-in-web-authn/authentication", post(preflight_passkey_sign_in))
+        .route("/api/experience/verification/sign-in-web-authn/authentication", post(start_passkey_sign_in))
+        .route("/api/experience/verification/sign-in-web-authn/authentication/verify", post(verify_passkey_sign_in))
         .route("/api/.well-known/sign-in-exp", get(public_sign_in_experience))
 }
 
