@@ -45,3 +45,44 @@ on_both_databases! {
         assert_eq!(body["data"]["availableFactors"], json!(["Totp"]));
     }
 }
+
+/// `usernamePolicy.caseSensitive`, as Logto's `experience-api/username-case.test.ts` reads it:
+/// by default `ADA` and `ada` are two accounts; switched off, they are one.
+async fn register(server: &common::TestServer, username: &str) -> (u16, serde_json::Value) {
+    let browser = server.browser_in_interaction().await;
+    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "Register"}))).await;
+    let (status, body) = server.call(&browser, "POST", "/api/experience/verification/new-password-identity",
+        Some(json!({"identifier": {"type": "username", "value": username}, "password": STRONG}))).await;
+    if status != 200 {
+        return (status, body);
+    }
+    server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": body["verificationId"]}))).await
+}
+
+async fn password_sign_in(server: &common::TestServer, username: &str) -> (u16, serde_json::Value) {
+    let browser = server.browser_in_interaction().await;
+    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+    server.call(&browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": username}, "password": STRONG}))).await
+}
+
+on_both_databases! {
+    async fn usernames_follow_the_case_policy(server) {
+        // Case-sensitive (the default): two accounts, and the other case does not sign in.
+        assert_eq!(register(&server, "casey").await.0, 201);
+        assert_eq!(register(&server, "CASEY").await.0, 201);
+        server.user("morgan", STRONG).await;
+        let (status, body) = password_sign_in(&server, "MORGAN").await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.invalid_credentials")));
+
+        // Case-insensitive: one account, found in any case; another case is taken.
+        server.sign_in_experience(json!({"usernamePolicy": {"caseSensitive": false}})).await;
+        assert_eq!(password_sign_in(&server, "MORGAN").await.0, 200);
+        let (status, body) = register(&server, "Morgan").await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.username_already_in_use")));
+        // Staging a username during registration is refused the same way.
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "Register"}))).await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile", Some(json!({"type": "username", "value": "MoRgAn"}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.username_already_in_use")));
+    }
+}

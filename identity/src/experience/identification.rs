@@ -64,7 +64,7 @@ async fn identify_existing(
     }
     let user = match &record.user_id {
         Some(id) => users::find_by_id(&provider.store, id).await?,
-        None => users::find_by_identifier(&provider.store, kind, &record.identifier.value).await?,
+        None => super::find_by_identifier(provider, kind, &record.identifier.value).await?,
     };
     let user = user.ok_or_else(|| ExperienceError::UserNotExist(record.identifier.clone()))?;
     if user.is_suspended {
@@ -147,7 +147,7 @@ async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &Verifi
             profile.primary_phone = Some(value);
         }
         RecordKind::NewPasswordIdentity => {
-            if users::find_by_username(&provider.store, &value).await?.is_some() {
+            if super::find_by_username(provider, &value).await?.is_some() {
                 return Err(UserError::UsernameAlreadyInUse.into());
             }
             profile.username = Some(value);

@@ -453,11 +453,30 @@ fn missing_profile(sie: &SignInExperience, user: Option<&User>, staged: &StagedP
         .collect()
 }
 
+/// The account a username names, under the sign-in experience's username policy (case
+/// sensitive unless `usernamePolicy.caseSensitive` is false).
+async fn find_by_username(provider: &Provider, username: &str) -> Result<Option<User>, ExperienceError> {
+    let found = if provider.sign_in_experience().await?.usernames_case_sensitive() {
+        crate::users::find_by_username(&provider.store, username).await?
+    } else {
+        crate::users::find_by_username_ignoring_case(&provider.store, username).await?
+    };
+    Ok(found)
+}
+
+/// The account an identifier names (usernames under the username policy).
+async fn find_by_identifier(provider: &Provider, kind: crate::sign_in_experience::IdentifierKind, value: &str) -> Result<Option<User>, ExperienceError> {
+    match kind {
+        crate::sign_in_experience::IdentifierKind::Username => find_by_username(provider, value).await,
+        other => Ok(crate::users::find_by_identifier(&provider.store, other, value).await?),
+    }
+}
+
 /// Staged identifiers must still be free when they are written.
 async fn ensure_staged_identifiers_free(provider: &Provider, staged: &StagedProfile, user_id: Option<&str>) -> Result<(), ExperienceError> {
     let other = |user: Option<User>| user.is_some_and(|u| Some(u.id.as_str()) != user_id);
     if let Some(username) = &staged.username {
-        if other(crate::users::find_by_username(&provider.store, username).await?) {
+        if other(find_by_username(provider, username).await?) {
             return Err(UserError::UsernameAlreadyInUse.into());
         }
     }

@@ -3,7 +3,7 @@
 
 use super::{check_password_policy, save, started, ExperienceError, Identifier, IdentifierType, RecordKind, StagedProfile, VerificationRecord};
 use crate::oidc::Provider;
-use crate::users::{self, UserError};
+use crate::users::UserError;
 
 pub async fn new_password_identity(provider: &Provider, cookie: Option<&str>, identifier: Identifier, password: &str) -> Result<String, ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
@@ -11,7 +11,7 @@ pub async fn new_password_identity(provider: &Provider, cookie: Option<&str>, id
         return Err(ExperienceError::InvalidInput("a new password identity is a username".into()));
     }
     let username = crate::identifiers::username(&identifier.value)?;
-    if users::find_by_username(&provider.store, &username).await?.is_some() {
+    if super::find_by_username(provider, &username).await?.is_some() {
         return Err(UserError::UsernameAlreadyInUse.into());
     }
     let sie = provider.sign_in_experience().await?;

@@ -167,7 +167,7 @@ pub async fn start_sign_in(provider: &Provider, cookie: Option<&str>, identifier
         return Err(cannot_answer());
     }
     let value = crate::identifiers::normalize(identifier.kind, &identifier.value)?;
-    let user = users::find_by_identifier(&provider.store, identifier.kind, &value).await?.ok_or_else(cannot_answer)?;
+    let user = super::find_by_identifier(provider, identifier.kind, &value).await?.ok_or_else(cannot_answer)?;
     let (options, ceremony_state) = match user_challenge(provider, &user.id).await {
         Err(ExperienceError::Mfa(MfaError::NoWebAuthnCredentials)) => return Err(cannot_answer()),
         challenge => challenge?,

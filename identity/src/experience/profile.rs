@@ -36,7 +36,7 @@ pub async fn add_profile(provider: &Provider, cookie: Option<&str>, input: Profi
             if has(|u| u.username.is_some()) {
                 return Err(ExperienceError::ExistsInProfile("username"));
             }
-            if users::find_by_username(&provider.store, &username).await?.is_some() {
+            if super::find_by_username(provider, &username).await?.is_some() {
                 return Err(UserError::UsernameAlreadyInUse.into());
             }
             state.profile.username = Some(username);

@@ -169,9 +169,18 @@ impl Default for VerificationCodePolicy {
     }
 }
 
+/// Logto's sign-in experience fields that Vestibule keeps as given but does not act on yet,
+/// so a configuration written for Logto (or by its Console) is accepted and read back whole.
+/// Any other key is refused: a typo must not be silently ignored.
+pub const STORED_LOGTO_FIELDS: [&str; 15] = [
+    "id", "tenantId", "socialSignIn", "socialSignInConnectorTargets", "captchaPolicy", "emailBlocklistPolicy",
+    "signUpProfileFields", "passwordExpiration", "usernamePolicy", "customContent", "customUiAssets", "supportEmail",
+    "supportWebsiteUrl", "unknownSessionRedirectUrl", "adaptiveMfa",
+];
+
 /// The whole configuration, in the Management API's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct SignInExperience {
     pub sign_in_mode: SignInMode,
     pub sign_up: SignUp,
@@ -196,6 +205,9 @@ pub struct SignInExperience {
     /// Passkeys as a first factor (spec §6 "Passkey for sign-in").
     #[serde(default)]
     pub passkey_sign_in: PasskeySignIn,
+    /// [`STORED_LOGTO_FIELDS`] as they were given.
+    #[serde(flatten)]
+    pub stored_logto_fields: serde_json::Map<String, Value>,
 }
 
 /// Whether people may sign in with a passkey instead of an identifier, and how the sign-in
@@ -238,6 +250,7 @@ impl Default for SignInExperience {
             mfa: crate::mfa::MfaSettings::default(),
             passkey_sign_in: PasskeySignIn::default(),
             single_sign_on_enabled: false,
+            stored_logto_fields: serde_json::Map::new(),
         }
     }
 }
@@ -254,6 +267,13 @@ pub enum RequiredProfile {
 }
 
 impl SignInExperience {
+    /// Logto's `usernamePolicy.caseSensitive` (default true): whether `Ada` and `ada` are two
+    /// usernames. When false, sign-in finds `ada` by `ADA`, and registering `ADA` next to `ada`
+    /// is `user.username_already_in_use`.
+    pub fn usernames_case_sensitive(&self) -> bool {
+        self.stored_logto_fields.get("usernamePolicy").and_then(|policy| policy.get("caseSensitive")).and_then(Value::as_bool).unwrap_or(true)
+    }
+
     pub fn method(&self, identifier: IdentifierKind) -> Option<&SignInMethod> {
         self.sign_in.methods.iter().find(|m| m.identifier == identifier)
     }
@@ -325,6 +345,9 @@ impl SignInExperience {
     /// The checks of `PATCH /api/sign-in-exp` (spec §14), run on every change.
     pub fn validate(&self) -> Result<(), SignInExperienceError> {
         use SignInExperienceError::*;
+        if let Some(unknown) = self.stored_logto_fields.keys().find(|key| !STORED_LOGTO_FIELDS.contains(&key.as_str())) {
+            return Err(InvalidInput(format!("unknown field `{unknown}`")));
+        }
         for method in &self.sign_in.methods {
             if !method.password && !method.verification_code {
                 return Err(AtLeastOneAuthenticationFactor);

@@ -198,6 +198,11 @@ pub async fn find_by_phone(store: &Store, phone: &str) -> Result<Option<User>, U
 }
 
 /// The user an identifier names (usernames are case-sensitive, emails are not).
+/// [`find_by_username`] that ignores case (`usernamePolicy.caseSensitive: false`).
+pub async fn find_by_username_ignoring_case(store: &Store, username: &str) -> Result<Option<User>, UserError> {
+    store::find_by_username_ignoring_case(store, username).await
+}
+
 pub async fn find_by_identifier(store: &Store, kind: IdentifierKind, value: &str) -> Result<Option<User>, UserError> {
     match kind {
         IdentifierKind::Username => find_by_username(store, value).await,

@@ -112,6 +112,13 @@ pub(super) async fn find_by_username(
     fetch_optional(store, &sql, username).await
 }
 
+/// The oldest account whose username equals `username` ignoring case (under a
+/// case-insensitive username policy; accounts made before the policy may differ only by case).
+pub(super) async fn find_by_username_ignoring_case(store: &Store, username: &str) -> Result<Option<User>, UserError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE lower(username) = lower($1) ORDER BY created_at, id LIMIT 1");
+    fetch_optional(store, &sql, username).await
+}
+
 pub(super) async fn find_by_email(store: &Store, email: &str) -> Result<Option<User>, UserError> {
     // lower(primary_email) is what the unique index covers, so this is an index lookup.
     let sql = format!("SELECT {COLUMNS} FROM users WHERE lower(primary_email) = lower($1)");

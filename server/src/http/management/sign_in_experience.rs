@@ -55,8 +55,8 @@ struct CheckPassword {
 /// `{result, issues}` for a candidate password under the current policy (the user-info rule
 /// needs `userId`).
 #[utoipa::path(post, path = "/api/sign-in-exp/default/check-password", tag = "Sign-in experience", request_body = CheckPassword,
-    responses((status = 200, description = "{result, issues}")))]
-async fn check_password(State(state): State<AppState>, JsonBody(body): JsonBody<CheckPassword>) -> Result<Json<Value>, ApiError> {
+    responses((status = 200, description = "{result: true, issues: []}"), (status = 400, description = "{result: false, issues}: the password breaks the policy")))]
+async fn check_password(State(state): State<AppState>, JsonBody(body): JsonBody<CheckPassword>) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     let sie = state.provider.sign_in_experience().await.map_err(|e| ApiError::from_code(&e))?;
     let user = match &body.user_id {
         Some(id) => identity::users::find_by_id(&state.store, id).await.map_err(|e| ApiError::from_code(&e))?,
@@ -64,5 +64,7 @@ async fn check_password(State(state): State<AppState>, JsonBody(body): JsonBody<
     };
     let info = user.as_ref().map(UserInfo::of).unwrap_or_default();
     let issues = sie.password_policy.check_everywhere(&body.password, &info, &state.provider.breached).await;
-    Ok(Json(json!({ "result": issues.is_empty(), "issues": issues.iter().map(|i| i.to_json()).collect::<Vec<_>>() })))
+    // Logto answers a weak password with 400 and the same body.
+    let status = if issues.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::BAD_REQUEST };
+    Ok((status, Json(json!({ "result": issues.is_empty(), "issues": issues.iter().map(|i| i.to_json()).collect::<Vec<_>>() }))))
 }
