@@ -74,6 +74,8 @@ pub struct CodeRequest<'a> {
     pub interaction_uid: Option<&'a str>,
     /// False: record the code but send nothing (no enumeration).
     pub deliver: bool,
+    /// With no connector for the recipient's kind: log the message (true) or refuse.
+    pub dev_outbox: bool,
 }
 
 /// Creates a code and sends it; returns the code's id. Nothing is kept if delivery fails.
@@ -108,7 +110,7 @@ pub async fn send(store: &Store, clock: &dyn Clock, policy: VerificationCodePoli
         let template = connectors::templates::verification_code(request.usage, request.locale, &code, policy.expiration_duration / 60);
         let message = Message { to: request.recipient.address.clone(), subject: template.subject, text: template.text };
         let kind = if request.recipient.kind == IdentifierKind::Email { ConnectorKind::Email } else { ConnectorKind::Sms };
-        if let Err(err) = connectors::deliver(store, kind, &message).await {
+        if let Err(err) = connectors::deliver(store, kind, &message, request.dev_outbox).await {
             sqlx::query("DELETE FROM verification_codes WHERE id = $1").bind(&id).execute(store.pool()).await?;
             return Err(err.into());
         }

@@ -63,6 +63,10 @@ pub struct Config {
     /// (`VESTIBULE_RATE_LIMIT_INTERACTIVE_PER_SECOND`, `…_BURST`).
     pub rate_limit_interactive_per_second: u32,
     pub rate_limit_interactive_burst: u32,
+    /// Without an email or SMS connector, codes are written to the log (the dev outbox, for
+    /// trying Vestibule) instead of being refused with 501 `connector.not_found` as Logto does
+    /// (`VESTIBULE_DEV_OUTBOX`, default true; set false in production).
+    pub dev_outbox: bool,
     /// The demo application (`/demo-app`, client `demo-app`): lets a newcomer try a whole
     /// sign-in before registering an application (`VESTIBULE_DEMO_APP`, default true).
     pub demo_app: bool,
@@ -115,6 +119,7 @@ impl Default for Config {
             rate_limit_interactive_per_second: 10,
             rate_limit_interactive_burst: 60,
             demo_app: true,
+            dev_outbox: true,
             ignored_environment: Vec::new(),
             create_database: false,
         }

@@ -132,6 +132,7 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
         at_rest,
         passwords,
         endpoint: config.endpoint.trim_end_matches('/').to_owned(),
+        dev_outbox: config.dev_outbox,
         caches: Arc::new(identity::oidc::Caches::with_ttl(std::time::Duration::from_secs(config.cache_ttl_seconds))),
         breached: match &config.breached_password_api {
             Some(base) => identity::passwords::breached::BreachedPasswords::with_range_api(base),

@@ -372,8 +372,19 @@ on_both_databases! {
         assert_eq!(created["config"]["password"], "********", "secrets are never returned");
         assert_eq!(created["type"], "Email");
         let id = created["id"].as_str().unwrap().to_owned();
-        let (status, _, body) = api(&server, &token, "POST", "/api/connectors", Some(json!({"connectorId": "smtp", "config": config}))).await;
-        assert_eq!((status, body["code"].as_str()), (422, Some("connector.multiple_instances_not_supported")));
+        // As in Logto, a second email connector replaces the first (a new id, one left).
+        let (status, _, replacing) = api(&server, &token, "POST", "/api/connectors", Some(json!({"connectorId": "smtp", "config": config}))).await;
+        assert_eq!(status, 200);
+        assert_ne!(replacing["id"], created["id"]);
+        let (_, _, listed) = api(&server, &token, "GET", "/api/connectors", None).await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(1));
+        assert_eq!(api(&server, &token, "GET", &format!("/api/connectors/{id}"), None).await.0, 404, "the first is gone");
+        let id = replacing["id"].as_str().unwrap().to_owned();
+        let (status, _, body) = api(&server, &token, "POST", "/api/connectors", Some(json!({"connectorId": "sendgrid-email", "config": {}}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("connector.not_found_with_connector_id")));
+        let (status, _, factory) = api(&server, &token, "GET", "/api/connector-factories/smtp", None).await;
+        assert_eq!((status, factory["type"].as_str()), (200, Some("Email")));
+        assert_eq!(api(&server, &token, "GET", "/api/connector-factories/nope", None).await.0, 404);
         let (_, _, updated) = api(&server, &token, "PATCH", &format!("/api/connectors/{id}"), Some(json!({"config": {"fromName": "Example", "password": "********"}}))).await;
         assert_eq!(updated["config"]["fromName"], "Example");
         let stored = identity::connectors::find(&server.state.store, identity::connectors::ConnectorKind::Email).await.unwrap().unwrap();
@@ -429,7 +440,7 @@ on_both_databases! {
             "/api/roles/{roleId}/applications", "/api/roles/{roleId}/applications/{applicationId}", "/api/applications",
             "/api/applications/{applicationId}", "/api/applications/{applicationId}/secrets", "/api/applications/{applicationId}/secrets/{name}",
             "/api/applications/{applicationId}/roles", "/api/applications/{applicationId}/roles/{roleId}", "/api/connectors",
-            "/api/connectors/{id}", "/api/connectors/{factoryId}/test", "/api/connector-factories", "/api/configs/id-token",
+            "/api/connectors/{id}", "/api/connectors/{factoryId}/test", "/api/connector-factories", "/api/connector-factories/{id}", "/api/configs/id-token",
             "/api/users/{userId}/all-identities", "/api/users/{userId}/identities/{target}", "/api/users/{userId}/mfa-verifications",
             "/api/users/{userId}/mfa-verifications/{verificationId}", "/api/users/{userId}/profile"] {
             assert!(paths.contains_key(expected), "{expected} missing from the document");
@@ -446,9 +457,9 @@ on_both_databases! {
                     continue;
                 }
                 let (status, _, body) = api(&server, &token, &method.to_uppercase(), &path.replace("{userId}", id), Some(json!({}))).await;
-                // A routed operation may answer 404 for an unknown id, but with an API error
-                // body; the router's own 404 is the HTML page.
-                let routed = status != 405 && (status != 404 || body["code"].is_string());
+                // A routed operation may answer 404 for an unknown id, but with its own error
+                // code; the router's own 404 says `request.route_not_found`.
+                let routed = status != 405 && (status != 404 || (body["code"].is_string() && body["code"] != "request.route_not_found"));
                 assert!(routed, "{method} {path} answered {status}");
             }
         }

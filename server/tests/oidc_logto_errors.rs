@@ -109,7 +109,7 @@ async fn the_routers_refusals_are_json_on_the_apis() {
     let unknown_api = server.http.get(server.url("/api/no-such-thing")).send().await.unwrap();
     assert_eq!(unknown_api.headers()["content-type"], "application/json");
     let (status, body) = token_error(unknown_api).await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("entity.not_found")));
+    assert_eq!((status, body["code"].as_str()), (404, Some("request.route_not_found")));
 
     // Three megabytes of form to the token endpoint: refused before it is read, in JSON.
     let huge = "a".repeat(3 * 1024 * 1024);
@@ -124,4 +124,33 @@ async fn the_routers_refusals_are_json_on_the_apis() {
     let page = server.http.get(server.url("/no-such-page")).send().await.unwrap();
     assert_eq!(page.status(), 404);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}
+
+/// Without an email connector, production answers as Logto does (501 `connector.not_found`)
+/// and keeps nothing; the dev outbox (the default, for trying Vestibule) logs the message.
+#[tokio::test]
+async fn without_a_connector_production_refuses_to_send() {
+    let server = common::TestServer::with_config(identity::testing::TestDatabase::sqlite().await, |config| config.dev_outbox = false).await;
+    server.sign_in_experience(json!({"signUp": {"identifiers": ["email"], "password": false, "verify": true}, "signIn": {"methods": [{"identifier": "email", "password": false, "verificationCode": true, "isPasswordPrimary": false}]}})).await;
+    let browser = server.browser_in_interaction().await;
+    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "Register"}))).await;
+    let (status, body) = server.call(&browser, "POST", "/api/experience/verification/verification-code",
+        Some(json!({"identifier": {"type": "email", "value": "new@example.com"}, "interactionEvent": "Register"}))).await;
+    assert_eq!((status, body["code"].as_str()), (501, Some("connector.not_found")));
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification_codes").fetch_one(server.state.store.pool()).await.unwrap();
+    assert_eq!(kept, 0, "a code nobody could receive is not kept");
+}
+
+on_both_databases! {
+    // RFC 6749 §3.1, as Logto answers it: a repeated `client_id` is refused on the page, and
+    // nothing is sent to a redirect URI.
+    async fn a_repeated_client_id_is_an_invalid_request(server) {
+        let (app, _) = server.app(AppType::Spa, "spa").await;
+        let url = format!("{}&client_id={app}", server.auth_url(&app, &[]));
+        let response = server.http.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert!(response.headers().get("location").is_none());
+        let page = response.text().await.unwrap();
+        assert!(page.contains("invalid_request") && page.contains("'client_id' parameter must not be provided twice"), "{page}");
+    }
 }

@@ -87,6 +87,10 @@ pub enum ConnectorError {
     AlreadyConfigured,
     #[error("no connector has this id")]
     NotFound,
+    #[error("unknown connector factory `{0}`")]
+    UnknownFactory(String),
+    #[error("no {0} connector is configured")]
+    NotConfigured(&'static str),
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -99,6 +103,8 @@ impl ErrorCode for ConnectorError {
             ConnectorError::InvalidRecipient(_) => "guard.invalid_input",
             ConnectorError::AlreadyConfigured => "connector.multiple_instances_not_supported",
             ConnectorError::NotFound => "entity.not_exists_with_id",
+            ConnectorError::UnknownFactory(_) => "connector.not_found_with_connector_id",
+            ConnectorError::NotConfigured(_) => "connector.not_found",
             ConnectorError::Storage(_) => "unexpected",
         }
     }
@@ -170,14 +176,37 @@ pub async fn find_by_id(store: &Store, id: &str) -> Result<Option<StoredConnecto
     row.map(|(factory, config)| Ok(StoredConnector { id: id.to_owned(), config: parse(&factory, &config)? })).transpose()
 }
 
-/// Creates the connector of a kind that has none yet.
+/// The factories Vestibule has, by Logto's `connectorId`.
+pub const FACTORIES: [&str; 2] = ["smtp", "http-sms"];
+
+/// Parses `{connectorId, config}`: an unknown factory is `connector.not_found_with_connector_id`,
+/// a known one with bad settings `connector.invalid_config`.
+pub fn parse_request(body: Value) -> Result<ConnectorConfig, ConnectorError> {
+    let factory = body.get("connectorId").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if !FACTORIES.contains(&factory.as_str()) {
+        return Err(ConnectorError::UnknownFactory(factory));
+    }
+    serde_json::from_value(body).map_err(|e| ConnectorError::InvalidConfig(e.to_string()))
+}
+
+/// Creates a connector. There is one email and one SMS connector: as in Logto, a new one
+/// replaces the one of its kind (a new id; the old one is gone), in one transaction.
 pub async fn create(store: &Store, clock: &dyn Clock, config: &ConnectorConfig) -> Result<StoredConnector, ConnectorError> {
     config.validate()?;
-    if find(store, config.kind()).await?.is_some() {
-        return Err(ConnectorError::AlreadyConfigured);
-    }
-    configure(store, clock, config).await?;
-    let id: String = sqlx::query_scalar("SELECT id FROM connectors WHERE kind = $1").bind(config.kind().as_str()).fetch_one(store.pool()).await?;
+    let Value::Object(json) = serde_json::to_value(config).expect("connector configuration serializes") else { unreachable!() };
+    let id = crate::ids::entity_id();
+    let now = clock.now_ms();
+    let mut tx = store.begin_write().await?;
+    sqlx::query("DELETE FROM connectors WHERE kind = $1").bind(config.kind().as_str()).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO connectors (id, kind, connector_id, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)")
+        .bind(&id)
+        .bind(config.kind().as_str())
+        .bind(config.factory())
+        .bind(json["config"].to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(StoredConnector { id, config: config.clone() })
 }
 
@@ -233,11 +262,13 @@ fn parse(factory: &str, config: &str) -> Result<ConnectorConfig, ConnectorError>
     serde_json::from_value(serde_json::json!({ "connectorId": factory, "config": config })).map_err(|e| ConnectorError::InvalidConfig(e.to_string()))
 }
 
-/// Sends `message` through the connector of `kind`, or the dev outbox when there is none.
-pub async fn deliver(store: &Store, kind: ConnectorKind, message: &Message) -> Result<(), ConnectorError> {
+/// Sends `message` through the connector of `kind`. Without one: the dev outbox when
+/// `dev_outbox` (the log; for trying Vestibule), otherwise Logto's 501 `connector.not_found`.
+pub async fn deliver(store: &Store, kind: ConnectorKind, message: &Message, dev_outbox: bool) -> Result<(), ConnectorError> {
     match find(store, kind).await? {
         Some(ConnectorConfig::Smtp(config)) => smtp::send(&config, message).await,
         Some(ConnectorConfig::HttpSms(config)) => http_sms::send(&config, message).await,
+        None if !dev_outbox => Err(ConnectorError::NotConfigured(kind.as_str())),
         None => {
             // Development only: the message, code included, goes to the log.
             tracing::warn!(target: "vestibule::outbox", kind = kind.as_str(), to = %message.to, subject = %message.subject, text = %message.text,

@@ -34,7 +34,7 @@ pub async fn send_code(provider: &Provider, cookie: Option<&str>, identifier: Id
         &provider.store,
         provider.clock.as_ref(),
         sie.verification_code_policy,
-        CodeRequest { recipient: &recipient, usage, locale: &locale, interaction_uid: Some(&interaction.uid), deliver },
+        CodeRequest { recipient: &recipient, usage, locale: &locale, interaction_uid: Some(&interaction.uid), deliver, dev_outbox: provider.dev_outbox },
     )
     .await?;
     let record = VerificationRecord {

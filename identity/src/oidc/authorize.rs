@@ -205,6 +205,11 @@ async fn validate(provider: &Provider, query: &[(String, String)]) -> Result<(Ap
         }
     }
     let display = |error, description: &str| AuthorizeError::Display(OidcError::new(error, description));
+    // RFC 6749 §3.1: a repeated parameter is an invalid request; with the client or its
+    // redirect URI in doubt, nothing may be sent back to a redirect URI.
+    if let Some(key) = duplicated.as_deref().filter(|key| matches!(*key, "client_id" | "redirect_uri")) {
+        return Err(display("invalid_request", &format!("'{key}' parameter must not be provided twice")));
+    }
     let client_id = map.get("client_id").ok_or_else(|| display("invalid_request", "missing required parameter 'client_id'"))?;
     let app = applications::find(&provider.store, client_id)
         .await

@@ -95,6 +95,9 @@ pub struct Provider {
     pub breached: crate::passwords::breached::BreachedPasswords,
     /// Seals secrets kept at rest (signing keys, TOTP secrets) with the master secret.
     pub at_rest: Arc<crypto::AtRest>,
+    /// Messages for a kind with no connector go to the log (true) or are refused with
+    /// `connector.not_found` (false, production).
+    pub dev_outbox: bool,
 }
 
 impl Provider {

@@ -107,7 +107,8 @@ fn api_status(code: &str) -> StatusCode {
         | "session.mfa.webauthn_credentials_not_found" => StatusCode::BAD_REQUEST,
         "user.webauthn_already_in_use" | "user.passkey_preferred" | "session.mfa.suggest_additional_mfa" => StatusCode::UNPROCESSABLE_ENTITY,
         // The deployment, not the request, is at fault: passkeys need a domain name.
-        "session.mfa.webauthn_unavailable" => StatusCode::NOT_IMPLEMENTED,
+        "session.mfa.webauthn_unavailable" | "connector.not_found" => StatusCode::NOT_IMPLEMENTED,
+        "connector.not_found_with_connector_id" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.mfa.require_mfa_verification" => StatusCode::FORBIDDEN,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
@@ -179,8 +180,8 @@ pub async fn json_rejections(request: axum::extract::Request, next: axum::middle
     let body = if oidc {
         oauth_body("invalid_request", &description)
     } else {
-        // Logto's generic "not found" code; an unknown route is a resource that is not there.
-        let code = if matches!(status.as_u16(), 404 | 405) { "entity.not_found" } else { "guard.invalid_input" };
+        // Its own code, so that "no such route" never reads as "no such user".
+        let code = if matches!(status.as_u16(), 404 | 405) { "request.route_not_found" } else { "guard.invalid_input" };
         json!({ "code": code, "message": description })
     };
     (status, Json(body)).into_response()

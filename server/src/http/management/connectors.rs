@@ -19,17 +19,28 @@ use crate::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_factories))
+        .routes(routes!(get_factory))
         .routes(routes!(list_connectors, create_connector))
         .routes(routes!(get_connector, update_connector, delete_connector))
         .routes(routes!(test_connector))
 }
 
+fn factories() -> Vec<Value> {
+    vec![
+        json!({"id": "smtp", "type": "Email", "name": "SMTP", "configKeys": ["host", "port", "security", "username", "password", "fromEmail", "fromName"]}),
+        json!({"id": "http-sms", "type": "Sms", "name": "HTTP SMS gateway", "configKeys": ["url", "method", "headers", "contentType", "bodyTemplate"]}),
+    ]
+}
+
 #[utoipa::path(get, path = "/api/connector-factories", tag = "Connectors", responses((status = 200, description = "The connector kinds Vestibule can use")))]
 async fn list_factories() -> Json<Value> {
-    Json(json!([
-        {"id": "smtp", "type": "Email", "name": "SMTP", "configKeys": ["host", "port", "security", "username", "password", "fromEmail", "fromName"]},
-        {"id": "http-sms", "type": "Sms", "name": "HTTP SMS gateway", "configKeys": ["url", "method", "headers", "contentType", "bodyTemplate"]}
-    ]))
+    Json(Value::Array(factories()))
+}
+
+#[utoipa::path(get, path = "/api/connector-factories/{id}", tag = "Connectors", params(("id" = String, Path)),
+    responses((status = 200, description = "The factory"), (status = 404, description = "No such factory")))]
+async fn get_factory(Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    factories().into_iter().find(|f| f["id"] == id.as_str()).map(Json).ok_or_else(|| domain(connectors::ConnectorError::NotFound))
 }
 
 #[utoipa::path(get, path = "/api/connectors", tag = "Connectors", responses((status = 200, description = "Configured connectors (secrets masked)")))]
@@ -38,12 +49,12 @@ async fn list_connectors(State(state): State<AppState>) -> Result<Json<Value>, A
 }
 
 fn parse_config(body: Value) -> Result<ConnectorConfig, ApiError> {
-    serde_json::from_value(body).map_err(|e| ApiError::from_code(&connectors::ConnectorError::InvalidConfig(e.to_string())))
+    connectors::parse_request(body).map_err(|e| ApiError::from_code(&e))
 }
 
-/// `{connectorId: "smtp" | "http-sms", config}`; one connector per kind.
+/// `{connectorId: "smtp" | "http-sms", config}`; a new connector replaces the one of its kind.
 #[utoipa::path(post, path = "/api/connectors", tag = "Connectors", request_body(content = Object),
-    responses((status = 200, description = "The connector"), (status = 400, description = "Invalid configuration"), (status = 422, description = "This kind is already configured")))]
+    responses((status = 200, description = "The connector"), (status = 400, description = "Invalid configuration"), (status = 422, description = "Unknown connectorId")))]
 async fn create_connector(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Json<Value>, ApiError> {
     let config = parse_config(body)?;
     let stored = connectors::create(&state.store, state.provider.clock.as_ref(), &config).await.map_err(domain)?;
