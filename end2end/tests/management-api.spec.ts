@@ -42,7 +42,7 @@ test('a script manages a user through the Management API, and the sign-in pages 
   const id = created.body.id as string;
   expect(id).toMatch(/^[0-9a-z]{12}$/);
 
-  const found = await api(token, 'GET', '/api/users?search=navy.example&page=1&page_size=10');
+  const found = await api(token, 'GET', '/api/users?search=%25navy.example%25&page=1&page_size=10');
   expect(found.headers.get('total-number')).toBe('1');
   expect(found.body[0].id).toBe(id);
   const renamed = await api(token, 'PATCH', `/api/users/${id}`, { name: 'Grace Hopper' });

@@ -103,7 +103,7 @@ on_both_databases! {
         assert_eq!(page.as_array().unwrap().len(), 2);
         let link = headers[LINK].to_str().unwrap();
         assert!(link.contains("page=3&page_size=2>; rel=\"next\"") && link.contains("page=1&page_size=2>; rel=\"prev\""), "{link}");
-        let (_, headers, found) = api(&server, &token, "GET", "/api/users?search=ADA%40example", None).await;
+        let (_, headers, found) = api(&server, &token, "GET", "/api/users?search=%25ADA%40example%25", None).await;
         assert_eq!(headers["total-number"], "1");
         assert_eq!(found[0]["id"], id.as_str());
         let (status, _, body) = api(&server, &token, "GET", "/api/users?page=0", None).await;

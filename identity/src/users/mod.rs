@@ -1,5 +1,6 @@
 //! End users: their identifiers, profile and custom data (spec §1 `users`).
 
+pub mod search;
 mod store;
 
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,8 @@ pub enum UserError {
     IdentityNotFound,
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error(transparent)]
+    Search(#[from] search::SearchError),
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -140,6 +143,7 @@ impl ErrorCode for UserError {
             UserError::NotFound => "entity.not_exists_with_id",
             UserError::IdentityNotFound => "user.identity_not_exist",
             UserError::InvalidInput(_) => "guard.invalid_input",
+            UserError::Search(_) => "request.invalid_input",
             UserError::Storage(_) => "unexpected",
         }
     }
@@ -255,7 +259,7 @@ pub async fn update_details(
 /// id, username, email, phone or name; with the total number of matches.
 #[derive(Debug, Clone)]
 pub struct UserQuery {
-    pub search: Option<String>,
+    pub search: search::UserSearch,
     /// 1-based.
     pub page: i64,
     pub page_size: i64,

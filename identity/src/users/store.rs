@@ -145,25 +145,20 @@ pub(super) async fn update_details(store: &Store, user: &User) -> Result<(), Use
 }
 
 pub(super) async fn list(store: &Store, query: &super::UserQuery) -> Result<(Vec<User>, i64), UserError> {
-    // LIKE wildcards in the search text match themselves (escaped with `\`, declared for SQLite).
-    const FILTER: &str = "($1 = '' OR lower(id) LIKE $2 ESCAPE '\\' OR lower(COALESCE(username, '')) LIKE $2 ESCAPE '\\' \
-        OR lower(COALESCE(primary_email, '')) LIKE $2 ESCAPE '\\' OR COALESCE(primary_phone, '') LIKE $2 ESCAPE '\\' \
-        OR lower(COALESCE(name, '')) LIKE $2 ESCAPE '\\')";
-    let search = query.search.clone().unwrap_or_default().to_lowercase();
-    let pattern = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM users WHERE {FILTER}"))
-        .bind(&search)
-        .bind(&pattern)
-        .fetch_one(store.pool())
-        .await?;
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE {FILTER} ORDER BY created_at DESC, id LIMIT $3 OFFSET $4");
-    let rows = sqlx::query(&sql)
-        .bind(&search)
-        .bind(&pattern)
-        .bind(query.page_size)
-        .bind((query.page - 1) * query.page_size)
-        .fetch_all(store.pool())
-        .await?;
+    let (filter, binds) = query.search.to_sql(store.backend(), 1)?;
+    let count_sql = format!("SELECT COUNT(*) FROM users WHERE {filter}");
+    let mut count = sqlx::query_scalar(&count_sql);
+    for value in &binds {
+        count = count.bind(value);
+    }
+    let total: i64 = count.fetch_one(store.pool()).await?;
+    let (limit, offset) = (binds.len() + 1, binds.len() + 2);
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY created_at DESC, id LIMIT ${limit} OFFSET ${offset}");
+    let mut rows = sqlx::query(&sql);
+    for value in &binds {
+        rows = rows.bind(value);
+    }
+    let rows = rows.bind(query.page_size).bind((query.page - 1) * query.page_size).fetch_all(store.pool()).await?;
     let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     Ok((users, total))
 }

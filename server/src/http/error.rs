@@ -84,7 +84,7 @@ impl From<identity::experience::ExperienceError> for ApiError {
 /// Statuses of the codes the Logto wire format fixes (spec §3 tables).
 fn api_status(code: &str) -> StatusCode {
     match code {
-        "guard.invalid_input" | "session.not_found" | "session.verification_failed" | "session.not_supported_for_forgot_password"
+        "guard.invalid_input" | "request.invalid_input" | "session.not_found" | "session.verification_failed" | "session.not_supported_for_forgot_password"
         | "session.invalid_interaction_type" | "session.verification_blocked_too_many_attempts" | "connector.general"
         | "connector.invalid_config" => StatusCode::BAD_REQUEST,
         code if code.starts_with("verification_code.") || code.starts_with("sign_in_experiences.") => StatusCode::BAD_REQUEST,

@@ -84,7 +84,7 @@ struct CreateUser {
     responses((status = 200, description = "A page of users; Total-Number and Link headers")))]
 async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = Page::from_query(query.as_deref())?;
-    let search = page.param("search").map(str::to_owned);
+    let search = users::search::UserSearch::parse(&page.rest).map_err(|e| domain(users::UserError::from(e)))?;
     let (found, total) = users::list(&state.store, &UserQuery { search, page: page.page, page_size: page.page_size }).await.map_err(domain)?;
     Ok((page.headers(&uri, total), Json(found.iter().map(user_json).collect::<Vec<_>>())))
 }
