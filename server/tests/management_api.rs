@@ -152,7 +152,7 @@ on_both_databases! {
 
         assert_eq!(api(&server, &token, "DELETE", &format!("/api/users/{id}"), None).await.0, 204);
         let (status, _, body) = api(&server, &token, "GET", &format!("/api/users/{id}"), None).await;
-        assert_eq!((status, body["code"].as_str()), (404, Some("entity.not_exists_with_id")));
+        assert_eq!((status, body["code"].as_str()), (404, Some("entity.not_found")));
         assert_eq!(api(&server, &token, "DELETE", &format!("/api/users/{id}"), None).await.0, 404);
     }
 

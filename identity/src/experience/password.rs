@@ -44,6 +44,11 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
     if user.is_suspended {
         return Err(ExperienceError::Suspended);
     }
+    // An imported digest (MD5, bcrypt, …) becomes Argon2id now that the password is known.
+    if user.password.as_ref().is_some_and(|p| p.needs_rehash()) {
+        let rehashed = provider.passwords.hash(password).await;
+        crate::users::set_password(&provider.store, provider.clock.as_ref(), &user.id, rehashed).await?;
+    }
     let record = VerificationRecord {
         id: crate::ids::entity_id(),
         kind: RecordKind::Password,

@@ -22,6 +22,11 @@ use crate::crypto::constant_time_eq;
 use crate::users::PasswordHash;
 
 pub const ARGON2ID: &str = "Argon2id";
+/// The algorithms a password digest may be imported with (Logto's `passwordAlgorithm`).
+/// Anything but Argon2id is re-hashed with Argon2id at the user's next password sign-in.
+pub const IMPORTABLE: [&str; 7] = ["Argon2i", "Argon2id", "Argon2d", "SHA1", "SHA256", "MD5", "Bcrypt"];
+/// bcrypt's cost is in the stored hash: refuse costs no sane system uses (2^15 rounds and up).
+const MAX_BCRYPT_COST: u32 = 14;
 const OUTPUT_LEN: usize = 32;
 const MAX_MEMORY_KIB: u32 = 256 * 1024;
 const MAX_ITERATIONS: u32 = 16;
@@ -76,6 +81,9 @@ impl PasswordHasher {
     /// Checks `password` against `stored`; with no stored hash it still spends the time of
     /// one verification and answers `false`.
     pub async fn verify(&self, password: &str, stored: Option<&PasswordHash>) -> bool {
+        if let Some(legacy) = stored.filter(|s| !s.method.starts_with("Argon2")) {
+            return verify_imported(password, legacy).await;
+        }
         let known = stored.filter(|s| s.method.starts_with("Argon2"));
         let phc = known.map(|s| s.hash.clone()).unwrap_or_else(|| self.dummy.as_ref().clone());
         let (reply, answer) = oneshot::channel();
@@ -87,6 +95,28 @@ impl PasswordHasher {
     pub fn params(&self) -> &Params {
         &self.params
     }
+}
+
+/// Digests imported from other systems: unsalted hex digests (MD5, SHA-1, SHA-256, as Logto
+/// accepts them) and bcrypt (on the blocking pool: it is slow by design).
+async fn verify_imported(password: &str, stored: &PasswordHash) -> bool {
+    use sha2::Digest;
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let presented = match stored.method.as_str() {
+        "MD5" => hex(&md5::Md5::digest(password.as_bytes())),
+        "SHA1" => hex(&sha1::Sha1::digest(password.as_bytes())),
+        "SHA256" => hex(&sha2::Sha256::digest(password.as_bytes())),
+        "Bcrypt" => {
+            let cost = stored.hash.split('$').nth(2).and_then(|c| c.parse::<u32>().ok());
+            if cost.is_none_or(|cost| cost > MAX_BCRYPT_COST) {
+                return false;
+            }
+            let (password, hash) = (password.to_owned(), stored.hash.clone());
+            return tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false)).await.unwrap_or(false);
+        }
+        _ => return false,
+    };
+    constant_time_eq(&presented, &stored.hash.to_ascii_lowercase())
 }
 
 fn worker(params: Params, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {

@@ -66,6 +66,13 @@ pub struct PasswordHash {
     pub method: String,
 }
 
+impl PasswordHash {
+    /// Imported with another algorithm: replace it with Argon2id once the password is known.
+    pub fn needs_rehash(&self) -> bool {
+        self.method != crate::passwords::ARGON2ID
+    }
+}
+
 impl std::fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PasswordHash({}, <redacted>)", self.method)
@@ -140,7 +147,8 @@ impl ErrorCode for UserError {
             UserError::UsernameAlreadyInUse => "user.username_already_in_use",
             UserError::EmailAlreadyInUse => "user.email_already_in_use",
             UserError::PhoneAlreadyInUse => "user.phone_already_in_use",
-            UserError::NotFound => "entity.not_exists_with_id",
+            // Logto's code for an unknown user (admin-user.test.ts).
+            UserError::NotFound => "entity.not_found",
             UserError::IdentityNotFound => "user.identity_not_exist",
             UserError::InvalidInput(_) => "guard.invalid_input",
             UserError::Search(_) => "request.invalid_input",

@@ -70,6 +70,10 @@ struct CreateUser {
     primary_email: Option<String>,
     primary_phone: Option<String>,
     password: Option<String>,
+    /// A digest from another system, with `passwordAlgorithm` (Argon2i/id/d, SHA1, SHA256,
+    /// MD5, Bcrypt): the user keeps their password; it is re-hashed at their next sign-in.
+    password_digest: Option<String>,
+    password_algorithm: Option<String>,
     name: Option<String>,
     avatar: Option<String>,
     #[schema(value_type = Object)]
@@ -101,9 +105,14 @@ async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<Cre
         Some(v) => serde_json::from_value(v).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?,
         None => Default::default(),
     };
-    let password = match body.password.filter(|p| !p.is_empty()) {
-        Some(p) => Some(state.provider.passwords.hash(&p).await),
-        None => None,
+    let password = match (body.password.filter(|p| !p.is_empty()), body.password_digest, body.password_algorithm) {
+        (Some(_), Some(_), _) => return Err(ApiError::invalid_input("give either password or passwordDigest, not both")),
+        (Some(p), None, _) => Some(state.provider.passwords.hash(&p).await),
+        (None, Some(digest), Some(method)) if identity::passwords::IMPORTABLE.contains(&method.as_str()) && !digest.is_empty() => {
+            Some(identity::users::PasswordHash { hash: digest, method })
+        }
+        (None, Some(_), _) => return Err(ApiError::invalid_input(format!("passwordDigest needs a passwordAlgorithm among {}", identity::passwords::IMPORTABLE.join(", ")))),
+        (None, None, _) => None,
     };
     let new = NewUser {
         username: username.flatten(),
@@ -202,6 +211,9 @@ async fn set_password(State(state): State<AppState>, Path(id): Path<String>, Jso
     responses((status = 204, description = "The password matches"), (status = 422, description = "It does not")))]
 async fn verify_password(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<PasswordBody>) -> Result<StatusCode, ApiError> {
     let user = existing(&state, &id).await?;
+    if body.password.is_empty() {
+        return Err(ApiError::invalid_input("password cannot be empty"));
+    }
     if state.provider.passwords.verify(&body.password, user.password.as_ref()).await {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -1,0 +1,58 @@
+//! Users as Logto's `packages/integration-tests/src/tests/api/admin-user.test.ts` manages
+//! them: importing password digests (so people migrate with their passwords), verifying
+//! passwords, and the codes for an unknown user.
+
+mod common;
+
+use serde_json::{json, Value};
+
+async fn create(server: &common::TestServer, management: &reqwest::Client, body: Value) -> (u16, Value) {
+    let response = management.post(server.url("/api/users")).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn verify(server: &common::TestServer, management: &reqwest::Client, id: &str, password: &str) -> (u16, Value) {
+    let response = management.post(server.url(&format!("/api/users/{id}/password/verify"))).json(&json!({"password": password})).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+on_both_databases! {
+    async fn users_move_over_with_their_password_digests(server) {
+        let management = server.management_client().await;
+        // MD5("password"), as in Logto's test.
+        let (status, user) = create(&server, &management, json!({"username": "md5_user", "passwordDigest": "5f4dcc3b5aa765d61d8327deb882cf99", "passwordAlgorithm": "MD5"})).await;
+        assert_eq!(status, 200, "{user}");
+        let id = user["id"].as_str().unwrap().to_owned();
+        assert_eq!(verify(&server, &management, &id, "password").await.0, 204);
+        assert_eq!(verify(&server, &management, &id, "Password").await.1["code"], "session.invalid_credentials");
+
+        let bcrypted = bcrypt::hash("a bcrypt secret", 4).unwrap();
+        let sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"; // "test"
+        for (username, digest, algorithm, password) in [("bcrypt_user", bcrypted.as_str(), "Bcrypt", "a bcrypt secret"), ("sha_user", sha256, "SHA256", "test")] {
+            let (status, user) = create(&server, &management, json!({"username": username, "passwordDigest": digest, "passwordAlgorithm": algorithm})).await;
+            assert_eq!(status, 200, "{user}");
+            assert_eq!(verify(&server, &management, user["id"].as_str().unwrap(), password).await.0, 204, "{algorithm}");
+        }
+        let (status, body) = create(&server, &management, json!({"username": "odd", "passwordDigest": "abc", "passwordAlgorithm": "ROT13"})).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+
+        // The first sign-in with the imported password replaces the digest with Argon2id.
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+        let (status, _) = server.call(&browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": "md5_user"}, "password": "password"}))).await;
+        assert_eq!(status, 200);
+        let stored = identity::users::find_by_id(&server.state.store, &id).await.unwrap().unwrap().password.unwrap();
+        assert_eq!(stored.method, "Argon2id");
+        assert!(stored.hash.starts_with("$argon2id$"));
+        assert_eq!(verify(&server, &management, &id, "password").await.0, 204, "still the same password");
+
+        // Verifying an empty password is malformed; an unknown user is Logto's 404.
+        let (status, body) = verify(&server, &management, &id, "").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        let unknown = management.get(server.url("/api/users/invalid-user-id")).send().await.unwrap();
+        assert_eq!(unknown.status(), 404);
+        assert_eq!(unknown.json::<Value>().await.unwrap()["code"], "entity.not_found");
+    }
+}
