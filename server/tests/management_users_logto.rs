@@ -56,3 +56,49 @@ on_both_databases! {
         assert_eq!(unknown.json::<Value>().await.unwrap()["code"], "entity.not_found");
     }
 }
+
+async fn call(server: &common::TestServer, management: &reqwest::Client, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = management.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(path)).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+on_both_databases! {
+    // Role assignment as Logto answers it: POST → 201 {roleIds, addedRoleIds}, PUT → {roleIds},
+    // nothing to add → 400, roles only for machine-to-machine applications.
+    async fn role_assignments_answer_with_what_changed(server) {
+        let management = server.management_client().await;
+        let (_, user) = create(&server, &management, json!({"username": "holder"})).await;
+        let user = user["id"].as_str().unwrap().to_owned();
+        let mut user_roles = Vec::new();
+        for name in ["reader", "writer"] {
+            let (_, role) = call(&server, &management, "POST", "/api/roles", json!({"name": name, "description": name})).await;
+            user_roles.push(role["id"].as_str().unwrap().to_owned());
+        }
+        let path = format!("/api/users/{user}/roles");
+        let (status, body) = call(&server, &management, "POST", &path, json!({"roleIds": [user_roles[0]]})).await;
+        assert_eq!((status, body.clone()), (201, json!({"roleIds": [user_roles[0]], "addedRoleIds": [user_roles[0]]})));
+        let (status, body) = call(&server, &management, "POST", &path, json!({"roleIds": [user_roles[0], user_roles[1]]})).await;
+        assert_eq!((status, body["addedRoleIds"].clone()), (201, json!([user_roles[1]])), "only the new one is added");
+        let (status, body) = call(&server, &management, "POST", &path, json!({"roleIds": []})).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        let (status, body) = call(&server, &management, "PUT", &path, json!({"roleIds": [user_roles[1]]})).await;
+        assert_eq!((status, body), (200, json!({"roleIds": [user_roles[1]]})));
+        let (_, held) = call(&server, &management, "GET", &path, Value::Null).await;
+        assert_eq!(held.as_array().map(Vec::len), Some(1));
+
+        let (_, m2m_role) = call(&server, &management, "POST", "/api/roles", json!({"name": "jobs", "description": "jobs", "type": "MachineToMachine"})).await;
+        let m2m_role = m2m_role["id"].as_str().unwrap().to_owned();
+        let (m2m, _) = server.app(identity::applications::AppType::MachineToMachine, "job").await;
+        let (spa, _) = server.app(identity::applications::AppType::Spa, "web").await;
+        let (status, body) = call(&server, &management, "POST", &format!("/api/applications/{spa}/roles"), json!({"roleIds": [m2m_role]})).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("application.invalid_type")));
+        let (status, body) = call(&server, &management, "POST", &format!("/api/applications/{m2m}/roles"), json!({"roleIds": [m2m_role]})).await;
+        assert_eq!((status, body["addedRoleIds"].clone()), (201, json!([m2m_role])));
+        let (status, body) = call(&server, &management, "PUT", &format!("/api/applications/{m2m}/roles"), json!({"roleIds": []})).await;
+        assert_eq!((status, body), (200, json!({"roleIds": []})));
+        let (_, held) = call(&server, &management, "GET", &format!("/api/applications/{m2m}/roles"), Value::Null).await;
+        assert_eq!(held, json!([]));
+    }
+}

@@ -370,7 +370,9 @@ pub async fn holders_of(store: &Store, role_id: &str) -> Result<Vec<String>, Adm
 
 /// Assigns roles to a holder, all or none (type mismatches and unknown ids refuse the lot).
 /// With `replace`, the holder's other roles are removed first.
-pub async fn assign_roles(store: &Store, holder: RoleHolder<'_>, role_ids: &[String], replace: bool) -> Result<(), AdminError> {
+/// Gives `holder` these roles (all or none), replacing its others when `replace`; returns the
+/// ones it did not have before.
+pub async fn assign_roles(store: &Store, holder: RoleHolder<'_>, role_ids: &[String], replace: bool) -> Result<Vec<String>, AdminError> {
     let mut tx = store.begin_write().await?;
     if replace {
         let (sql, id) = match holder {
@@ -379,14 +381,18 @@ pub async fn assign_roles(store: &Store, holder: RoleHolder<'_>, role_ids: &[Str
         };
         sqlx::query(sql).bind(id).execute(&mut *tx).await?;
     }
+    let mut added = Vec::new();
     for role_id in role_ids {
-        super::assign_in(&mut tx, role_id, holder).await.map_err(|e| match e {
+        let new = super::assign_in(&mut tx, role_id, holder).await.map_err(|e| match e {
             RbacError::RoleNotFound => AdminError::NotFound("role"),
             other => AdminError::Rbac(other),
         })?;
+        if new && !added.contains(role_id) {
+            added.push(role_id.clone());
+        }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(added)
 }
 
 pub async fn unassign_role(store: &Store, holder: RoleHolder<'_>, role_id: &str) -> Result<(), AdminError> {

@@ -191,7 +191,7 @@ pub async fn grant_scope_to_role(store: &Store, role_id: &str, indicator: &str, 
 }
 
 pub async fn assign_role(store: &Store, role_id: &str, holder: RoleHolder<'_>) -> Result<(), RbacError> {
-    assign_in(&mut *store.pool().acquire().await?, role_id, holder).await
+    assign_in(&mut *store.pool().acquire().await?, role_id, holder).await.map(|_| ())
 }
 
 async fn ensure_role_in(conn: &mut AnyConnection, clock: &dyn Clock, name: &str, role_type: RoleType) -> Result<String, RbacError> {
@@ -230,7 +230,8 @@ async fn grant_scope_in(conn: &mut AnyConnection, role_id: &str, indicator: &str
     Ok(())
 }
 
-pub(crate) async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: RoleHolder<'_>) -> Result<(), RbacError> {
+/// Gives `holder` the role; `Ok(false)` when it already had it.
+pub(crate) async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: RoleHolder<'_>) -> Result<bool, RbacError> {
     let role_type: String = sqlx::query_scalar("SELECT type FROM roles WHERE id = $1")
         .bind(role_id)
         .fetch_optional(&mut *conn)
@@ -253,7 +254,7 @@ pub(crate) async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: R
     if role_type != required.as_str() {
         return Err(mismatch);
     }
-    sqlx::query(sql).bind(holder_id).bind(role_id).execute(&mut *conn).await.map_err(|err| {
+    let inserted = sqlx::query(sql).bind(holder_id).bind(role_id).execute(&mut *conn).await.map_err(|err| {
         // The holder must exist (foreign key): an unknown id is a lookup failure, not ours.
         if err.as_database_error().is_some_and(|e| e.is_foreign_key_violation()) {
             RbacError::HolderNotFound
@@ -261,7 +262,7 @@ pub(crate) async fn assign_in(conn: &mut AnyConnection, role_id: &str, holder: R
             RbacError::Storage(err)
         }
     })?;
-    Ok(())
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// Scope names of `resource` that the user's roles grant.

@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use identity::applications::{self, AppType, Application, ApplicationUpdate, NewApplication};
 use identity::rbac::{admin, RoleHolder};
+
+use super::users::RoleIds;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -25,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_application, update_application, delete_application))
         .routes(routes!(list_secrets, create_secret))
         .routes(routes!(delete_secret))
-        .routes(routes!(list_application_roles, add_application_roles))
+        .routes(routes!(list_application_roles, add_application_roles, replace_application_roles))
         .routes(routes!(remove_application_role))
 }
 
@@ -199,20 +201,37 @@ async fn list_application_roles(State(state): State<AppState>, Path(id): Path<St
     Ok(Json(json!(admin::roles_of(&state.store, RoleHolder::Application(&id)).await.map_err(domain)?)))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RoleIds {
-    role_ids: Vec<String>,
+/// The application, which must be machine-to-machine to hold roles (422
+/// `application.invalid_type` otherwise, as in Logto).
+async fn role_holding_application(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let app = applications::find(&state.store, id).await.map_err(domain)?.ok_or_else(|| domain(applications::ApplicationError::NotFound))?;
+    if app.app_type != AppType::MachineToMachine {
+        return Err(ApiError::unprocessable("application.invalid_type", "only machine-to-machine applications hold roles"));
+    }
+    Ok(())
 }
 
-/// Assigns machine-to-machine roles (422 `application.invalid_role_type` for User roles).
+/// Assigns machine-to-machine roles (422 `application.invalid_role_type` for User roles);
+/// answers `{roleIds, addedRoleIds}`.
 #[utoipa::path(post, path = "/api/applications/{applicationId}/roles", tag = "Applications", params(("applicationId" = String, Path)),
-    request_body = RoleIds, responses((status = 201, description = "Assigned")))]
-async fn add_application_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<StatusCode, ApiError> {
-    applications::find(&state.store, &id).await.map_err(domain)?.ok_or_else(|| domain(applications::ApplicationError::NotFound))?;
-    admin::assign_roles(&state.store, RoleHolder::Application(&id), &body.role_ids, false).await.map_err(domain)?;
+    request_body = RoleIds, responses((status = 201, description = "{roleIds, addedRoleIds}")))]
+async fn add_application_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    role_holding_application(&state, &id).await?;
+    let role_ids = body.non_empty()?;
+    let added = admin::assign_roles(&state.store, RoleHolder::Application(&id), &role_ids, false).await.map_err(domain)?;
     state.provider.caches.application_scopes.clear();
-    Ok(StatusCode::CREATED)
+    Ok((StatusCode::CREATED, Json(json!({ "roleIds": role_ids, "addedRoleIds": added }))))
+}
+
+/// Replaces the application's roles (`[]` removes them all); answers `{roleIds}`.
+#[utoipa::path(put, path = "/api/applications/{applicationId}/roles", tag = "Applications", params(("applicationId" = String, Path)),
+    request_body = RoleIds, responses((status = 200, description = "{roleIds}")))]
+async fn replace_application_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<Json<Value>, ApiError> {
+    role_holding_application(&state, &id).await?;
+    let role_ids = body.deduplicated();
+    admin::assign_roles(&state.store, RoleHolder::Application(&id), &role_ids, true).await.map_err(domain)?;
+    state.provider.caches.application_scopes.clear();
+    Ok(Json(json!({ "roleIds": role_ids })))
 }
 
 #[utoipa::path(delete, path = "/api/applications/{applicationId}/roles/{roleId}", tag = "Applications",

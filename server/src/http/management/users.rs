@@ -270,26 +270,51 @@ async fn list_user_roles(State(state): State<AppState>, Path(id): Path<String>) 
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RoleIds {
+pub(super) struct RoleIds {
     role_ids: Vec<String>,
 }
 
-/// Adds roles (all or none; 422 `user.invalid_role_type` for machine-to-machine roles).
-#[utoipa::path(post, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
-    responses((status = 201, description = "Assigned"), (status = 422, description = "A role is not a User role")))]
-async fn add_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<StatusCode, ApiError> {
-    existing(&state, &id).await?;
-    admin::assign_roles(&state.store, RoleHolder::User(&id), &body.role_ids, false).await.map_err(domain)?;
-    Ok(StatusCode::CREATED)
+impl RoleIds {
+    /// The ids once each, in the order given.
+    pub(super) fn deduplicated(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for id in &self.role_ids {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+
+    /// Adding nothing is a malformed request (400), as in Logto.
+    pub(super) fn non_empty(&self) -> Result<Vec<String>, ApiError> {
+        let ids = self.deduplicated();
+        if ids.is_empty() || ids.iter().any(String::is_empty) {
+            return Err(ApiError::invalid_input("roleIds must name at least one role"));
+        }
+        Ok(ids)
+    }
 }
 
-/// Replaces the user's roles with these.
-#[utoipa::path(put, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
-    responses((status = 200, description = "Replaced")))]
-async fn replace_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<StatusCode, ApiError> {
+/// Adds roles (all or none; 422 `user.invalid_role_type` for machine-to-machine roles);
+/// answers Logto's `{roleIds, addedRoleIds}` (the ones the user did not have yet).
+#[utoipa::path(post, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
+    responses((status = 201, description = "{roleIds, addedRoleIds}"), (status = 400, description = "No role ids"), (status = 422, description = "A role is not a User role")))]
+async fn add_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<(StatusCode, Json<Value>), ApiError> {
     existing(&state, &id).await?;
-    admin::assign_roles(&state.store, RoleHolder::User(&id), &body.role_ids, true).await.map_err(domain)?;
-    Ok(StatusCode::OK)
+    let role_ids = body.non_empty()?;
+    let added = admin::assign_roles(&state.store, RoleHolder::User(&id), &role_ids, false).await.map_err(domain)?;
+    Ok((StatusCode::CREATED, Json(json!({ "roleIds": role_ids, "addedRoleIds": added }))))
+}
+
+/// Replaces the user's roles with these (`[]` removes them all); answers `{roleIds}`.
+#[utoipa::path(put, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
+    responses((status = 200, description = "{roleIds}")))]
+async fn replace_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    let role_ids = body.deduplicated();
+    admin::assign_roles(&state.store, RoleHolder::User(&id), &role_ids, true).await.map_err(domain)?;
+    Ok(Json(json!({ "roleIds": role_ids })))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/roles/{roleId}", tag = "Users", params(("userId" = String, Path), ("roleId" = String, Path)),
