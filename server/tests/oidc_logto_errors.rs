@@ -154,3 +154,21 @@ on_both_databases! {
         assert!(page.contains("invalid_request") && page.contains("'client_id' parameter must not be provided twice"), "{page}");
     }
 }
+
+on_both_databases! {
+    // As Logto's oidc/content-type-json.test.ts: JSON bodies are read at the token endpoint,
+    // other media types are refused by name.
+    async fn the_token_endpoint_reads_json_and_refuses_other_media_types(server) {
+        let (app, _) = server.app(AppType::Spa, "spa").await;
+        let post = |content_type: &'static str, body: Value| {
+            let server = &server;
+            async move { token_error(server.http.post(server.url("/oidc/token")).header("content-type", content_type).body(body.to_string()).send().await.unwrap()).await }
+        };
+        let (status, body) = post("application/json", json!({"client_id": app})).await;
+        assert_eq!((status, body["error_description"].as_str()), (400, Some("missing required parameter 'grant_type'")));
+        let (_, body) = post("application/json; charset=utf-8", json!({"client_id": app, "grant_type": "refresh_token"})).await;
+        assert_eq!(body["error_description"], "missing required parameter 'refresh_token'");
+        let (status, body) = post("application/json1", json!({"client_id": app})).await;
+        assert_eq!((status, body["error_description"].as_str()), (400, Some("only application/x-www-form-urlencoded content-type bodies are supported on POST /token")));
+    }
+}

@@ -118,7 +118,7 @@ fn error_page(error: &OidcError) -> Response {
 }
 
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
-    let params = parse_body(&headers, &body)?;
+    let params = parse_body(&headers, &body, "/token")?;
     let auth = client_authentication(&headers, &params)?;
     let request = TokenRequest {
         grant_type: single(&params, "grant_type")?,
@@ -141,14 +141,14 @@ async fn me(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> R
 }
 
 async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
-    let params = parse_body(&headers, &body)?;
+    let params = parse_body(&headers, &body, "/token/introspection")?;
     let auth = client_authentication(&headers, &params)?;
     let token = single(&params, "token")?;
     Ok(no_store(Json(introspection::introspect(&state.provider, &auth, token.as_deref()).await?)))
 }
 
 async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
-    let params = parse_body(&headers, &body)?;
+    let params = parse_body(&headers, &body, "/token/revocation")?;
     let auth = client_authentication(&headers, &params)?;
     let token = single(&params, "token")?;
     introspection::revoke(&state.provider, &auth, token.as_deref()).await?;
@@ -191,11 +191,21 @@ fn parse_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Form or JSON bodies (spec §2: `/oidc/token` also accepts JSON); NUL bytes are refused.
-fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
-    let is_json = headers
+/// A POST body as form pairs: `application/x-www-form-urlencoded` (or no content type), or
+/// JSON as Logto also accepts it. Any other media type is refused, as oidc-provider does,
+/// naming the endpoint (`POST /token`).
+fn parse_body(headers: &HeaderMap, body: &Bytes, endpoint: &str) -> Result<Vec<(String, String)>, OAuthError> {
+    let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let is_json = match media_type.as_deref() {
+        None | Some("application/x-www-form-urlencoded") => false,
+        Some("application/json") => true,
+        Some(_) => {
+            return Err(OidcError::invalid_request(format!("only application/x-www-form-urlencoded content-type bodies are supported on POST {endpoint}")).into());
+        }
+    };
     let pairs = if is_json {
         let value: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(body).map_err(|_| OidcError::invalid_request("request body is not valid JSON"))?;
