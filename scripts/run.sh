@@ -13,10 +13,11 @@ cat >&2 <<MSG
 
   Vestibule is starting on SQLite (./data/vestibule.db).
   OpenID provider: $endpoint/oidc   (discovery: $endpoint/oidc/.well-known/openid-configuration)
-  Sign-in page:    $endpoint/sign-in
+  Try a sign-in:   $endpoint/demo-app   (the built-in demo app; register an account there)
   Stop with Ctrl-C.
 
-  To sign in, create a user and register your application (in another terminal):
+  To sign in with your own application, create a user and register the application (in
+  another terminal, from this directory, so the commands find the server's database):
     $bin user create --username ada --password 'choose a long password'
     $bin app create --type traditional --name "My app" --id my-app \\
         --redirect-uri http://localhost:8080/callback
