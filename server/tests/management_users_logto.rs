@@ -12,10 +12,7 @@ async fn create(server: &common::TestServer, management: &reqwest::Client, body:
 }
 
 async fn verify(server: &common::TestServer, management: &reqwest::Client, id: &str, password: &str) -> (u16, Value) {
-    let response = management.post(server.url(&format!("/api/users/{id}/password/verify"))).json(&json!({"password": password})).send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    call(server, management, "POST", &format!("/api/users/{id}/password/verify"), json!({"password": password})).await
 }
 
 on_both_databases! {
