@@ -87,6 +87,12 @@ on_both_databases! {
 
         let (_, m2m_role) = call(&server, &management, "POST", "/api/roles", json!({"name": "jobs", "description": "jobs", "type": "MachineToMachine"})).await;
         let m2m_role = m2m_role["id"].as_str().unwrap().to_owned();
+
+        // A default role is given to users the Management API creates, as to registered ones.
+        let (_, default_role) = call(&server, &management, "POST", "/api/roles", json!({"name": "member", "description": "everyone", "isDefault": true})).await;
+        let (_, newcomer) = create(&server, &management, json!({"username": "newcomer"})).await;
+        let (_, held) = call(&server, &management, "GET", &format!("/api/users/{}/roles", newcomer["id"].as_str().unwrap()), Value::Null).await;
+        assert_eq!(held.as_array().map(|roles| roles.iter().map(|r| r["id"].clone()).collect::<Vec<_>>()), Some(vec![default_role["id"].clone()]));
         let (m2m, _) = server.app(identity::applications::AppType::MachineToMachine, "job").await;
         let (spa, _) = server.app(identity::applications::AppType::Spa, "web").await;
         let (status, body) = call(&server, &management, "POST", &format!("/api/applications/{spa}/roles"), json!({"roleIds": [m2m_role]})).await;

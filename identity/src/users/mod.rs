@@ -157,9 +157,12 @@ impl ErrorCode for UserError {
     }
 }
 
+/// Creates a user with the default user roles (`isDefault`), as every way Logto creates users
+/// does (the Management API and the CLI as much as registration), in one transaction.
 pub async fn create(store: &Store, clock: &dyn Clock, new: NewUser) -> Result<User, UserError> {
-    let user = new_user(clock, new);
-    store::insert(store, &user).await?;
+    let mut tx = store.begin_write().await?;
+    let user = register(&mut tx, clock, new).await?;
+    tx.commit().await?;
     Ok(user)
 }
 

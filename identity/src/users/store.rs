@@ -11,11 +11,6 @@ const COLUMNS: &str = "id, username, primary_email, primary_phone, password_encr
     password_encryption_method, name, avatar, profile, custom_data, is_suspended, \
     last_sign_in_at, password_updated_at, created_at, updated_at";
 
-pub(super) async fn insert(store: &Store, user: &User) -> Result<(), UserError> {
-    let mut conn = store.pool().acquire().await?;
-    insert_in(&mut conn, user).await
-}
-
 pub(super) async fn insert_in(conn: &mut sqlx::AnyConnection, user: &User) -> Result<(), UserError> {
     let (hash, method) = match &user.password {
         Some(p) => (Some(p.hash.clone()), Some(p.method.clone())),
