@@ -16,6 +16,11 @@ use crate::store::Store;
 pub const DEFAULT_INDICATOR: &str = "https://default.logto.app/api";
 pub const SCOPE_ALL: &str = "all";
 const ROLE_NAME: &str = "Management API access";
+/// Logto's fixed ids for the default tenant's Management API resource and its `all` scope, so
+/// scripts written for Logto (`/api/resources/management-api`) find them. Databases created
+/// before this keep the ids they were given.
+pub const RESOURCE_ID: &str = "management-api";
+pub const SCOPE_ALL_ID: &str = "management-api-all";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
@@ -71,8 +76,29 @@ pub async fn bootstrap_on_first_run(store: &Store, clock: &dyn Clock, indicator:
 /// `vestibule bootstrap --m2m-id ID --m2m-secret SECRET`: makes sure the application `id`
 /// exists with this secret and the management role (idempotent).
 pub async fn ensure_client(store: &Store, clock: &dyn Clock, indicator: &str, id: Option<String>, secret: &str) -> Result<String, BootstrapError> {
+    if indicator == DEFAULT_INDICATOR {
+        // Insert-if-absent: two nodes starting together both succeed, one row results.
+        sqlx::query("INSERT INTO resources (id, name, indicator, is_default, access_token_ttl, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+            .bind(RESOURCE_ID)
+            .bind("Logto Management API")
+            .bind(indicator)
+            .bind(false)
+            .bind(3600i64)
+            .bind(clock.now_ms())
+            .execute(store.pool())
+            .await?;
+    }
     rbac::ensure_resource(store, clock, "Logto Management API", indicator, 3600, false).await?;
     let resource = rbac::find_resource(store, indicator).await?.ok_or(RbacError::ResourceNotFound)?;
+    if resource.id == RESOURCE_ID {
+        sqlx::query("INSERT INTO scopes (id, resource_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(SCOPE_ALL_ID)
+            .bind(&resource.id)
+            .bind(SCOPE_ALL)
+            .bind(clock.now_ms())
+            .execute(store.pool())
+            .await?;
+    }
     rbac::ensure_scope(store, clock, &resource, SCOPE_ALL).await?;
     let created = applications::create_or_update(
         store,

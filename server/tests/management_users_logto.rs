@@ -105,3 +105,22 @@ on_both_databases! {
         assert_eq!(held, json!([]));
     }
 }
+
+on_both_databases! {
+    // The Management API resource has Logto's fixed ids (its tests and scripts use
+    // `defaultManagementApi.resource.id`), and it cannot be changed.
+    async fn the_management_api_resource_has_logtos_ids(server) {
+        let management = server.management_client().await;
+        let (status, resource) = call(&server, &management, "GET", "/api/resources/management-api", Value::Null).await;
+        assert_eq!((status, resource["indicator"].as_str()), (200, Some("https://default.logto.app/api")));
+        let (_, scopes) = call(&server, &management, "GET", "/api/resources/management-api/scopes", Value::Null).await;
+        assert_eq!(scopes[0]["id"], "management-api-all");
+        assert_eq!(scopes[0]["name"], "all");
+        let (status, body) = call(&server, &management, "PATCH", "/api/resources/management-api", json!({"name": "Mine"})).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("resource.cannot_modify_management_api")));
+        // Setting up again (another node, or `vestibule bootstrap`) changes nothing.
+        identity::management::ensure_client(&server.state.store, &server.clock, identity::management::DEFAULT_INDICATOR, Some("ops".into()), "a-provisioned-secret-of-some-length").await.unwrap();
+        let (_, resources) = call(&server, &management, "GET", "/api/resources", Value::Null).await;
+        assert_eq!(resources.as_array().unwrap().iter().filter(|r| r["indicator"] == "https://default.logto.app/api").count(), 1);
+    }
+}
