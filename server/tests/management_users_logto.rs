@@ -124,3 +124,36 @@ on_both_databases! {
         assert_eq!(resources.as_array().unwrap().iter().filter(|r| r["indicator"] == "https://default.logto.app/api").count(), 1);
     }
 }
+
+on_both_databases! {
+    // The Console's list filters: roles by type, search and "not yet held"; applications by types.
+    async fn roles_and_applications_are_filtered_as_the_console_asks(server) {
+        let management = server.management_client().await;
+        let mut ids = Vec::new();
+        for (name, kind) in [("Editors", "User"), ("Auditors", "User"), ("Batch jobs", "MachineToMachine")] {
+            let (_, role) = call(&server, &management, "POST", "/api/roles", json!({"name": name, "description": format!("{name} role"), "type": kind})).await;
+            ids.push(role["id"].as_str().unwrap().to_owned());
+        }
+        let names = |found: &Value| found.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let (_, found) = call(&server, &management, "GET", "/api/roles?type=MachineToMachine&search=%25batch%25", Value::Null).await;
+        assert_eq!(names(&found), vec!["Batch jobs"]);
+        let (_, found) = call(&server, &management, "GET", "/api/roles?type=User&search=itor", Value::Null).await;
+        let mut both = names(&found);
+        both.sort();
+        assert_eq!(both, vec!["Auditors", "Editors"]);
+        let (_, user) = create(&server, &management, json!({"username": "ed"})).await;
+        let user = user["id"].as_str().unwrap().to_owned();
+        call(&server, &management, "POST", &format!("/api/users/{user}/roles"), json!({"roleIds": [ids[0]]})).await;
+        let (_, found) = call(&server, &management, "GET", &format!("/api/roles?type=User&excludeUserId={user}"), Value::Null).await;
+        assert!(!names(&found).contains(&"Editors".to_owned()) && names(&found).contains(&"Auditors".to_owned()));
+        let (status, body) = call(&server, &management, "GET", "/api/roles?type=Robot", Value::Null).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+
+        server.app(identity::applications::AppType::Spa, "web").await;
+        server.app(identity::applications::AppType::MachineToMachine, "job").await;
+        let (_, found) = call(&server, &management, "GET", "/api/applications?types=SPA&types=Native", Value::Null).await;
+        assert_eq!(found.as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect::<Vec<_>>(), vec!["web"]);
+        let (_, found) = call(&server, &management, "GET", "/api/applications?types=MachineToMachine&search=job", Value::Null).await;
+        assert_eq!(found.as_array().unwrap().len(), 1);
+    }
+}

@@ -29,10 +29,30 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_role_application))
 }
 
-#[utoipa::path(get, path = "/api/roles", tag = "Roles", params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query)),
+/// Roles, filtered as Logto's Console asks: `type`, `search` (name or description),
+/// `excludeUserId` / `excludeApplicationId` (roles the holder does not have yet).
+#[utoipa::path(get, path = "/api/roles", tag = "Roles",
+    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("type" = Option<String>, Query), ("search" = Option<String>, Query),
+        ("excludeUserId" = Option<String>, Query), ("excludeApplicationId" = Option<String>, Query)),
     responses((status = 200, description = "Roles; Total-Number and Link headers")))]
 async fn list_roles(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
-    paged(query.as_deref(), &uri, admin::list_roles(&state.store).await.map_err(domain)?)
+    let page = super::pagination::Page::from_query(query.as_deref())?;
+    let mut roles = admin::list_roles(&state.store).await.map_err(domain)?;
+    if let Some(kind) = page.param("type") {
+        if !matches!(kind, "User" | "MachineToMachine") {
+            return Err(ApiError::invalid_input("type must be User or MachineToMachine"));
+        }
+        roles.retain(|role| role.role_type == kind);
+    }
+    if let Some(search) = page.param("search").filter(|s| !s.is_empty()) {
+        roles.retain(|role| super::pagination::search_matches(search, &role.name) || role.description.as_deref().is_some_and(|d| super::pagination::search_matches(search, d)));
+    }
+    let holders = [page.param("excludeUserId").map(RoleHolder::User), page.param("excludeApplicationId").map(RoleHolder::Application)];
+    for holder in holders.into_iter().flatten() {
+        let held: Vec<String> = admin::roles_of(&state.store, holder).await.map_err(domain)?.into_iter().map(|r| r.id).collect();
+        roles.retain(|role| !held.contains(&role.id));
+    }
+    paged(query.as_deref(), &uri, roles)
 }
 
 #[derive(Deserialize, ToSchema)]
