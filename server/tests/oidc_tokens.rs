@@ -387,3 +387,39 @@ async fn a_failed_exchange_leaves_the_code_usable() {
     sqlx::query("DROP TRIGGER injected_failure").execute(server.state.store.pool()).await.unwrap();
     assert_eq!(server.token(&form).await.status(), 200, "the code survived the failed attempt");
 }
+
+on_both_databases! {
+    // Logto's customClientMetadata: rotateRefreshToken=false keeps one refresh token for its
+    // lifetime; refreshTokenTtlInDays sets that lifetime (1–90, checked before anything is
+    // written).
+    async fn refresh_tokens_follow_the_applications_settings(server) {
+        let (spa, _) = server.app(AppType::Spa, "spa").await;
+        let management = server.management_client().await;
+        let patched: Value = management.patch(server.url(&format!("/api/applications/{spa}")))
+            .json(&serde_json::json!({"customClientMetadata": {"rotateRefreshToken": false, "refreshTokenTtlInDays": 2}})).send().await.unwrap().json().await.unwrap();
+        assert_eq!((patched["customClientMetadata"]["rotateRefreshToken"].as_bool(), patched["customClientMetadata"]["refreshTokenTtlInDays"].as_i64()), (Some(false), Some(2)));
+        server.state.provider.caches.applications.clear();
+        let tokens = offline_tokens(&server, &spa).await;
+        let original = tokens["refresh_token"].as_str().unwrap().to_owned();
+        for _ in 0..3 {
+            let refreshed: Value = refresh(&server, &spa, &original).await.json().await.unwrap();
+            assert_eq!(refreshed["refresh_token"].as_str(), Some(original.as_str()), "not rotated: {refreshed}");
+            assert!(refreshed["access_token"].is_string());
+        }
+        let (status, body) = {
+            let response = management.post(server.url("/api/applications"))
+                .json(&serde_json::json!({"name": "Too long", "type": "SPA", "customClientMetadata": {"refreshTokenTtlInDays": 91}})).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        };
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
+        let listed: Value = management.get(server.url("/api/applications?types=SPA")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "nothing was created");
+        // A fresh application rotates, with the default 14 days.
+        let created: Value = management.post(server.url("/api/applications")).json(&serde_json::json!({"name": "Default", "type": "Native"})).send().await.unwrap().json().await.unwrap();
+        assert_eq!((created["customClientMetadata"]["rotateRefreshToken"].as_bool(), created["customClientMetadata"]["refreshTokenTtlInDays"].as_i64()), (Some(true), Some(14)));
+        // (Last: the management token would expire with the clock moved two days on.)
+        server.clock.advance_ms(2 * 86_400_000 + 1_000);
+        let expired: Value = refresh(&server, &spa, &original).await.json().await.unwrap();
+        assert_eq!(expired["error"], "invalid_grant", "two days, then gone");
+    }
+}

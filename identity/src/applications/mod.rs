@@ -62,7 +62,15 @@ pub struct Application {
     pub description: Option<String>,
     /// Named additional secrets (hash, expiry).
     pub extra_secrets: Vec<(String, Option<Millis>)>,
+    /// Logto's `customClientMetadata.rotateRefreshToken` (default true): each refresh returns a
+    /// new refresh token and spends the old one; false keeps the same one for its lifetime.
+    pub rotate_refresh_token: bool,
+    /// `customClientMetadata.refreshTokenTtlInDays` (1–90, default 14).
+    pub refresh_token_ttl_days: i64,
 }
+
+/// The bounds Logto puts on `refreshTokenTtlInDays`.
+pub const REFRESH_TOKEN_TTL_DAYS: std::ops::RangeInclusive<i64> = 1..=90;
 
 impl Application {
     /// Redirect URIs match exactly, character for character (no normalisation).
@@ -183,6 +191,8 @@ pub async fn create(store: &Store, clock: &dyn Clock, new: NewApplication) -> Re
         created_at: clock.now_ms(),
         description: new.description,
         extra_secrets: vec![],
+        rotate_refresh_token: true,
+        refresh_token_ttl_days: crate::oidc::ttl::REFRESH_TOKEN_DAYS,
     };
     store::insert(store, &application).await?;
     Ok(CreatedApplication { application, secret })
@@ -242,6 +252,8 @@ pub struct ApplicationUpdate {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub cors_allowed_origins: Option<Vec<String>>,
     pub is_third_party: Option<bool>,
+    pub rotate_refresh_token: Option<bool>,
+    pub refresh_token_ttl_days: Option<i64>,
 }
 
 pub async fn update(store: &Store, id: &str, update: ApplicationUpdate) -> Result<Application, ApplicationError> {
@@ -269,6 +281,15 @@ pub async fn update(store: &Store, id: &str, update: ApplicationUpdate) -> Resul
             return Err(ApplicationError::InvalidThirdPartyType);
         }
         app.is_third_party = v;
+    }
+    if let Some(v) = update.rotate_refresh_token {
+        app.rotate_refresh_token = v;
+    }
+    if let Some(days) = update.refresh_token_ttl_days {
+        if !REFRESH_TOKEN_TTL_DAYS.contains(&days) {
+            return Err(ApplicationError::InvalidInput(format!("refreshTokenTtlInDays must be {} to {}", REFRESH_TOKEN_TTL_DAYS.start(), REFRESH_TOKEN_TTL_DAYS.end())));
+        }
+        app.refresh_token_ttl_days = days;
     }
     store::update(store, &app).await?;
     Ok(app)

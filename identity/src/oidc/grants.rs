@@ -138,12 +138,17 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
     // Rotation is one transaction: the old token is spent only if the new ones are stored.
     // (Losing the consume race to a concurrent refresh is within the grace period.)
     let mut tx = provider.store.begin_write().await?;
-    if row.consumed_at.is_none() {
+    // Without rotation (`rotateRefreshToken: false`) the same refresh token serves until it
+    // expires: nothing is spent, and it is answered again.
+    if app.rotate_refresh_token && row.consumed_at.is_none() {
         store::consume_token(&mut tx, &row.hash, now).await?;
     }
-    let with_refresh = scope.iter().any(|s| s == "offline_access");
-    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &row.payload, with_refresh).await?;
+    let with_refresh = app.rotate_refresh_token && scope.iter().any(|s| s == "offline_access");
+    let mut response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &row.payload, with_refresh).await?;
     tx.commit().await?;
+    if !app.rotate_refresh_token {
+        response.refresh_token = Some(token.to_owned());
+    }
     Ok(response)
 }
 
@@ -240,7 +245,7 @@ async fn issue_user_tokens(
     };
     let refresh_token = (with_refresh && scope.iter().any(|s| s == "offline_access")).then(|| {
         let payload = json!({ "auth_time": origin["auth_time"], "sid": origin["sid"], "resources": origin["resources"] });
-        let (token, row) = new_token("refresh_token", scope, payload, ttl::REFRESH_TOKEN);
+        let (token, row) = new_token("refresh_token", scope, payload, app.refresh_token_ttl_days * 86_400_000);
         rows.push(row);
         token
     });

@@ -36,7 +36,8 @@ pub mod ttl {
     pub const AUTHORIZATION_CODE: i64 = 60_000;
     pub const ACCESS_TOKEN: i64 = 3_600_000;
     pub const ID_TOKEN: i64 = 3_600_000;
-    pub const REFRESH_TOKEN: i64 = 14 * 24 * 3_600_000;
+    /// The default; each application sets its own (`refreshTokenTtlInDays`).
+    pub const REFRESH_TOKEN_DAYS: i64 = 14;
     pub const INTERACTION: i64 = 3_600_000;
     pub const SESSION: i64 = 14 * 24 * 3_600_000;
     pub const GRANT: i64 = 180 * 24 * 3_600_000;

@@ -39,7 +39,12 @@ fn application_json(app: &Application) -> Value {
         "type": app.app_type.as_str(),
         "isThirdParty": app.is_third_party,
         "oidcClientMetadata": { "redirectUris": app.redirect_uris, "postLogoutRedirectUris": app.post_logout_redirect_uris },
-        "customClientMetadata": { "corsAllowedOrigins": app.cors_allowed_origins, "idTokenSignedResponseAlg": app.id_token_alg },
+        "customClientMetadata": {
+            "corsAllowedOrigins": app.cors_allowed_origins,
+            "idTokenSignedResponseAlg": app.id_token_alg,
+            "rotateRefreshToken": app.rotate_refresh_token,
+            "refreshTokenTtlInDays": app.refresh_token_ttl_days,
+        },
         "createdAt": app.created_at,
     })
 }
@@ -55,6 +60,9 @@ struct OidcClientMetadata {
 #[serde(rename_all = "camelCase")]
 struct CustomClientMetadata {
     cors_allowed_origins: Option<Vec<String>>,
+    rotate_refresh_token: Option<bool>,
+    #[serde(rename = "refreshTokenTtlInDays")]
+    refresh_token_ttl_days: Option<i64>,
 }
 
 /// Applications, filtered as Logto's Console asks: `types` (repeatable), `isThirdParty`,
@@ -112,6 +120,11 @@ async fn create_application(State(state): State<AppState>, JsonBody(body): JsonB
     }
     let oidc = body.oidc_client_metadata.unwrap_or_default();
     let custom = body.custom_client_metadata.unwrap_or_default();
+    // Checked before anything is written, so a refused request creates nothing.
+    if custom.refresh_token_ttl_days.is_some_and(|days| !applications::REFRESH_TOKEN_TTL_DAYS.contains(&days)) {
+        return Err(ApiError::invalid_input("refreshTokenTtlInDays must be 1 to 90"));
+    }
+    let refresh_settings = (custom.rotate_refresh_token, custom.refresh_token_ttl_days);
     let created = applications::create(
         &state.store,
         state.provider.clock.as_ref(),
@@ -130,7 +143,12 @@ async fn create_application(State(state): State<AppState>, JsonBody(body): JsonB
     )
     .await
     .map_err(domain)?;
-    let mut response = application_json(&created.application);
+    let mut application = created.application;
+    if refresh_settings != (None, None) {
+        let update = ApplicationUpdate { rotate_refresh_token: refresh_settings.0, refresh_token_ttl_days: refresh_settings.1, ..ApplicationUpdate::default() };
+        application = applications::update(&state.store, &application.id, update).await.map_err(domain)?;
+    }
+    let mut response = application_json(&application);
     response["secret"] = json!(created.secret);
     Ok(Json(response))
 }
@@ -166,6 +184,8 @@ async fn update_application(State(state): State<AppState>, Path(id): Path<String
         post_logout_redirect_uris: oidc.post_logout_redirect_uris,
         cors_allowed_origins: custom.cors_allowed_origins,
         is_third_party: body.is_third_party,
+        rotate_refresh_token: custom.rotate_refresh_token,
+        refresh_token_ttl_days: custom.refresh_token_ttl_days,
     };
     let app = applications::update(&state.store, &id, update).await.map_err(domain)?;
     state.provider.caches.applications.clear();
