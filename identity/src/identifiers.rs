@@ -50,6 +50,15 @@ pub fn phone(value: &str) -> Result<String, IdentifierError> {
     }
 }
 
+/// A phone number as the Management API stores it (Logto's normalisation): a valid number
+/// for its country, as country code and national number with no trunk `0`
+/// (`610412345678` → `61412345678`). `None` when it is no valid number.
+pub fn valid_phone(value: &str) -> Option<String> {
+    let digits = phone(value).ok()?;
+    let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
+    phonenumber::is_valid(&number).then(|| format!("{}{}", number.code().value(), number.national().value()))
+}
+
 /// The stored forms that denote the same phone number: with and without the trunk `0`
 /// after the country code (`61412345678` ≡ `610412345678`).
 pub fn phone_variants(digits: &str) -> Vec<String> {

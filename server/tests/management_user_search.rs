@@ -17,9 +17,9 @@ async fn seed(server: &common::TestServer, management: &reqwest::Client) -> Vec<
         let body = json!({
             "username": format!("search_{username}"),
             "primaryEmail": format!("{username}{}", suffixes[index % 3]),
-            // Logto's numbers are not valid anywhere; these are UK drama numbers (07700 900xxx),
-            // which keep what the queries need: `0000`, and three zeros in a row.
-            "primaryPhone": format!("4477009{:05}", index),
+            // Logto's numbers are not valid anywhere; these are Australian mobiles, which keep
+            // what the queries need: `0000`, and three zeros in a row.
+            "primaryPhone": format!("61412{:06}", index),
             "name": name.join(" "),
         });
         let created: Value = management.post(server.url("/api/users")).json(&body).send().await.unwrap().json().await.unwrap();

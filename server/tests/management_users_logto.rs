@@ -157,3 +157,25 @@ on_both_databases! {
         assert_eq!(found.as_array().unwrap().len(), 1);
     }
 }
+
+on_both_databases! {
+    // Phone numbers as admin-user.test.ts expects: stored without the trunk 0 after the
+    // country code, a number in either form conflicts with the other, invalid ones are 422.
+    async fn phone_numbers_are_normalised_and_checked(server) {
+        let management = server.management_client().await;
+        let (status, user) = create(&server, &management, json!({"primaryPhone": "610412345678"})).await;
+        assert_eq!(status, 200, "{user}");
+        assert_eq!(user["primaryPhone"], "61412345678");
+        for other_form in ["61412345678", "+61 0412 345 678"] {
+            let (status, body) = create(&server, &management, json!({"primaryPhone": other_form})).await;
+            assert_eq!((status, body["code"].as_str()), (422, Some("user.phone_already_in_use")), "{other_form}");
+        }
+        let (_, another) = create(&server, &management, json!({"username": "another"})).await;
+        let (status, body) = call(&server, &management, "PATCH", &format!("/api/users/{}", another["id"].as_str().unwrap()), json!({"primaryPhone": "61412345678"})).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.phone_already_in_use")));
+        let (status, updated) = call(&server, &management, "PATCH", &format!("/api/users/{}", user["id"].as_str().unwrap()), json!({"primaryPhone": "61412345678"})).await;
+        assert_eq!((status, updated["primaryPhone"].as_str()), (200, Some("61412345678")), "the owner may set it in the other form");
+        let (status, body) = create(&server, &management, json!({"primaryPhone": "12345"})).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.invalid_phone")));
+    }
+}

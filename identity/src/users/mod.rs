@@ -137,6 +137,8 @@ pub enum UserError {
     InvalidInput(String),
     #[error(transparent)]
     Search(#[from] search::SearchError),
+    #[error("this is not a valid phone number")]
+    InvalidPhone,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -152,6 +154,7 @@ impl ErrorCode for UserError {
             UserError::IdentityNotFound => "user.identity_not_exist",
             UserError::InvalidInput(_) => "guard.invalid_input",
             UserError::Search(_) => "request.invalid_input",
+            UserError::InvalidPhone => "user.invalid_phone",
             UserError::Storage(_) => "unexpected",
         }
     }
@@ -306,7 +309,11 @@ impl UserUpdate {
         };
         self.username = check(self.username, IdentifierKind::Username)?;
         self.primary_email = check(self.primary_email, IdentifierKind::Email)?;
-        self.primary_phone = check(self.primary_phone, IdentifierKind::Phone)?;
+        self.primary_phone = match self.primary_phone {
+            Some(Some(v)) if !v.is_empty() => Some(Some(ids::valid_phone(&v).ok_or(UserError::InvalidPhone)?)),
+            Some(_) => Some(None),
+            None => None,
+        };
         Ok(self)
     }
 

@@ -96,7 +96,7 @@ fn api_status(code: &str) -> StatusCode {
         | "user.email_exists_in_profile" | "user.phone_exists_in_profile" | "user.password_exists_in_profile"
         | "user.same_password" | "user.new_password_required_in_profile" | "password.rejected"
         | "session.terms_not_agreed" | "user.invalid_role_type" | "application.invalid_role_type"
-        | "resource.resource_identifier_in_use" | "role.name_in_use" | "scope.name_exists" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "resource.resource_identifier_in_use" | "role.name_in_use" | "scope.name_exists" | "user.invalid_phone" => StatusCode::UNPROCESSABLE_ENTITY,
         "resource.cannot_modify_management_api" | "scope.name_with_space" | "application.invalid_third_party_application_type"
         | "application.invalid_type" => StatusCode::BAD_REQUEST,
         "application.secret_name_exists" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
