@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod oidc;
 pub mod passwords;
 pub mod rbac;
+pub mod search_pattern;
 pub mod secret;
 pub mod sentinel;
 pub mod sign_in_experience;

@@ -243,6 +243,34 @@ pub async fn list(store: &Store) -> Result<Vec<Application>, ApplicationError> {
     store::list(store).await
 }
 
+/// The application list's filters, as Logto's Console asks for them.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationFilter<'a> {
+    /// `Native`, `SPA`, `Traditional`, `MachineToMachine`; empty: all.
+    pub types: Vec<&'a str>,
+    pub is_third_party: Option<bool>,
+    /// Id, name or description, as [`crate::search_pattern::matches`] reads it.
+    pub search: Option<&'a str>,
+}
+
+pub async fn list_filtered(store: &Store, filter: &ApplicationFilter<'_>) -> Result<Vec<Application>, ApplicationError> {
+    if let Some(unknown) = filter.types.iter().find(|t| !matches!(**t, "Native" | "SPA" | "Traditional" | "MachineToMachine")) {
+        return Err(ApplicationError::InvalidInput(format!("types: `{unknown}` is not an application type")));
+    }
+    let mut apps = list(store).await?;
+    if !filter.types.is_empty() {
+        apps.retain(|app| filter.types.contains(&app.app_type.as_str()));
+    }
+    if let Some(wanted) = filter.is_third_party {
+        apps.retain(|app| app.is_third_party == wanted);
+    }
+    if let Some(search) = filter.search.filter(|s| !s.is_empty()) {
+        let matches = |text: &str| crate::search_pattern::matches(search, text);
+        apps.retain(|app| matches(&app.id) || matches(&app.name) || app.description.as_deref().is_some_and(matches));
+    }
+    Ok(apps)
+}
+
 /// A partial update (Management API); each `Some` replaces the field.
 #[derive(Debug, Clone, Default)]
 pub struct ApplicationUpdate {

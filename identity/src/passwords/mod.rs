@@ -25,6 +25,11 @@ pub const ARGON2ID: &str = "Argon2id";
 /// The algorithms a password digest may be imported with (Logto's `passwordAlgorithm`).
 /// Anything but Argon2id is re-hashed with Argon2id at the user's next password sign-in.
 pub const IMPORTABLE: [&str; 7] = ["Argon2i", "Argon2id", "Argon2d", "SHA1", "SHA256", "MD5", "Bcrypt"];
+/// A digest from another system as a stored hash, if its algorithm is one Vestibule verifies.
+pub fn imported(digest: &str, algorithm: &str) -> Option<PasswordHash> {
+    (IMPORTABLE.contains(&algorithm) && !digest.is_empty()).then(|| PasswordHash { hash: digest.to_owned(), method: algorithm.to_owned() })
+}
+
 /// bcrypt's cost is in the stored hash: refuse costs no sane system uses (2^15 rounds and up).
 const MAX_BCRYPT_COST: u32 = 14;
 const OUTPUT_LEN: usize = 32;

@@ -235,6 +235,38 @@ fn role_from_row(row: &AnyRow) -> Result<Role, sqlx::Error> {
     })
 }
 
+/// The role list's filters, as Logto's Console asks for them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RoleFilter<'a> {
+    /// `User` or `MachineToMachine`.
+    pub role_type: Option<&'a str>,
+    /// Name or description, as [`crate::search_pattern::matches`] reads it.
+    pub search: Option<&'a str>,
+    /// Roles this user (or application) does not hold yet.
+    pub exclude_user: Option<&'a str>,
+    pub exclude_application: Option<&'a str>,
+}
+
+pub async fn list_roles_filtered(store: &Store, filter: RoleFilter<'_>) -> Result<Vec<Role>, AdminError> {
+    let mut roles = list_roles(store).await?;
+    if let Some(kind) = filter.role_type {
+        if !matches!(kind, "User" | "MachineToMachine") {
+            return Err(AdminError::InvalidInput("type must be User or MachineToMachine".into()));
+        }
+        roles.retain(|role| role.role_type == kind);
+    }
+    if let Some(search) = filter.search.filter(|s| !s.is_empty()) {
+        let matches = |text: &str| crate::search_pattern::matches(search, text);
+        roles.retain(|role| matches(&role.name) || role.description.as_deref().is_some_and(matches));
+    }
+    let holders = [filter.exclude_user.map(RoleHolder::User), filter.exclude_application.map(RoleHolder::Application)];
+    for holder in holders.into_iter().flatten() {
+        let held: Vec<String> = roles_of(store, holder).await?.into_iter().map(|r| r.id).collect();
+        roles.retain(|role| !held.contains(&role.id));
+    }
+    Ok(roles)
+}
+
 pub async fn list_roles(store: &Store) -> Result<Vec<Role>, AdminError> {
     let rows = sqlx::query(&format!("SELECT {ROLE_COLUMNS} FROM roles ORDER BY created_at, id")).fetch_all(store.pool()).await?;
     Ok(rows.iter().map(role_from_row).collect::<Result<_, _>>()?)

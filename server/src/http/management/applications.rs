@@ -72,22 +72,12 @@ struct CustomClientMetadata {
     responses((status = 200, description = "Applications; Total-Number and Link headers")))]
 async fn list_applications(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = super::pagination::Page::from_query(query.as_deref())?;
-    let mut apps = applications::list(&state.store).await.map_err(domain)?;
-    let types: Vec<&str> = page.rest.iter().filter(|(k, _)| k == "types").map(|(_, v)| v.as_str()).collect();
-    if !types.is_empty() {
-        if let Some(unknown) = types.iter().find(|t| !matches!(**t, "Native" | "SPA" | "Traditional" | "MachineToMachine")) {
-            return Err(ApiError::invalid_input(format!("types: `{unknown}` is not an application type")));
-        }
-        apps.retain(|app| types.contains(&app.app_type.as_str()));
-    }
-    if let Some(third_party) = page.param("isThirdParty") {
-        let wanted = third_party == "true";
-        apps.retain(|app| app.is_third_party == wanted);
-    }
-    if let Some(search) = page.param("search").filter(|s| !s.is_empty()) {
-        let matches = |text: &str| super::pagination::search_matches(search, text);
-        apps.retain(|app| matches(&app.id) || matches(&app.name) || app.description.as_deref().is_some_and(matches));
-    }
+    let filter = applications::ApplicationFilter {
+        types: page.rest.iter().filter(|(k, _)| k == "types").map(|(_, v)| v.as_str()).collect(),
+        is_third_party: page.param("isThirdParty").map(|v| v == "true"),
+        search: page.param("search"),
+    };
+    let apps = applications::list_filtered(&state.store, &filter).await.map_err(domain)?;
     paged(query.as_deref(), &uri, apps.iter().map(application_json).collect::<Vec<Value>>())
 }
 

@@ -65,52 +65,6 @@ impl Page {
 
 /// A paginated answer for a list read whole (short administrative lists): the requested page
 /// and the `Total-Number` and `Link` headers.
-/// Whether `text` matches a `search` parameter, case-insensitively: a LIKE pattern when it has
-/// `%` or `_` (as Logto's Console sends `%kw%`), otherwise a substring.
-pub fn search_matches(search: &str, text: &str) -> bool {
-    let pattern = search.to_lowercase();
-    let text = text.to_lowercase();
-    if !pattern.contains(['%', '_']) {
-        return text.contains(&pattern);
-    }
-    like(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
-}
-
-/// LIKE matching by dynamic programming (linear in pattern × text, whatever the pattern: a
-/// hostile `%a%a%a…` cannot make it explode).
-fn like(pattern: &[char], text: &[char]) -> bool {
-    // matched[j]: the pattern so far matches text[..j].
-    let mut matched = vec![false; text.len() + 1];
-    matched[0] = true;
-    for p in pattern {
-        let mut next = vec![false; text.len() + 1];
-        for j in 0..=text.len() {
-            next[j] = match p {
-                '%' => matched[j] || (j > 0 && next[j - 1]),
-                '_' => j > 0 && matched[j - 1],
-                c => j > 0 && matched[j - 1] && text[j - 1] == *c,
-            };
-        }
-        matched = next;
-    }
-    matched[text.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::search_matches;
-
-    #[test]
-    fn search_is_a_like_pattern_or_a_substring() {
-        assert!(search_matches("%admin%", "Super Admin"));
-        assert!(search_matches("adm", "Super Admin"), "no wildcard: a substring");
-        assert!(search_matches("s_per%", "super admin"));
-        assert!(!search_matches("admin%", "super admin"));
-        let hostile = "%a".repeat(200) + "%b";
-        assert!(!search_matches(&hostile, &"a".repeat(300)), "answers at once, and correctly");
-    }
-}
-
 pub fn paged<T: serde::Serialize>(query: Option<&str>, uri: &Uri, items: Vec<T>) -> Result<(HeaderMap, axum::Json<Vec<T>>), ApiError> {
     let page = Page::from_query(query)?;
     let total = items.len() as i64;

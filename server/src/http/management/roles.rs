@@ -37,22 +37,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Roles; Total-Number and Link headers")))]
 async fn list_roles(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = super::pagination::Page::from_query(query.as_deref())?;
-    let mut roles = admin::list_roles(&state.store).await.map_err(domain)?;
-    if let Some(kind) = page.param("type") {
-        if !matches!(kind, "User" | "MachineToMachine") {
-            return Err(ApiError::invalid_input("type must be User or MachineToMachine"));
-        }
-        roles.retain(|role| role.role_type == kind);
-    }
-    if let Some(search) = page.param("search").filter(|s| !s.is_empty()) {
-        roles.retain(|role| super::pagination::search_matches(search, &role.name) || role.description.as_deref().is_some_and(|d| super::pagination::search_matches(search, d)));
-    }
-    let holders = [page.param("excludeUserId").map(RoleHolder::User), page.param("excludeApplicationId").map(RoleHolder::Application)];
-    for holder in holders.into_iter().flatten() {
-        let held: Vec<String> = admin::roles_of(&state.store, holder).await.map_err(domain)?.into_iter().map(|r| r.id).collect();
-        roles.retain(|role| !held.contains(&role.id));
-    }
-    paged(query.as_deref(), &uri, roles)
+    let filter = admin::RoleFilter {
+        role_type: page.param("type"),
+        search: page.param("search"),
+        exclude_user: page.param("excludeUserId"),
+        exclude_application: page.param("excludeApplicationId"),
+    };
+    paged(query.as_deref(), &uri, admin::list_roles_filtered(&state.store, filter).await.map_err(domain)?)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -108,10 +108,9 @@ async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<Cre
     let password = match (body.password.filter(|p| !p.is_empty()), body.password_digest, body.password_algorithm) {
         (Some(_), Some(_), _) => return Err(ApiError::invalid_input("give either password or passwordDigest, not both")),
         (Some(p), None, _) => Some(state.provider.passwords.hash(&p).await),
-        (None, Some(digest), Some(method)) if identity::passwords::IMPORTABLE.contains(&method.as_str()) && !digest.is_empty() => {
-            Some(identity::users::PasswordHash { hash: digest, method })
-        }
-        (None, Some(_), _) => return Err(ApiError::invalid_input(format!("passwordDigest needs a passwordAlgorithm among {}", identity::passwords::IMPORTABLE.join(", ")))),
+        (None, Some(digest), algorithm) => Some(identity::passwords::imported(&digest, algorithm.as_deref().unwrap_or_default()).ok_or_else(|| {
+            ApiError::invalid_input(format!("passwordDigest needs a passwordAlgorithm among {}", identity::passwords::IMPORTABLE.join(", ")))
+        })?),
         (None, None, _) => None,
     };
     let new = NewUser {
