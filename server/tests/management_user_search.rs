@@ -88,6 +88,14 @@ on_both_databases! {
             }
         }
 
+        // Patterns the database cannot read are the caller's mistake, never a server error.
+        if server.state.store.backend() == identity::Backend::Postgres {
+            let (status, _, body) = search(&server, &management, &[("search.name", "("), ("mode.name", "posix")]).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some("request.invalid_input")), "{body}");
+        }
+        let (status, _, body) = search(&server, &management, &[("search.name", "abc\\")]).await;
+        assert!(status < 500, "a trailing backslash: {status} {body}");
+
         // Refusals, with Logto's code and the reason in the message.
         for (query, reason) in [
             (&[("search.primaryEmail", "jerry_swift_jr@foo.bar"), ("search.primaryEmail", "jerry_swift_jr_2@geek.best")][..], "`exact`"),

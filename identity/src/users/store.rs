@@ -146,16 +146,26 @@ pub(super) async fn list(store: &Store, query: &super::UserQuery) -> Result<(Vec
     for value in &binds {
         count = count.bind(value);
     }
-    let total: i64 = count.fetch_one(store.pool()).await?;
+    let total: i64 = count.fetch_one(store.pool()).await.map_err(bad_pattern)?;
     let (limit, offset) = (binds.len() + 1, binds.len() + 2);
     let sql = format!("SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY created_at DESC, id LIMIT ${limit} OFFSET ${offset}");
     let mut rows = sqlx::query(&sql);
     for value in &binds {
         rows = rows.bind(value);
     }
-    let rows = rows.bind(query.page_size).bind((query.page - 1) * query.page_size).fetch_all(store.pool()).await?;
+    let rows = rows.bind(query.page_size).bind((query.page - 1) * query.page_size).fetch_all(store.pool()).await.map_err(bad_pattern)?;
     let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     Ok((users, total))
+}
+
+/// A search pattern PostgreSQL refuses (an invalid regular expression for `posix` or
+/// `similar_to`, a LIKE pattern ending in its escape character) is the caller's mistake: 400.
+fn bad_pattern(err: sqlx::Error) -> UserError {
+    let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
+    match code.as_deref() {
+        Some("2201B") | Some("22025") => UserError::Search(super::search::SearchError(format!("the search pattern is not valid: {err}"))),
+        _ => UserError::Storage(err),
+    }
 }
 
 pub(super) async fn update_all(store: &Store, user: &User) -> Result<(), UserError> {
