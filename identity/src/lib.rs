@@ -2,10 +2,12 @@
 //! [`Store`] and a [`Clock`] that return typed errors carrying stable, Logto-compatible codes.
 //! The HTTP layer (`server`) maps those codes to statuses in one place.
 
+pub mod account;
 pub mod applications;
 pub mod audit;
 pub mod cache;
 pub mod clock;
+pub mod configs;
 pub mod connectors;
 pub mod crypto;
 pub mod demo_app;

@@ -6,7 +6,8 @@
 
 use crate::clock::Clock;
 use crate::crypto;
-use crate::sign_in_experience::SentinelPolicy;
+use crate::identifiers;
+use crate::sign_in_experience::{IdentifierKind, SentinelPolicy};
 use crate::store::Store;
 
 const WINDOW_MS: i64 = 3_600_000;
@@ -68,4 +69,33 @@ async fn insert_failure(store: &Store, clock: &dyn Clock, target: &str, counter:
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// The sentinel's key for an identifier (`Email:ada@example.com`), which is stored hashed
+/// and compared in lower case.
+pub fn identifier_target(kind: IdentifierKind, value: &str) -> String {
+    format!("{kind:?}:{value}")
+}
+
+/// Lifts the lockout of identifiers an operator names (Logto's `POST
+/// /api/sentinel-activities/delete`): their recorded failures are forgotten. A target is
+/// taken as whatever the operator typed, so it is matched as a username, an email and a
+/// phone number, each also in its normal form (`ADA@Example.com` unblocks `ada@example.com`).
+pub async fn unblock(store: &Store, targets: &[String]) -> Result<(), sqlx::Error> {
+    let mut hashes = Vec::new();
+    for target in targets {
+        for kind in [IdentifierKind::Username, IdentifierKind::Email, IdentifierKind::Phone] {
+            let normalized = identifiers::normalize(kind, target).unwrap_or_else(|_| target.clone());
+            for value in [target.as_str(), normalized.as_str()] {
+                hashes.push(crypto::token_hash(&identifier_target(kind, value).to_lowercase()));
+            }
+        }
+    }
+    hashes.sort();
+    hashes.dedup();
+    let mut tx = store.begin_write().await?;
+    for hash in &hashes {
+        sqlx::query("DELETE FROM sentinel_activities WHERE target_hash = $1").bind(hash).execute(&mut *tx).await?;
+    }
+    tx.commit().await
 }

@@ -62,6 +62,7 @@ pub struct PendingMigration {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    audit: crate::audit::Writer,
 }
 
 impl Store {
@@ -97,7 +98,8 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        let audit = crate::audit::Writer::start(pool.clone());
+        Ok(Self { pool, backend, audit })
     }
 
     /// Connects and brings the schema up to date: what `serve` does at start.
@@ -174,7 +176,13 @@ impl Store {
         Ok(count > 0)
     }
 
+    pub(crate) fn audit_writer(&self) -> &crate::audit::Writer {
+        &self.audit
+    }
+
+    /// Writes what the audit log has queued, then closes every connection.
     pub async fn close(&self) {
+        self.audit.flush().await;
         self.pool.close().await;
     }
 }

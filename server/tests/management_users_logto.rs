@@ -51,6 +51,13 @@ on_both_databases! {
         let unknown = management.get(server.url("/api/users/invalid-user-id")).send().await.unwrap();
         assert_eq!(unknown.status(), 404);
         assert_eq!(unknown.json::<Value>().await.unwrap()["code"], "entity.not_found");
+
+        // `includeSsoIdentities` adds the (for now always empty) list, as Logto's Console asks.
+        let plain: Value = management.get(server.url(&format!("/api/users/{id}"))).send().await.unwrap().json().await.unwrap();
+        assert!(plain.get("ssoIdentities").is_none());
+        let with_sso: Value = management.get(server.url(&format!("/api/users/{id}?includeSsoIdentities=true"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(with_sso["ssoIdentities"], serde_json::json!([]));
+        assert_eq!(with_sso["id"], plain["id"]);
     }
 }
 

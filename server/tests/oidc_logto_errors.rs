@@ -153,6 +153,24 @@ on_both_databases! {
         let page = response.text().await.unwrap();
         assert!(page.contains("invalid_request") && page.contains("'client_id' parameter must not be provided twice"), "{page}");
     }
+
+    // Logto reads JSON at the token endpoints only (content-type-json.test.ts); a JSON body at
+    // the authorization endpoint is refused by oidc-provider, on the page: the parameters that
+    // would name a redirect URI were never read.
+    async fn a_json_authorization_request_is_refused_on_the_page(server) {
+        let (app, _) = server.app(AppType::Spa, "spa").await;
+        let params: serde_json::Map<String, Value> = common::query_of(&server.auth_url(&app, &[])).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let response = server.http.post(server.url("/oidc/auth")).json(&params).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert!(response.headers().get("location").is_none());
+        let page = response.text().await.unwrap();
+        assert!(page.contains("only application/x-www-form-urlencoded content-type bodies are supported on POST /auth"), "{page}");
+        // The same parameters as a form start the sign-in.
+        let form: Vec<(String, String)> = params.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+        let response = server.http.post(server.url("/oidc/auth")).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), 303);
+        assert!(response.headers()["location"].to_str().unwrap().starts_with("/sign-in"));
+    }
 }
 
 on_both_databases! {

@@ -152,7 +152,7 @@ on_both_databases! {
         let wrong = if code == "000000" { "111111" } else { "000000" }.to_owned();
         let (status, body) = verify(wrong.clone(), "ada@example.com", id.clone()).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("verification_code.code_mismatch")));
-        let logged = identity::audit::list(&server.state.store, &identity::audit::LogQuery { key: Some("Interaction.Register.Verification.VerificationCode".into()), page: 1, page_size: 10, ..Default::default() }).await.unwrap();
+        let logged = identity::audit::list(&server.state.store, &identity::audit::LogQuery { key: Some("Interaction.Register.Verification.EmailVerificationCode.Submit".into()), page: 1, page_size: 10, ..Default::default() }).await.unwrap();
         assert_eq!(logged.1, 1, "a wrong code is in the audit log");
         let (_, body) = verify(code.clone(), "other@example.com", id.clone()).await;
         assert_eq!(body["code"], "verification_code.email_mismatch");

@@ -155,7 +155,8 @@ impl ErrorCode for ApplicationError {
             ApplicationError::UnsupportedAlgorithm(_) => "guard.invalid_input",
             ApplicationError::NotFound => "entity.not_exists_with_id",
             ApplicationError::SecretNameInUse => "application.secret_name_exists",
-            ApplicationError::PublicClientSecret => "application.invalid_type",
+            // Logto's code: its database refuses the row (application-secrets.test.ts).
+            ApplicationError::PublicClientSecret => "entity.db_constraint_violated",
             ApplicationError::InvalidThirdPartyType => "application.invalid_third_party_application_type",
             ApplicationError::InvalidInput(_) => "guard.invalid_input",
             ApplicationError::Storage(_) => "unexpected",
@@ -327,10 +328,12 @@ pub async fn delete(store: &Store, id: &str) -> Result<(), ApplicationError> {
     if store::delete(store, id).await? { Ok(()) } else { Err(ApplicationError::NotFound) }
 }
 
-/// An additional secret as listed (never its value).
+/// An additional secret as listed: Logto's shape without its `value`, which only the create
+/// response carries (we keep a hash, Logto the plaintext).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretInfo {
+    pub application_id: String,
     pub name: String,
     pub created_at: Millis,
     pub expires_at: Option<Millis>,
@@ -351,7 +354,7 @@ pub async fn add_secret(store: &Store, clock: &dyn Clock, id: &str, name: &str, 
     }
     let value = crate::ids::secret();
     store::insert_secret(store, id, name, &crypto::token_hash(&value), now, expires_at).await?;
-    Ok((SecretInfo { name: name.to_owned(), created_at: now, expires_at }, value))
+    Ok((SecretInfo { application_id: id.to_owned(), name: name.to_owned(), created_at: now, expires_at }, value))
 }
 
 pub async fn secrets(store: &Store, id: &str) -> Result<Vec<SecretInfo>, ApplicationError> {

@@ -89,7 +89,7 @@ pub(super) async fn secrets(store: &Store, id: &str) -> Result<Vec<super::Secret
         .bind(id)
         .fetch_all(store.pool())
         .await?;
-    Ok(rows.into_iter().map(|(name, created_at, expires_at)| super::SecretInfo { name, created_at, expires_at }).collect())
+    Ok(rows.into_iter().map(|(name, created_at, expires_at)| super::SecretInfo { application_id: id.to_owned(), name, created_at, expires_at }).collect())
 }
 
 pub(super) async fn delete_secret(store: &Store, id: &str, name: &str) -> Result<bool, ApplicationError> {

@@ -50,7 +50,7 @@ pub struct Identifier {
 impl Identifier {
     /// The sentinel's key for this identifier.
     fn sentinel_target(&self) -> String {
-        format!("{:?}:{}", self.kind, self.value)
+        crate::sentinel::identifier_target(self.kind, &self.value)
     }
 }
 

@@ -31,7 +31,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
         other => {
             let locked = sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Credentials).await?;
             let entry = audit::Entry {
-                key: "Interaction.SignIn.Verification.Password",
+                key: "Interaction.SignIn.Verification.Password.Submit",
                 outcome: audit::Outcome::Error,
                 user_id: other.as_ref().map(|u| u.id.as_str()),
                 application_id: Some(&interaction.params.client_id),

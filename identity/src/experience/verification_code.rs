@@ -79,7 +79,8 @@ pub async fn verify_code(provider: &Provider, cookie: Option<&str>, identifier: 
     if let Err(err) = verification_codes::verify(&provider.store, provider.clock.as_ref(), sie.verification_code_policy, &code_id, &recipient, code).await {
         if matches!(err, CodeError::Mismatch) {
             let locked = sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Credentials).await?;
-            let key = format!("Interaction.{:?}.Verification.VerificationCode", state.interaction_event);
+            let record_type = if identifier.kind == IdentifierType::Email { "EmailVerificationCode" } else { "PhoneVerificationCode" };
+            let key = format!("Interaction.{:?}.Verification.{record_type}.Submit", state.interaction_event);
             let entry = audit::Entry {
                 key: &key,
                 outcome: audit::Outcome::Error,

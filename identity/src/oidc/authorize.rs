@@ -109,6 +109,7 @@ async fn start_interaction(provider: &Provider, params: AuthorizationParams) -> 
         expires_at: now + ttl::INTERACTION,
     };
     store::insert_interaction(&provider.store, &row, now).await?;
+    log_interaction(provider, "Interaction.Create", &uid, None, &params).await;
     let location = landing_page(&params);
     Ok(AuthorizeOutcome::Interaction { uid, cookie_token, location, params: Box::new(params) })
 }
@@ -191,7 +192,19 @@ pub async fn resume(provider: &Provider, uid: &str, interaction_cookie: Option<&
     let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
     store::delete_interaction(&mut tx, uid).await?;
     tx.commit().await?;
+    log_interaction(provider, "Interaction.End", uid, Some(&account_id), &params).await;
     Ok(AuthorizeOutcome::Code { location, session_cookie: Some(session_cookie) })
+}
+
+/// Logto's `Interaction.Create` / `Interaction.End` entries: an interaction started by
+/// `/oidc/auth`, and its end when the code goes back to the application.
+async fn log_interaction(provider: &Provider, key: &str, uid: &str, user_id: Option<&str>, params: &AuthorizationParams) {
+    let payload = serde_json::json!({
+        "interactionId": uid,
+        "params": { "client_id": params.client_id, "redirect_uri": params.redirect_uri, "scope": params.scope.join(" "), "prompt": params.prompt.join(" ") },
+    });
+    let entry = crate::audit::Entry { key, outcome: crate::audit::Outcome::Success, user_id, application_id: Some(&params.client_id), payload };
+    crate::audit::record(&provider.store, provider.clock.as_ref(), entry).await;
 }
 
 /// Checks the request in the order that decides where an error may go: the client and

@@ -36,9 +36,34 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     pub token_type: &'static str,
+    /// Whose tokens these are (none for client credentials): for the audit log only.
+    #[serde(skip)]
+    pub account_id: Option<String>,
 }
 
+/// `POST /oidc/token`, recorded in the audit log under Logto's keys
+/// (`ExchangeTokenBy.AuthorizationCode`, `.RefreshToken`, `.ClientCredentials`, `.Unknown`),
+/// failures with their error.
 pub async fn exchange(provider: &Provider, auth: &ClientAuthentication, request: TokenRequest) -> Result<TokenResponse, OidcError> {
+    let grant_type = request.grant_type.clone().unwrap_or_default();
+    let result = exchange_unlogged(provider, auth, request).await;
+    let exchanged_by = match grant_type.as_str() {
+        "authorization_code" => "AuthorizationCode",
+        "refresh_token" => "RefreshToken",
+        "client_credentials" => "ClientCredentials",
+        _ => "Unknown",
+    };
+    let key = format!("ExchangeTokenBy.{exchanged_by}");
+    let (outcome, user_id, payload) = match &result {
+        Ok(response) => (crate::audit::Outcome::Success, response.account_id.as_deref(), json!({ "params": { "grant_type": grant_type } })),
+        Err(err) => (crate::audit::Outcome::Error, None, json!({ "params": { "grant_type": grant_type }, "error": err.logged() })),
+    };
+    let entry = crate::audit::Entry { key: &key, outcome, user_id, application_id: auth.client_id.as_deref(), payload };
+    crate::audit::record(&provider.store, provider.clock.as_ref(), entry).await;
+    result
+}
+
+async fn exchange_unlogged(provider: &Provider, auth: &ClientAuthentication, request: TokenRequest) -> Result<TokenResponse, OidcError> {
     let grant_type = request.grant_type.clone().ok_or_else(|| OidcError::invalid_request("missing required parameter 'grant_type'"))?;
     if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token" | "client_credentials") {
         return Err(OidcError::new("unsupported_grant_type", format!("unsupported grant_type requested ({grant_type})")));
@@ -165,7 +190,7 @@ async fn client_credentials(provider: &Provider, app: &Application, request: Tok
         None => available,
     };
     let (access_token, expires_in) = jwt_access_token(provider, app, &app.id, &resource, &scope).await?;
-    Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: scope.join(" "), token_type: "Bearer" })
+    Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: scope.join(" "), token_type: "Bearer", account_id: None })
 }
 
 /// Everything issuing needs that is not a write: the resource and the user's scopes on it,
@@ -250,7 +275,7 @@ async fn issue_user_tokens(
         token
     });
     store::insert_tokens(conn, &rows).await?;
-    Ok(TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer" })
+    Ok(TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer", account_id: Some(user.id.clone()) })
 }
 
 async fn id_token_claims(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<Map<String, Value>, OidcError> {

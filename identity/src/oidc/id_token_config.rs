@@ -37,16 +37,9 @@ impl IdTokenConfig {
 }
 
 pub async fn load(store: &Store) -> Result<IdTokenConfig, sqlx::Error> {
-    let value: Option<String> = sqlx::query_scalar("SELECT value FROM configs WHERE key = $1").bind(KEY).fetch_optional(store.pool()).await?;
-    Ok(value.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+    crate::configs::load(store, KEY).await
 }
 
 pub async fn save(store: &Store, clock: &dyn Clock, config: &IdTokenConfig) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO configs (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-        .bind(KEY)
-        .bind(serde_json::to_string(config).expect("config serializes"))
-        .bind(clock.now_ms())
-        .execute(store.pool())
-        .await?;
-    Ok(())
+    crate::configs::save(store, clock, KEY, config).await
 }

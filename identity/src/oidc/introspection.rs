@@ -39,7 +39,19 @@ pub async fn introspect(provider: &Provider, auth: &ClientAuthentication, token:
 
 /// Revoking a token ends its whole grant, so the sibling refresh or access token dies with
 /// it. Unknown tokens and other clients' tokens are answered the same way, changing nothing.
+/// `POST /oidc/token/revocation`, recorded in the audit log as Logto's `RevokeToken`.
 pub async fn revoke(provider: &Provider, auth: &ClientAuthentication, token: Option<&str>) -> Result<(), OidcError> {
+    let result = revoke_unlogged(provider, auth, token).await;
+    let (outcome, payload) = match &result {
+        Ok(()) => (crate::audit::Outcome::Success, serde_json::json!({})),
+        Err(err) => (crate::audit::Outcome::Error, serde_json::json!({ "error": err.logged() })),
+    };
+    let entry = crate::audit::Entry { key: "RevokeToken", outcome, user_id: None, application_id: auth.client_id.as_deref(), payload };
+    crate::audit::record(&provider.store, provider.clock.as_ref(), entry).await;
+    result
+}
+
+async fn revoke_unlogged(provider: &Provider, auth: &ClientAuthentication, token: Option<&str>) -> Result<(), OidcError> {
     let app = authenticate_client(provider, auth).await?;
     let token = token.ok_or_else(|| OidcError::invalid_request("missing required parameter 'token'"))?;
     if super::tokens::looks_like_jwt(token) {

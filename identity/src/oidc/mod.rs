@@ -214,6 +214,11 @@ impl OidcError {
         }
     }
 
+    /// How the audit log records this error: `{code: "oidc.<error>", message}`, as Logto's.
+    pub fn logged(&self) -> serde_json::Value {
+        serde_json::json!({ "code": format!("oidc.{}", self.error()), "message": self.description() })
+    }
+
     pub fn description(&self) -> String {
         match self {
             OidcError::Protocol { description, .. } => description.clone(),
@@ -298,6 +303,11 @@ pub async fn authenticate_client(provider: &Provider, auth: &ClientAuthenticatio
 }
 
 /// Splits a space-separated scope string, dropping duplicates, keeping order.
+/// An unexpired opaque access token, by the hash of its value.
+pub(crate) async fn find_access_token(provider: &Provider, hash: &str) -> Result<Option<store::TokenRow>, sqlx::Error> {
+    Ok(store::find_token(&provider.store, hash).await?.filter(|row| row.kind == "access_token" && row.expires_at > provider.now_ms()))
+}
+
 pub fn split_scope(scope: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in scope.split(' ').filter(|s| !s.is_empty()) {

@@ -38,6 +38,12 @@ impl ApiError {
         self
     }
 
+    /// The same error under another status (where Logto answers one code with two statuses).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, code: "guard.invalid_input", message: message.into(), data: None }
     }
@@ -99,7 +105,7 @@ fn api_status(code: &str) -> StatusCode {
         | "resource.resource_identifier_in_use" | "role.name_in_use" | "scope.name_exists" | "user.invalid_phone" => StatusCode::UNPROCESSABLE_ENTITY,
         "resource.cannot_modify_management_api" | "scope.name_with_space" | "application.invalid_third_party_application_type"
         | "application.invalid_type" => StatusCode::BAD_REQUEST,
-        "application.secret_name_exists" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
+        "application.secret_name_exists" | "entity.db_constraint_violated" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
         | "user.missing_mfa" | "user.suggest_mfa" | "session.mfa.backup_code_required" | "session.mfa.backup_code_can_not_be_alone"
         | "session.mfa.mfa_policy_not_user_controlled" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.mfa.invalid_totp_code" | "session.mfa.invalid_backup_code" | "session.mfa.mfa_factor_not_enabled"
@@ -109,7 +115,10 @@ fn api_status(code: &str) -> StatusCode {
         // The deployment, not the request, is at fault: passkeys need a domain name.
         "session.mfa.webauthn_unavailable" | "connector.not_found" => StatusCode::NOT_IMPLEMENTED,
         "connector.not_found_with_connector_id" => StatusCode::UNPROCESSABLE_ENTITY,
-        "session.mfa.require_mfa_verification" => StatusCode::FORBIDDEN,
+        "session.mfa.require_mfa_verification" | "auth.third_party_application_forbidden" => StatusCode::FORBIDDEN,
+        "account_center.not_enabled" | "account_center.field_not_editable" | "account_center.field_not_enabled"
+        | "user.last_sign_in_method_required" | "verification_record.not_found" => StatusCode::BAD_REQUEST,
+        "verification_record.permission_denied" => StatusCode::UNAUTHORIZED,
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,

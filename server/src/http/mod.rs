@@ -1,5 +1,6 @@
 //! The HTTP surface: one router, cross-cutting layers, and the Leptos pages.
 
+mod account;
 pub mod assets;
 mod cookies;
 mod demo_app;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/status", get(status::status))
         .merge(oidc::routes(&state))
         .merge(experience::routes())
+        .merge(account::routes())
         .merge(hosted::routes())
         .merge(demo_app::routes())
         .merge(management)

@@ -69,7 +69,13 @@ async fn auth_query(State(state): State<AppState>, jar: CookieJar, RawQuery(quer
     authorize_response(&state, jar, parse_pairs(query.unwrap_or_default().as_bytes())).await
 }
 
-async fn auth_form(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
+/// `POST /oidc/auth` takes form bodies only, as oidc-provider (Logto's engine) does: a JSON
+/// body's parameters cannot be trusted to name the client, so the error is shown to the
+/// user rather than sent to a redirect URI.
+async fn auth_form(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, body: Bytes) -> Response {
+    if media_type(&headers).is_some_and(|m| m != "application/x-www-form-urlencoded") {
+        return error_page(&OidcError::invalid_request("only application/x-www-form-urlencoded content-type bodies are supported on POST /auth"));
+    }
     authorize_response(&state, jar, parse_pairs(&body)).await
 }
 
@@ -186,6 +192,11 @@ fn no_store(body: impl IntoResponse) -> Response {
     ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], body).into_response()
 }
 
+/// The request's media type without parameters, lower-cased (`application/json`).
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
 fn parse_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(bytes).into_owned().collect()
 }
@@ -195,11 +206,7 @@ fn parse_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 /// JSON as Logto also accepts it. Any other media type is refused, as oidc-provider does,
 /// naming the endpoint (`POST /token`).
 fn parse_body(headers: &HeaderMap, body: &Bytes, endpoint: &str) -> Result<Vec<(String, String)>, OAuthError> {
-    let media_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    let is_json = match media_type.as_deref() {
+    let is_json = match media_type(headers).as_deref() {
         None | Some("application/x-www-form-urlencoded") => false,
         Some("application/json") => true,
         Some(_) => {

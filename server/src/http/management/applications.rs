@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::pagination::paged;
+use super::schemas;
+
+use super::pagination::{paged, PageParams};
 use super::{domain, present};
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -68,8 +70,8 @@ struct CustomClientMetadata {
 /// Applications, filtered as Logto's Console asks: `types` (repeatable), `isThirdParty`,
 /// `search` (id, name or description).
 #[utoipa::path(get, path = "/api/applications", tag = "Applications",
-    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("types" = Option<Vec<String>>, Query), ("isThirdParty" = Option<bool>, Query), ("search" = Option<String>, Query)),
-    responses((status = 200, description = "Applications; Total-Number and Link headers")))]
+    params(PageParams, ("types" = Option<Vec<String>>, Query), ("isThirdParty" = Option<bool>, Query), ("search" = Option<String>, Query)),
+    responses((status = 200, description = "Applications; Total-Number and Link headers", body = [schemas::Application])))]
 async fn list_applications(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = super::pagination::Page::from_query(query.as_deref())?;
     let filter = applications::ApplicationFilter {
@@ -99,7 +101,7 @@ struct CreateApplication {
 
 /// Creates an application; confidential ones get a `secret`, shown only in this response.
 #[utoipa::path(post, path = "/api/applications", tag = "Applications", request_body = CreateApplication,
-    responses((status = 200, description = "The application, with its secret once"), (status = 400, description = "Invalid type or URIs")))]
+    responses((status = 200, description = "The application, with its secret once", body = schemas::Application), (status = 400, description = "Invalid type or URIs", body = schemas::ErrorBody)))]
 async fn create_application(State(state): State<AppState>, JsonBody(body): JsonBody<CreateApplication>) -> Result<Json<Value>, ApiError> {
     let app_type = AppType::parse(&body.app_type).filter(|_| body.app_type != "spa" && body.app_type != "m2m").ok_or_else(|| ApiError::invalid_input("type must be Native, SPA, Traditional or MachineToMachine"))?;
     if body.is_third_party && app_type == AppType::MachineToMachine {
@@ -144,7 +146,7 @@ async fn create_application(State(state): State<AppState>, JsonBody(body): JsonB
 }
 
 #[utoipa::path(get, path = "/api/applications/{applicationId}", tag = "Applications", params(("applicationId" = String, Path)),
-    responses((status = 200, description = "The application")))]
+    responses((status = 200, description = "The application", body = schemas::Application)))]
 async fn get_application(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let app = applications::find(&state.store, &id).await.map_err(domain)?.ok_or_else(|| domain(applications::ApplicationError::NotFound))?;
     Ok(Json(application_json(&app)))
@@ -163,7 +165,7 @@ struct UpdateApplication {
 
 /// Name, description, redirect and post-logout URIs, CORS origins, third-party flag.
 #[utoipa::path(patch, path = "/api/applications/{applicationId}", tag = "Applications", params(("applicationId" = String, Path)),
-    request_body = UpdateApplication, responses((status = 200, description = "The application")))]
+    request_body = UpdateApplication, responses((status = 200, description = "The application", body = schemas::Application)))]
 async fn update_application(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateApplication>) -> Result<Json<Value>, ApiError> {
     let oidc = body.oidc_client_metadata.unwrap_or_default();
     let custom = body.custom_client_metadata.unwrap_or_default();
@@ -191,7 +193,7 @@ async fn delete_application(State(state): State<AppState>, Path(id): Path<String
 }
 
 #[utoipa::path(get, path = "/api/applications/{applicationId}/secrets", tag = "Applications", params(("applicationId" = String, Path)),
-    responses((status = 200, description = "Names and dates of the additional secrets (never their values)")))]
+    responses((status = 200, description = "Names and dates of the additional secrets (never their values)", body = [schemas::ApplicationSecret])))]
 async fn list_secrets(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(applications::secrets(&state.store, &id).await.map_err(domain)?)))
 }
@@ -206,7 +208,7 @@ struct CreateSecret {
 
 /// Adds a secret; its `value` is in this response only.
 #[utoipa::path(post, path = "/api/applications/{applicationId}/secrets", tag = "Applications", params(("applicationId" = String, Path)),
-    request_body = CreateSecret, responses((status = 201, description = "The secret, with its value once")))]
+    request_body = CreateSecret, responses((status = 201, description = "The secret, with its value once", body = schemas::ApplicationSecret)))]
 async fn create_secret(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<CreateSecret>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (info, value) = applications::add_secret(&state.store, state.provider.clock.as_ref(), &id, &body.name, body.expires_at).await.map_err(domain)?;
     state.provider.caches.applications.clear();
@@ -224,7 +226,7 @@ async fn delete_secret(State(state): State<AppState>, Path((id, name)): Path<(St
 }
 
 #[utoipa::path(get, path = "/api/applications/{applicationId}/roles", tag = "Applications", params(("applicationId" = String, Path)),
-    responses((status = 200, description = "The application's roles")))]
+    responses((status = 200, description = "The application's roles", body = [schemas::Role])))]
 async fn list_application_roles(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     applications::find(&state.store, &id).await.map_err(domain)?.ok_or_else(|| domain(applications::ApplicationError::NotFound))?;
     Ok(Json(json!(admin::roles_of(&state.store, RoleHolder::Application(&id)).await.map_err(domain)?)))
@@ -243,7 +245,7 @@ async fn role_holding_application(state: &AppState, id: &str) -> Result<(), ApiE
 /// Assigns machine-to-machine roles (422 `application.invalid_role_type` for User roles);
 /// answers `{roleIds, addedRoleIds}`.
 #[utoipa::path(post, path = "/api/applications/{applicationId}/roles", tag = "Applications", params(("applicationId" = String, Path)),
-    request_body = RoleIds, responses((status = 201, description = "{roleIds, addedRoleIds}")))]
+    request_body = RoleIds, responses((status = 201, description = "{roleIds, addedRoleIds}", body = schemas::RoleAssignment)))]
 async fn add_application_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<(StatusCode, Json<Value>), ApiError> {
     role_holding_application(&state, &id).await?;
     let role_ids = body.non_empty()?;
@@ -254,7 +256,7 @@ async fn add_application_roles(State(state): State<AppState>, Path(id): Path<Str
 
 /// Replaces the application's roles (`[]` removes them all); answers `{roleIds}`.
 #[utoipa::path(put, path = "/api/applications/{applicationId}/roles", tag = "Applications", params(("applicationId" = String, Path)),
-    request_body = RoleIds, responses((status = 200, description = "{roleIds}")))]
+    request_body = RoleIds, responses((status = 200, description = "{roleIds}", body = schemas::RoleAssignment)))]
 async fn replace_application_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<Json<Value>, ApiError> {
     role_holding_application(&state, &id).await?;
     let role_ids = body.deduplicated();

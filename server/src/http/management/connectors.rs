@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::schemas;
+
 use super::domain;
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -32,18 +34,18 @@ fn factories() -> Vec<Value> {
     ]
 }
 
-#[utoipa::path(get, path = "/api/connector-factories", tag = "Connectors", responses((status = 200, description = "The connector kinds Vestibule can use")))]
+#[utoipa::path(get, path = "/api/connector-factories", tag = "Connectors", responses((status = 200, description = "The connector kinds Vestibule can use", body = [schemas::ConnectorFactory])))]
 async fn list_factories() -> Json<Value> {
     Json(Value::Array(factories()))
 }
 
 #[utoipa::path(get, path = "/api/connector-factories/{id}", tag = "Connectors", params(("id" = String, Path)),
-    responses((status = 200, description = "The factory"), (status = 404, description = "No such factory")))]
+    responses((status = 200, description = "The factory", body = schemas::ConnectorFactory), (status = 404, description = "No such factory", body = schemas::ErrorBody)))]
 async fn get_factory(Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     factories().into_iter().find(|f| f["id"] == id.as_str()).map(Json).ok_or_else(|| domain(connectors::ConnectorError::NotFound))
 }
 
-#[utoipa::path(get, path = "/api/connectors", tag = "Connectors", responses((status = 200, description = "Configured connectors (secrets masked)")))]
+#[utoipa::path(get, path = "/api/connectors", tag = "Connectors", responses((status = 200, description = "Configured connectors (secrets masked)", body = [schemas::Connector])))]
 async fn list_connectors(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(Value::Array(connectors::list(&state.store).await.map_err(domain)?.iter().map(|c| c.to_api_json()).collect())))
 }
@@ -54,7 +56,7 @@ fn parse_config(body: Value) -> Result<ConnectorConfig, ApiError> {
 
 /// `{connectorId: "smtp" | "http-sms", config}`; a new connector replaces the one of its kind.
 #[utoipa::path(post, path = "/api/connectors", tag = "Connectors", request_body(content = Object),
-    responses((status = 200, description = "The connector"), (status = 400, description = "Invalid configuration"), (status = 422, description = "Unknown connectorId")))]
+    responses((status = 200, description = "The connector", body = schemas::Connector), (status = 400, description = "Invalid configuration", body = schemas::ErrorBody), (status = 422, description = "Unknown connectorId", body = schemas::ErrorBody)))]
 async fn create_connector(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Json<Value>, ApiError> {
     let config = parse_config(body)?;
     let stored = connectors::create(&state.store, state.provider.clock.as_ref(), &config).await.map_err(domain)?;
@@ -65,7 +67,7 @@ async fn stored(state: &AppState, id: &str) -> Result<connectors::StoredConnecto
     connectors::find_by_id(&state.store, id).await.map_err(domain)?.ok_or_else(|| domain(connectors::ConnectorError::NotFound))
 }
 
-#[utoipa::path(get, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), responses((status = 200, description = "The connector")))]
+#[utoipa::path(get, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), responses((status = 200, description = "The connector", body = schemas::Connector)))]
 async fn get_connector(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(stored(&state, &id).await?.to_api_json()))
 }
@@ -79,7 +81,7 @@ struct UpdateConnector {
 
 /// Merges settings into the connector; the masked password keeps the stored one.
 #[utoipa::path(patch, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), request_body = UpdateConnector,
-    responses((status = 200, description = "The connector")))]
+    responses((status = 200, description = "The connector", body = schemas::Connector)))]
 async fn update_connector(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateConnector>) -> Result<Json<Value>, ApiError> {
     let updated = connectors::update(&state.store, state.provider.clock.as_ref(), &id, &body.config).await.map_err(domain)?;
     Ok(Json(updated.to_api_json()))
@@ -103,7 +105,7 @@ struct TestMessage {
 
 /// Sends a test message with `config` (not saved) to `email` or `phone`.
 #[utoipa::path(post, path = "/api/connectors/{factoryId}/test", tag = "Connectors", params(("factoryId" = String, Path)), request_body = TestMessage,
-    responses((status = 204, description = "Sent"), (status = 400, description = "Invalid configuration or delivery failed")))]
+    responses((status = 204, description = "Sent"), (status = 400, description = "Invalid configuration or delivery failed", body = schemas::ErrorBody)))]
 async fn test_connector(State(state): State<AppState>, Path(factory): Path<String>, JsonBody(body): JsonBody<TestMessage>) -> Result<StatusCode, ApiError> {
     let config = parse_config(json!({ "connectorId": factory, "config": body.config }))?;
     let to = match config.kind() {

@@ -2,13 +2,17 @@
 //! scope, Logto's paths and bodies. The router and the OpenAPI document (`/api/swagger.json`)
 //! are built from the same annotated handlers, so the document cannot drift from the routes.
 
+mod account_center;
 mod applications;
 mod configs;
 mod connectors;
 mod logs;
+mod openapi_3_0;
 mod pagination;
 mod resources;
 mod roles;
+mod schemas;
+mod sentinel_activities;
 mod sign_in_experience;
 mod users;
 
@@ -38,7 +42,8 @@ use crate::AppState;
         (name = "Roles", description = "Roles, their scopes, and the users and applications holding them"),
         (name = "Applications", description = "OIDC clients, their secrets and roles"),
         (name = "Connectors", description = "Email and SMS delivery"),
-        (name = "Configs", description = "Provider settings such as the claims in ID tokens")
+        (name = "Configs", description = "Provider settings such as the claims in ID tokens"),
+        (name = "Account center", description = "What people may see and change of their own account")
     )
 )]
 struct ApiDoc;
@@ -51,11 +56,16 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(applications::routes())
         .merge(connectors::routes())
         .merge(configs::routes())
+        .merge(sentinel_activities::routes())
+        .merge(account_center::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Serialised once, shared by reference: axum clones every route's handler for each new
     // connection, and a captured `OpenApi` value (a few MB) made each connection cost its copy.
-    let served = axum::body::Bytes::from(document.to_json().expect("the OpenAPI document serialises"));
+    let mut served = serde_json::to_value(&document).expect("the OpenAPI document serialises");
+    document_token_errors(&mut served);
+    openapi_3_0::downgrade(&mut served);
+    let served = axum::body::Bytes::from(served.to_string());
     let routes = routes.route(
         "/api/swagger.json",
         get(move || {
@@ -64,6 +74,19 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         }),
     );
     (routes, document)
+}
+
+/// `require_token` answers every operation 401 or 403 before its handler runs: said once here
+/// rather than on each of them.
+fn document_token_errors(document: &mut serde_json::Value) {
+    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let Some(paths) = document.get_mut("paths").and_then(serde_json::Value::as_object_mut) else { return };
+    for operation in paths.values_mut().filter_map(serde_json::Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        if let Some(responses) = operation.get_mut("responses").and_then(serde_json::Value::as_object_mut) {
+            responses.entry("401").or_insert_with(|| error("No valid Management API token"));
+            responses.entry("403").or_insert_with(|| error("The token lacks the `all` scope"));
+        }
+    }
 }
 
 /// Every Management API request carries a valid token (401 without one, 403 without `all`);

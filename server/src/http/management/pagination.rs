@@ -9,6 +9,19 @@ pub const MAX_PAGE_SIZE: i64 = 100;
 /// Far beyond any real list; keeps `(page - 1) * page_size` well inside `i64`.
 pub const MAX_PAGE: i64 = 1_000_000;
 
+/// How the OpenAPI document declares `page` and `page_size`, with the bounds `Page` enforces.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Read by utoipa's derive only; `Page::from_query` parses.
+pub struct PageParams {
+    /// The page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
+    page: Option<i64>,
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    page_size: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Page {
     pub page: i64,

@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::pagination::paged;
+use super::schemas;
+
+use super::pagination::{paged, PageParams};
 use super::{domain, present};
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -32,9 +34,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Roles, filtered as Logto's Console asks: `type`, `search` (name or description),
 /// `excludeUserId` / `excludeApplicationId` (roles the holder does not have yet).
 #[utoipa::path(get, path = "/api/roles", tag = "Roles",
-    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("type" = Option<String>, Query), ("search" = Option<String>, Query),
+    params(PageParams, ("type" = Option<String>, Query), ("search" = Option<String>, Query),
         ("excludeUserId" = Option<String>, Query), ("excludeApplicationId" = Option<String>, Query)),
-    responses((status = 200, description = "Roles; Total-Number and Link headers")))]
+    responses((status = 200, description = "Roles; Total-Number and Link headers", body = [schemas::Role])))]
 async fn list_roles(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = super::pagination::Page::from_query(query.as_deref())?;
     let filter = admin::RoleFilter {
@@ -60,7 +62,7 @@ struct CreateRole {
 }
 
 #[utoipa::path(post, path = "/api/roles", tag = "Roles", request_body = CreateRole,
-    responses((status = 200, description = "The role"), (status = 422, description = "The name is in use")))]
+    responses((status = 200, description = "The role", body = schemas::Role), (status = 422, description = "The name is in use", body = schemas::ErrorBody)))]
 async fn create_role(State(state): State<AppState>, JsonBody(body): JsonBody<CreateRole>) -> Result<Json<Value>, ApiError> {
     let role_type = match body.role_type.as_deref() {
         None | Some("User") => RoleType::User,
@@ -73,7 +75,7 @@ async fn create_role(State(state): State<AppState>, JsonBody(body): JsonBody<Cre
     Ok(Json(json!(role)))
 }
 
-#[utoipa::path(get, path = "/api/roles/{roleId}", tag = "Roles", params(("roleId" = String, Path)), responses((status = 200, description = "The role")))]
+#[utoipa::path(get, path = "/api/roles/{roleId}", tag = "Roles", params(("roleId" = String, Path)), responses((status = 200, description = "The role", body = schemas::Role)))]
 async fn get_role(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(admin::role(&state.store, &id).await.map_err(domain)?)))
 }
@@ -88,7 +90,7 @@ struct UpdateRole {
 }
 
 #[utoipa::path(patch, path = "/api/roles/{roleId}", tag = "Roles", params(("roleId" = String, Path)), request_body = UpdateRole,
-    responses((status = 200, description = "The role")))]
+    responses((status = 200, description = "The role", body = schemas::Role)))]
 async fn update_role(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateRole>) -> Result<Json<Value>, ApiError> {
     let description = body.description.as_ref().map(|d| d.as_deref());
     let role = admin::update_role(&state.store, &id, body.name.as_deref(), description, body.is_default).await.map_err(domain)?;
@@ -102,7 +104,7 @@ async fn delete_role(State(state): State<AppState>, Path(id): Path<String>) -> R
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/roles/{roleId}/scopes", tag = "Roles", params(("roleId" = String, Path)), responses((status = 200, description = "The scopes the role grants")))]
+#[utoipa::path(get, path = "/api/roles/{roleId}/scopes", tag = "Roles", params(("roleId" = String, Path)), responses((status = 200, description = "The scopes the role grants", body = [schemas::Scope])))]
 async fn list_role_scopes(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(admin::role_scopes(&state.store, &id).await.map_err(domain)?)))
 }
@@ -114,7 +116,7 @@ struct ScopeIds {
 }
 
 #[utoipa::path(post, path = "/api/roles/{roleId}/scopes", tag = "Roles", params(("roleId" = String, Path)), request_body = ScopeIds,
-    responses((status = 201, description = "The role's scopes")))]
+    responses((status = 201, description = "The role's scopes", body = [schemas::Scope])))]
 async fn add_role_scopes(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ScopeIds>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let scopes = admin::add_role_scopes(&state.store, &id, &body.scope_ids).await.map_err(domain)?;
     state.provider.caches.application_scopes.clear();
@@ -129,7 +131,7 @@ async fn remove_role_scope(State(state): State<AppState>, Path((id, scope_id)): 
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/roles/{roleId}/users", tag = "Roles", params(("roleId" = String, Path)), responses((status = 200, description = "Users holding the role")))]
+#[utoipa::path(get, path = "/api/roles/{roleId}/users", tag = "Roles", params(("roleId" = String, Path)), responses((status = 200, description = "Users holding the role", body = [schemas::User])))]
 async fn list_role_users(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let ids = admin::holders_of(&state.store, &id).await.map_err(domain)?;
     let mut users = Vec::new();
@@ -165,7 +167,7 @@ async fn remove_role_user(State(state): State<AppState>, Path((id, user_id)): Pa
 }
 
 #[utoipa::path(get, path = "/api/roles/{roleId}/applications", tag = "Roles", params(("roleId" = String, Path)),
-    responses((status = 200, description = "Ids and names of applications holding the role")))]
+    responses((status = 200, description = "Ids and names of applications holding the role", body = [schemas::RoleApplication])))]
 async fn list_role_applications(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let ids = admin::holders_of(&state.store, &id).await.map_err(domain)?;
     let mut apps = Vec::new();

@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::schemas;
+
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
 use crate::AppState;
@@ -18,7 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_sign_in_experience, update_sign_in_experience)).routes(routes!(check_password))
 }
 
-#[utoipa::path(get, path = "/api/sign-in-exp", tag = "Sign-in experience", responses((status = 200, description = "The configuration")))]
+#[utoipa::path(get, path = "/api/sign-in-exp", tag = "Sign-in experience", responses((status = 200, description = "The configuration", body = schemas::SignInExperience)))]
 async fn get_sign_in_experience(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sie = identity::sign_in_experience::load(&state.store).await.map_err(|e| ApiError::from_code(&e))?;
     Ok(Json(with_id(serde_json::to_value(sie).expect("configuration serializes"))))
@@ -27,7 +29,7 @@ async fn get_sign_in_experience(State(state): State<AppState>) -> Result<Json<Va
 /// Merges a partial document into the configuration; invalid results are refused with
 /// `sign_in_experiences.*` codes and change nothing.
 #[utoipa::path(patch, path = "/api/sign-in-exp", tag = "Sign-in experience", request_body(content = Object),
-    responses((status = 200, description = "The new configuration"), (status = 400, description = "Invalid configuration")))]
+    responses((status = 200, description = "The new configuration", body = schemas::SignInExperience), (status = 400, description = "Invalid configuration", body = schemas::ErrorBody)))]
 async fn update_sign_in_experience(State(state): State<AppState>, JsonBody(patch): JsonBody<Value>) -> Result<Json<Value>, ApiError> {
     let Value::Object(mut patch) = patch else {
         return Err(ApiError::invalid_input("expected a JSON object"));
@@ -55,7 +57,7 @@ struct CheckPassword {
 /// `{result, issues}` for a candidate password under the current policy (the user-info rule
 /// needs `userId`).
 #[utoipa::path(post, path = "/api/sign-in-exp/default/check-password", tag = "Sign-in experience", request_body = CheckPassword,
-    responses((status = 200, description = "{result: true, issues: []}"), (status = 400, description = "{result: false, issues}: the password breaks the policy")))]
+    responses((status = 200, description = "{result: true, issues: []}", body = schemas::PasswordCheck), (status = 400, description = "{result: false, issues}: the password breaks the policy", body = schemas::PasswordCheck)))]
 async fn check_password(State(state): State<AppState>, JsonBody(body): JsonBody<CheckPassword>) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     let sie = state.provider.sign_in_experience().await.map_err(|e| ApiError::from_code(&e))?;
     let user = match &body.user_id {

@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::pagination::Page;
+use super::schemas;
+
+use super::pagination::{Page, PageParams};
 use super::{domain, present};
 use identity::rbac::{admin, RoleHolder};
 use crate::http::error::ApiError;
@@ -84,8 +86,8 @@ struct CreateUser {
 
 /// Users, newest first; `search` matches id, username, email, phone or name.
 #[utoipa::path(get, path = "/api/users", tag = "Users",
-    params(("page" = Option<i64>, Query), ("page_size" = Option<i64>, Query), ("search" = Option<String>, Query)),
-    responses((status = 200, description = "A page of users; Total-Number and Link headers")))]
+    params(PageParams, ("search" = Option<String>, Query)),
+    responses((status = 200, description = "A page of users; Total-Number and Link headers", body = [schemas::User])))]
 async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = Page::from_query(query.as_deref())?;
     let search = users::search::UserSearch::parse(&page.rest).map_err(|e| domain(users::UserError::from(e)))?;
@@ -95,7 +97,7 @@ async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri
 
 /// Creates a user (no password policy applies to operators).
 #[utoipa::path(post, path = "/api/users", tag = "Users", request_body = CreateUser,
-    responses((status = 200, description = "The user"), (status = 422, description = "An identifier is already in use")))]
+    responses((status = 200, description = "The user", body = schemas::User), (status = 422, description = "An identifier is already in use", body = schemas::ErrorBody)))]
 async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<CreateUser>) -> Result<Json<Value>, ApiError> {
     let identifiers = UserUpdate { username: Some(body.username), primary_email: Some(body.primary_email), primary_phone: Some(body.primary_phone), ..UserUpdate::default() }
         .normalized()
@@ -128,10 +130,17 @@ async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<Cre
     Ok(Json(user_json(&user)))
 }
 
-#[utoipa::path(get, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)),
-    responses((status = 200, description = "The user"), (status = 404, description = "No such user")))]
-async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(user_json(&existing(&state, &id).await?)))
+#[utoipa::path(get, path = "/api/users/{userId}", tag = "Users",
+    params(("userId" = String, Path), ("includeSsoIdentities" = Option<bool>, Query, description = "Adds `ssoIdentities`, the user's enterprise SSO identities")),
+    responses((status = 200, description = "The user", body = schemas::User), (status = 404, description = "No such user", body = schemas::ErrorBody)))]
+async fn get_user(State(state): State<AppState>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+    let mut user = user_json(&existing(&state, &id).await?);
+    let include_sso = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).any(|(k, v)| k == "includeSsoIdentities" && v != "false");
+    if include_sso {
+        // Enterprise SSO does not exist yet, so nobody has such an identity.
+        user["ssoIdentities"] = json!([]);
+    }
+    Ok(Json(user))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -155,7 +164,7 @@ struct UpdateUser {
 
 /// Updates identifiers and details; `null` clears a field.
 #[utoipa::path(patch, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)), request_body = UpdateUser,
-    responses((status = 200, description = "The user"), (status = 422, description = "Empty update, or an identifier is in use")))]
+    responses((status = 200, description = "The user", body = schemas::User), (status = 422, description = "Empty update, or an identifier is in use", body = schemas::ErrorBody)))]
 async fn update_user(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateUser>) -> Result<Json<Value>, ApiError> {
     let profile = match body.profile {
         Some(v) => Some(serde_json::from_value(v).map_err(|e| ApiError::invalid_input(format!("profile: {e}")))?),
@@ -180,7 +189,7 @@ async fn update_user(State(state): State<AppState>, Path(id): Path<String>, Json
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user", body = schemas::ErrorBody)))]
 async fn delete_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     users::delete(&state.store, &id).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
@@ -194,7 +203,7 @@ struct PasswordBody {
 
 /// Sets the password (no policy check, as in Logto).
 #[utoipa::path(patch, path = "/api/users/{userId}/password", tag = "Users", params(("userId" = String, Path)), request_body = PasswordBody,
-    responses((status = 200, description = "The user")))]
+    responses((status = 200, description = "The user", body = schemas::User)))]
 async fn set_password(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<PasswordBody>) -> Result<Json<Value>, ApiError> {
     if body.password.is_empty() {
         return Err(ApiError::invalid_input("password must not be empty"));
@@ -207,7 +216,7 @@ async fn set_password(State(state): State<AppState>, Path(id): Path<String>, Jso
 
 /// 204 when the password is the user's, 422 `session.invalid_credentials` otherwise.
 #[utoipa::path(post, path = "/api/users/{userId}/password/verify", tag = "Users", params(("userId" = String, Path)), request_body = PasswordBody,
-    responses((status = 204, description = "The password matches"), (status = 422, description = "It does not")))]
+    responses((status = 204, description = "The password matches"), (status = 422, description = "It does not", body = schemas::ErrorBody)))]
 async fn verify_password(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<PasswordBody>) -> Result<StatusCode, ApiError> {
     let user = existing(&state, &id).await?;
     if body.password.is_empty() {
@@ -221,7 +230,7 @@ async fn verify_password(State(state): State<AppState>, Path(id): Path<String>, 
 }
 
 #[utoipa::path(get, path = "/api/users/{userId}/has-password", tag = "Users", params(("userId" = String, Path)),
-    responses((status = 200, description = "{hasPassword}")))]
+    responses((status = 200, description = "{hasPassword}", body = schemas::HasPassword)))]
 async fn has_password(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "hasPassword": existing(&state, &id).await?.password.is_some() })))
 }
@@ -234,14 +243,14 @@ struct SuspensionBody {
 
 /// Suspends or reinstates a user; a suspended user cannot sign in.
 #[utoipa::path(patch, path = "/api/users/{userId}/is-suspended", tag = "Users", params(("userId" = String, Path)), request_body = SuspensionBody,
-    responses((status = 200, description = "The user")))]
+    responses((status = 200, description = "The user", body = schemas::User)))]
 async fn set_suspended(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<SuspensionBody>) -> Result<Json<Value>, ApiError> {
     let user = users::set_suspended(&state.store, state.provider.clock.as_ref(), &id, body.is_suspended).await.map_err(domain)?;
     Ok(Json(user_json(&user)))
 }
 
 #[utoipa::path(get, path = "/api/users/{userId}/custom-data", tag = "Users", params(("userId" = String, Path)),
-    responses((status = 200, description = "The custom data object")))]
+    responses((status = 200, description = "The custom data object", body = schemas::Object)))]
 async fn get_custom_data(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(Value::Object(existing(&state, &id).await?.custom_data)))
 }
@@ -255,13 +264,13 @@ struct CustomDataBody {
 
 /// Merges keys into the custom data (top level).
 #[utoipa::path(patch, path = "/api/users/{userId}/custom-data", tag = "Users", params(("userId" = String, Path)), request_body = CustomDataBody,
-    responses((status = 200, description = "The merged custom data")))]
+    responses((status = 200, description = "The merged custom data", body = schemas::Object)))]
 async fn update_custom_data(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<CustomDataBody>) -> Result<Json<Value>, ApiError> {
     let data = users::merge_custom_data(&state.store, state.provider.clock.as_ref(), &id, body.custom_data).await.map_err(domain)?;
     Ok(Json(Value::Object(data)))
 }
 
-#[utoipa::path(get, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), responses((status = 200, description = "The user's roles")))]
+#[utoipa::path(get, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), responses((status = 200, description = "The user's roles", body = [schemas::Role])))]
 async fn list_user_roles(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
     Ok(Json(json!(admin::roles_of(&state.store, RoleHolder::User(&id)).await.map_err(domain)?)))
@@ -298,7 +307,7 @@ impl RoleIds {
 /// Adds roles (all or none; 422 `user.invalid_role_type` for machine-to-machine roles);
 /// answers Logto's `{roleIds, addedRoleIds}` (the ones the user did not have yet).
 #[utoipa::path(post, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
-    responses((status = 201, description = "{roleIds, addedRoleIds}"), (status = 400, description = "No role ids"), (status = 422, description = "A role is not a User role")))]
+    responses((status = 201, description = "{roleIds, addedRoleIds}", body = schemas::RoleAssignment), (status = 400, description = "No role ids", body = schemas::ErrorBody), (status = 422, description = "A role is not a User role", body = schemas::ErrorBody)))]
 async fn add_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<(StatusCode, Json<Value>), ApiError> {
     existing(&state, &id).await?;
     let role_ids = body.non_empty()?;
@@ -308,7 +317,7 @@ async fn add_user_roles(State(state): State<AppState>, Path(id): Path<String>, J
 
 /// Replaces the user's roles with these (`[]` removes them all); answers `{roleIds}`.
 #[utoipa::path(put, path = "/api/users/{userId}/roles", tag = "Users", params(("userId" = String, Path)), request_body = RoleIds,
-    responses((status = 200, description = "{roleIds}")))]
+    responses((status = 200, description = "{roleIds}", body = schemas::RoleAssignment)))]
 async fn replace_user_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIds>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
     let role_ids = body.deduplicated();
@@ -326,14 +335,14 @@ async fn remove_user_role(State(state): State<AppState>, Path((id, role_id)): Pa
 /// Social and enterprise identities linked to the user (none until social sign-in and SSO
 /// exist).
 #[utoipa::path(get, path = "/api/users/{userId}/all-identities", tag = "Users", params(("userId" = String, Path)),
-    responses((status = 200, description = "{socialIdentities, ssoIdentities}")))]
+    responses((status = 200, description = "{socialIdentities, ssoIdentities}", body = schemas::AllIdentities)))]
 async fn all_identities(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
     Ok(Json(json!({ "socialIdentities": [], "ssoIdentities": [] })))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path)),
-    responses((status = 204, description = "Unlinked"), (status = 404, description = "No such identity")))]
+    responses((status = 204, description = "Unlinked"), (status = 404, description = "No such identity", body = schemas::ErrorBody)))]
 async fn delete_identity(State(state): State<AppState>, Path((id, _target)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     existing(&state, &id).await?;
     Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound))
@@ -341,14 +350,14 @@ async fn delete_identity(State(state): State<AppState>, Path((id, _target)): Pat
 
 /// The user's MFA factors (no secrets).
 #[utoipa::path(get, path = "/api/users/{userId}/mfa-verifications", tag = "Users", params(("userId" = String, Path)),
-    responses((status = 200, description = "The user's MFA verifications")))]
+    responses((status = 200, description = "The user's MFA verifications", body = [schemas::MfaVerification])))]
 async fn list_mfa_verifications(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
     Ok(Json(json!(identity::mfa::factors(&state.store, &id).await.map_err(domain)?)))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/mfa-verifications/{verificationId}", tag = "Users",
-    params(("userId" = String, Path), ("verificationId" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "No such factor")))]
+    params(("userId" = String, Path), ("verificationId" = String, Path)), responses((status = 204, description = "Removed"), (status = 404, description = "No such factor", body = schemas::ErrorBody)))]
 async fn delete_mfa_verification(State(state): State<AppState>, Path((id, verification)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     existing(&state, &id).await?;
     identity::mfa::delete_factor(&state.store, &id, &verification).await.map_err(domain)?;
@@ -365,7 +374,7 @@ struct ProfileBody {
 /// Merges OIDC profile fields (givenName, familyName, nickname, website, locale, address, …);
 /// `null` clears one.
 #[utoipa::path(patch, path = "/api/users/{userId}/profile", tag = "Users", params(("userId" = String, Path)), request_body = ProfileBody,
-    responses((status = 200, description = "The merged profile"), (status = 400, description = "Unknown or malformed profile fields")))]
+    responses((status = 200, description = "The merged profile", body = schemas::Object), (status = 400, description = "Unknown or malformed profile fields", body = schemas::ErrorBody)))]
 async fn update_profile(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ProfileBody>) -> Result<Json<Value>, ApiError> {
     let profile = users::merge_profile(&state.store, state.provider.clock.as_ref(), &id, body.profile).await.map_err(domain)?;
     Ok(Json(json!(profile)))
@@ -384,7 +393,7 @@ struct CreateMfaVerification {
 /// Gives the user an authenticator secret (`{type, secret, secretQrCode}`) or a new set of
 /// backup codes (`{type, codes}`), shown once.
 #[utoipa::path(post, path = "/api/users/{userId}/mfa-verifications", tag = "Users", params(("userId" = String, Path)),
-    request_body = CreateMfaVerification, responses((status = 200, description = "The secret or the codes, once"), (status = 422, description = "Already bound, or backup codes alone")))]
+    request_body = CreateMfaVerification, responses((status = 200, description = "The secret or the codes, once", body = schemas::NewMfaVerification), (status = 422, description = "Already bound, or backup codes alone", body = schemas::ErrorBody)))]
 async fn create_mfa_verification(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<CreateMfaVerification>) -> Result<Json<Value>, ApiError> {
     let user = existing(&state, &id).await?;
     let clock = state.provider.clock.as_ref();

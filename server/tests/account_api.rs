@@ -1,0 +1,180 @@
+//! The Account API as Logto's `packages/integration-tests/src/tests/api/account/index.test.ts`
+//! and `account-center.test.ts` use it: a signed-in person reads and changes their own
+//! account with their access token, within the account center's switches and the token's
+//! scopes, and proves themselves again (a password verification record) before changing
+//! their password.
+
+mod common;
+
+use identity::applications::AppType;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "Correct-Horse-9";
+
+/// An access token of `username` for `scope` (an opaque token: no resource).
+async fn token_for(server: &common::TestServer, username: &str, scope: &str) -> String {
+    let code = server.authorize(&server.browser(), "spa", username, PASSWORD, &[("scope", scope)]).await;
+    server.exchange_code("spa", &code).await["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(server: &common::TestServer, token: &str, method: &str, path: &str, body: Option<Value>, proof: Option<&str>) -> (u16, Value) {
+    let mut request = server.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    if let Some(proof) = proof {
+        request = request.header("logto-verification-id", proof);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+}
+
+async fn enable_all_fields(server: &common::TestServer) {
+    let management = server.management_client().await;
+    let fields: serde_json::Map<String, Value> = ["name", "avatar", "profile", "email", "phone", "password", "username", "social", "customData", "mfa", "passkey", "session"]
+        .iter().map(|f| (f.to_string(), json!("Edit"))).collect();
+    let (status, body) = server.call(&management, "PATCH", "/api/account-center", Some(json!({"enabled": true, "fields": fields}))).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+on_both_databases! {
+    async fn the_account_center_is_off_until_an_operator_turns_it_on(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.user("ada", PASSWORD).await;
+        let management = server.management_client().await;
+        let (status, settings) = server.call(&management, "GET", "/api/account-center", None).await;
+        assert_eq!((status, &settings["enabled"]), (200, &json!(false)));
+        let token = token_for(&server, "ada", "openid profile").await;
+        let (status, body) = call(&server, &token, "GET", "/api/my-account", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("account_center.not_enabled")));
+
+        let (status, updated) = server.call(&management, "PATCH", "/api/account-center", Some(json!({"enabled": true, "fields": {"username": "Edit"}, "deleteAccountUrl": "https://example.com/delete"}))).await;
+        assert_eq!(status, 200);
+        assert_eq!((&updated["enabled"], &updated["fields"]["username"], &updated["fields"]["name"]), (&json!(true), &json!("Edit"), &json!("Off")));
+        let (_, cleared) = server.call(&management, "PATCH", "/api/account-center", Some(json!({"deleteAccountUrl": ""}))).await;
+        assert_eq!((&cleared["deleteAccountUrl"], &cleared["enabled"]), (&Value::Null, &json!(true)), "\"\" clears the link, the rest stays");
+        for bad in [json!({"fields": {"username": "Sometimes"}}), json!({"webauthnRelatedOrigins": ["https://example.com/path"]}), json!({"unknown": 1}), json!({"deleteAccountUrl": "javascript:alert(1)"})] {
+            let (status, body) = server.call(&management, "PATCH", "/api/account-center", Some(bad.clone())).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")), "{bad}");
+        }
+
+        // Only the username is readable now, and only it is shown.
+        let (status, me) = call(&server, &token, "GET", "/api/my-account", None, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(me["username"], "ada");
+        assert!(me.get("name").is_none(), "the name's switch is Off: {me}");
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"name": "Ada"})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("account_center.field_not_editable")));
+
+        // A token without openid, or no token at all, is refused before anything else.
+        let (status, body) = call(&server, "not-a-token", "GET", "/api/my-account", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")));
+        let anonymous = server.http.get(server.url("/api/my-account")).header("origin", "https://app.example.com").send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(anonymous.headers()["access-control-allow-origin"], "*", "any origin may call the Account API");
+        assert_eq!(anonymous.json::<Value>().await.unwrap()["code"], "auth.authorization_header_missing");
+    }
+
+    async fn scopes_decide_what_the_account_shows_and_changes(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.user("ada", PASSWORD).await;
+        server.user("grace", PASSWORD).await;
+        enable_all_fields(&server).await;
+
+        let token = token_for(&server, "ada", "openid profile").await;
+        let (status, me) = call(&server, &token, "GET", "/api/my-account", None, None).await;
+        assert_eq!((status, me["username"].as_str()), (200, Some("ada")));
+        for hidden in ["customData", "identities", "primaryEmail", "primaryPhone"] {
+            assert!(me.get(hidden).is_none(), "{hidden} needs its scope: {me}");
+        }
+        for (scope, shown) in [("email", "primaryEmail"), ("phone", "primaryPhone"), ("identities", "identities"), ("custom_data", "customData")] {
+            let scoped = token_for(&server, "ada", &format!("openid profile {scope}")).await;
+            assert!(call(&server, &scoped, "GET", "/api/my-account", None, None).await.1.get(shown).is_some(), "{scope} shows {shown}");
+        }
+
+        let (status, me) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"name": "Ada L.", "avatar": "https://example.com/ada.png"})), None).await;
+        assert_eq!((status, me["name"].as_str(), me["avatar"].as_str()), (200, Some("Ada L."), Some("https://example.com/ada.png")));
+        assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["name"], "Ada L.");
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "grace"})), None).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.username_already_in_use")));
+        let (status, me) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "ada_l"})), None).await;
+        assert_eq!((status, me["username"].as_str()), (200, Some("ada_l")));
+        // The new username signs in.
+        token_for(&server, "ada_l", "openid").await;
+
+        // Custom data needs its scope (Logto's 400), and is replaced, not merged.
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"customData": {"level": "premium"}})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
+        let scoped = token_for(&server, "ada_l", "openid profile custom_data").await;
+        call(&server, &scoped, "PATCH", "/api/my-account", Some(json!({"customData": {"test": "value"}})), None).await;
+        let (_, me) = call(&server, &scoped, "PATCH", "/api/my-account", Some(json!({"customData": {"newField": "newValue", "number": 42}})), None).await;
+        assert_eq!(me["customData"], json!({"newField": "newValue", "number": 42}));
+
+        // The OIDC profile merges; the address needs the address scope.
+        let (status, profile) = call(&server, &token, "PATCH", "/api/my-account/profile", Some(json!({"profile": "HI", "middleName": "middleName"})), None).await;
+        assert_eq!((status, profile["profile"].as_str(), profile["middleName"].as_str()), (200, Some("HI"), Some("middleName")));
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account/profile", Some(json!({"address": {"country": "USA"}})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
+        let with_address = token_for(&server, "ada_l", "openid profile address").await;
+        let (_, profile) = call(&server, &with_address, "PATCH", "/api/my-account/profile", Some(json!({"address": {"country": "USA"}})), None).await;
+        assert_eq!((profile["address"]["country"].as_str(), profile["middleName"].as_str()), (Some("USA"), Some("middleName")));
+
+        // Clearing the username while sign-up asks everyone for one is refused.
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": null})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")));
+        let (status, _) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"nickname": "x"})), None).await;
+        assert_eq!(status, 400, "unknown fields are refused");
+    }
+
+    async fn a_new_password_needs_a_fresh_password_verification(server) {
+        server.app(AppType::Spa, "spa").await;
+        let user_id = server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        let token = token_for(&server, "ada", "openid profile").await;
+
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/password", Some(json!({"password": "Another-Horse-77"})), Some("invalid-verification-record-id")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let (status, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        assert_eq!(status, 201, "{record}");
+        let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+        assert!(record["expiresAt"].as_str().is_some_and(|at| at.ends_with('Z')), "{record}");
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/password", Some(json!({"password": "123456"})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("password.rejected")));
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/password", Some(json!({"password": PASSWORD})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.same_password")));
+        assert_eq!(call(&server, &token, "POST", "/api/my-account/password", Some(json!({"password": "Another-Horse-77"})), Some(&proof)).await.0, 204);
+        // The new password signs in; the old one no longer does.
+        let user = identity::users::find_by_id(&server.state.store, &user_id).await.unwrap().unwrap();
+        assert!(server.state.provider.passwords.verify("Another-Horse-77", user.password.as_ref()).await);
+
+        // Another person's proof proves nothing for this account, and a proof expires.
+        server.user("grace", PASSWORD).await;
+        let grace = token_for(&server, "grace", "openid profile").await;
+        let (_, graces) = call(&server, &grace, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let (status, _) = call(&server, &token, "POST", "/api/my-account/password", Some(json!({"password": "Third-Horse-555"})), graces["verificationRecordId"].as_str()).await;
+        assert_eq!(status, 401);
+        let (_, fresh) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": "Another-Horse-77"})), None).await;
+        server.clock.advance_ms(identity::account::verification::LIFETIME_MS + 1);
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/password", Some(json!({"password": "Third-Horse-555"})), fresh["verificationRecordId"].as_str()).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")), "expired after 10 minutes");
+    }
+
+    async fn wrong_passwords_at_verification_count_towards_the_lockout(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        server.sign_in_experience(json!({"sentinelPolicy": {"maxAttempts": 2, "lockoutDuration": 1}})).await;
+        let token = token_for(&server, "ada", "openid profile").await;
+        let (status, body) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": "wrong-password"})), None).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.invalid_credentials")));
+        let (status, body) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": "wrong-password"})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.verification_blocked_too_many_attempts")));
+        let (status, _) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        assert_eq!(status, 400, "locked, even with the right password");
+        server.clock.advance_ms(61_000);
+        let (status, _) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        assert_eq!(status, 201, "unlocked after the lockout");
+    }
+}
