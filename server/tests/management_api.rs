@@ -173,7 +173,7 @@ on_both_databases! {
         server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
         let (status, _) = server.call(&browser, "PUT", "/api/experience/interaction-event", Some(json!({"interactionEvent": "Register"}))).await;
         assert_eq!(status, 403);
-        // A weak password is a 400 with the issues (as Logto's sign-in-experience tests read it).
+        // A weak password is a 400 with the issues (as Logto's sign-in-experience.test.ts reads it).
         let (status, _, check) = api(&server, &token, "POST", "/api/sign-in-exp/default/check-password", Some(json!({"password": "Maple-Orbit"}))).await;
         assert_eq!(status, 400);
         assert_eq!(check, json!({"result": false, "issues": [{"code": "password_rejected.too_short", "interpolation": {"min": 12}}]}));
@@ -374,7 +374,7 @@ on_both_databases! {
         assert_eq!(created["config"]["password"], "********", "secrets are never returned");
         assert_eq!(created["type"], "Email");
         let id = created["id"].as_str().unwrap().to_owned();
-        // As in Logto, a second email connector replaces the first (a new id, one left).
+        // As in Logto's connector.test.ts, a second email connector replaces the first (a new id, one left).
         let (status, _, replacing) = api(&server, &token, "POST", "/api/connectors", Some(json!({"connectorId": "smtp", "config": config}))).await;
         assert_eq!(status, 200);
         assert_ne!(replacing["id"], created["id"]);

@@ -69,8 +69,9 @@ async fn call(server: &common::TestServer, management: &reqwest::Client, method:
 }
 
 on_both_databases! {
-    // Role assignment as Logto answers it: POST → 201 {roleIds, addedRoleIds}, PUT → {roleIds},
-    // nothing to add → 400, roles only for machine-to-machine applications.
+    // Role assignment as Logto answers it (admin-user.roles.test.ts,
+    // application/application.roles.test.ts): POST → 201 {roleIds, addedRoleIds}, PUT →
+    // {roleIds}, nothing to add → 400, roles only for machine-to-machine applications.
     async fn role_assignments_answer_with_what_changed(server) {
         let management = server.management_client().await;
         let (_, user) = create(&server, &management, json!({"username": "holder"})).await;
@@ -133,7 +134,8 @@ on_both_databases! {
 }
 
 on_both_databases! {
-    // The Console's list filters: roles by type, search and "not yet held"; applications by types.
+    // The Console's list filters (role.test.ts, application/application.test.ts): roles by type,
+    // search and "not yet held"; applications by types.
     async fn roles_and_applications_are_filtered_as_the_console_asks(server) {
         let management = server.management_client().await;
         let mut ids = Vec::new();
@@ -166,7 +168,7 @@ on_both_databases! {
 }
 
 on_both_databases! {
-    // Phone numbers as admin-user.test.ts expects: stored without the trunk 0 after the
+    // Phone numbers as admin-user.test.ts and admin-user.phone-number.test.ts expect: stored without the trunk 0 after the
     // country code, a number in either form conflicts with the other, invalid ones are 422.
     async fn phone_numbers_are_normalised_and_checked(server) {
         let management = server.management_client().await;

@@ -389,7 +389,7 @@ async fn a_failed_exchange_leaves_the_code_usable() {
 }
 
 on_both_databases! {
-    // Logto's customClientMetadata: rotateRefreshToken=false keeps one refresh token for its
+    // Logto's customClientMetadata (oidc/refresh-token-grant.test.ts): rotateRefreshToken=false keeps one refresh token for its
     // lifetime; refreshTokenTtlInDays sets that lifetime (1–90, checked before anything is
     // written).
     async fn refresh_tokens_follow_the_applications_settings(server) {
