@@ -4,7 +4,13 @@
 CREATE TABLE verification_records (
     id_hash TEXT PRIMARY KEY NOT NULL,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- Password | EmailVerificationCode | PhoneVerificationCode
     kind TEXT NOT NULL,
+    -- Code records: the address the code went to, the code, and what the record may prove:
+    -- UserPermissionValidation (the account's own address: a proof) or BindNewIdentifier.
+    identifier TEXT,
+    code_id TEXT,
+    template TEXT,
     verified_at BIGINT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL

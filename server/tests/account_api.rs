@@ -178,3 +178,70 @@ on_both_databases! {
         assert_eq!(status, 201, "unlocked after the lockout");
     }
 }
+
+/// Sends a code through the Account API and reads it from the mail server.
+async fn code_record(server: &common::TestServer, smtp: &common::smtp::SmtpServer, token: &str, address: &str) -> (String, String) {
+    let before = smtp.count_to(address);
+    let (status, record) = call(server, token, "POST", "/api/verifications/verification-code", Some(json!({"identifier": {"type": "email", "value": address}})), None).await;
+    assert_eq!(status, 201, "{record}");
+    let mail = smtp.last_to(address).await;
+    assert_eq!(smtp.count_to(address), before + 1);
+    (record["verificationRecordId"].as_str().unwrap().to_owned(), mail.code())
+}
+
+async fn verify(server: &common::TestServer, token: &str, address: &str, id: &str, code: &str) -> (u16, Value) {
+    call(server, token, "POST", "/api/verifications/verification-code/verify", Some(json!({"identifier": {"type": "email", "value": address}, "verificationId": id, "code": code})), None).await
+}
+
+on_both_databases! {
+    // As Logto's account/email-and-phone.test.ts: a code to the account's own address proves
+    // who the caller is; a code to a new address lets that address be bound, and nothing more.
+    async fn the_primary_email_changes_with_two_proofs(server) {
+        server.app(AppType::Spa, "spa").await;
+        let smtp = server.mail_server().await;
+        server.user("ada", PASSWORD).await;
+        server.user("grace", PASSWORD).await;
+        enable_all_fields(&server).await;
+        let token = token_for(&server, "ada", "openid profile email").await;
+
+        let (own, code) = code_record(&server, &smtp, &token, "ada@example.com").await;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let (status, body) = verify(&server, &token, "ada@example.com", &own, wrong).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_code.code_mismatch")));
+        let (status, verified) = verify(&server, &token, "ada@example.com", &own, &code).await;
+        assert_eq!((status, verified["verificationRecordId"].as_str()), (200, Some(own.as_str())));
+
+        let (new, code) = code_record(&server, &smtp, &token, "ada.lovelace@example.com").await;
+        let set = |address: &'static str, record: String, proof: Option<String>| {
+            let (server, token) = (&server, &token);
+            async move { call(server, token, "POST", "/api/my-account/primary-email", Some(json!({"email": address, "newIdentifierVerificationRecordId": record})), proof.as_deref()).await }
+        };
+        let (status, body) = set("ada.lovelace@example.com", new.clone(), Some(own.clone())).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")), "the new address's code is not checked yet");
+        verify(&server, &token, "ada.lovelace@example.com", &new, &code).await;
+        let (status, body) = set("ada.lovelace@example.com", new.clone(), Some(new.clone())).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")), "a new address proves nothing about the caller");
+        let (status, body) = set("someone@example.com", new.clone(), Some(own.clone())).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")), "the record is for another address");
+        assert_eq!(set("ada.lovelace@example.com", new.clone(), Some(own.clone())).await.0, 204);
+        assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["primaryEmail"], "ada.lovelace@example.com");
+
+        // Somebody else's address cannot be bound, even after its code was read.
+        let (taken, code) = code_record(&server, &smtp, &token, "grace@example.com").await;
+        verify(&server, &token, "grace@example.com", &taken, &code).await;
+        let (status, body) = set("grace@example.com", taken, Some(own.clone())).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.email_already_in_use")));
+
+        // Without the email scope, nothing changes.
+        let unscoped = token_for(&server, "ada", "openid profile").await;
+        let (status, body) = call(&server, &unscoped, "DELETE", "/api/my-account/primary-email", None, Some(&own)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
+        // Removing it: not while sign-up asks everyone for an email, then fine (a username remains).
+        server.sign_in_experience(json!({"signUp": {"identifiers": ["email"], "password": true, "verify": true}})).await;
+        let (status, body) = call(&server, &token, "DELETE", "/api/my-account/primary-email", None, Some(&own)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")));
+        server.sign_in_experience(json!({"signUp": {"identifiers": ["username"], "password": true, "verify": false}})).await;
+        assert_eq!(call(&server, &token, "DELETE", "/api/my-account/primary-email", None, Some(&own)).await.0, 204);
+        assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["primaryEmail"], Value::Null);
+    }
+}

@@ -52,6 +52,8 @@ pub enum AccountError {
     RecordNotFound,
     #[error(transparent)]
     User(#[from] UserError),
+    #[error(transparent)]
+    Code(#[from] crate::verification_codes::CodeError),
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("storage failed: {0}")]
@@ -79,6 +81,7 @@ impl ErrorCode for AccountError {
             Blocked => "session.verification_blocked_too_many_attempts",
             RecordNotFound => "verification_record.not_found",
             User(err) => err.code(),
+            Code(err) => err.code(),
             InvalidInput(_) => "guard.invalid_input",
             Storage(_) | Internal(_) => "unexpected",
         }
@@ -269,4 +272,58 @@ pub async fn set_password(provider: &Provider, caller: &Caller, proof: Option<&s
     let hash = provider.passwords.hash(password).await;
     users::set_password(&provider.store, provider.clock.as_ref(), &user.id, hash).await?;
     Ok(())
+}
+
+/// `POST /api/my-account/primary-email` / `primary-phone`: a new address, proven twice — the
+/// caller is who they say (`proof`), and the address is theirs (a verified code record for
+/// exactly it).
+pub async fn set_primary_identifier(provider: &Provider, caller: &Caller, proof: Option<&str>, kind: IdentifierKind, value: &str, new_identifier_record: &str) -> Result<User, AccountError> {
+    let (scope, control) = identifier_field(caller, kind);
+    caller.require_scope(scope)?;
+    caller.require_editable(control)?;
+    verification::require_proof(provider, caller, proof).await?;
+    let address = verification::verified_new_identifier(provider, caller, new_identifier_record, kind, value).await?;
+    let holder = match kind {
+        IdentifierKind::Email => users::find_by_email(&provider.store, &address).await?,
+        _ => users::find_by_phone(&provider.store, &address).await?,
+    };
+    if holder.is_some_and(|other| other.id != caller.user.id) {
+        return Err(if kind == IdentifierKind::Email { UserError::EmailAlreadyInUse } else { UserError::PhoneAlreadyInUse }.into());
+    }
+    let update = match kind {
+        IdentifierKind::Email => UserUpdate { primary_email: Some(Some(address)), ..UserUpdate::default() },
+        _ => UserUpdate { primary_phone: Some(Some(address)), ..UserUpdate::default() },
+    };
+    Ok(users::update(&provider.store, provider.clock.as_ref(), &caller.user.id, update).await?)
+}
+
+/// `DELETE /api/my-account/primary-email` / `primary-phone`: not the account's last way to
+/// sign in, nor one the sign-up settings require of everyone.
+pub async fn remove_primary_identifier(provider: &Provider, caller: &Caller, proof: Option<&str>, kind: IdentifierKind) -> Result<User, AccountError> {
+    let (scope, control) = identifier_field(caller, kind);
+    caller.require_scope(scope)?;
+    caller.require_editable(control)?;
+    verification::require_proof(provider, caller, proof).await?;
+    let user = &caller.user;
+    let others = match kind {
+        IdentifierKind::Email => user.username.is_some() || user.primary_phone.is_some(),
+        _ => user.username.is_some() || user.primary_email.is_some(),
+    };
+    let sign_up = provider.sign_in_experience().await?.sign_up;
+    let required = sign_up.identifiers == [kind];
+    if !others || required {
+        return Err(AccountError::LastSignInMethod);
+    }
+    let update = match kind {
+        IdentifierKind::Email => UserUpdate { primary_email: Some(None), ..UserUpdate::default() },
+        _ => UserUpdate { primary_phone: Some(None), ..UserUpdate::default() },
+    };
+    Ok(users::update(&provider.store, provider.clock.as_ref(), &user.id, update).await?)
+}
+
+fn identifier_field(caller: &Caller, kind: IdentifierKind) -> (&'static str, Control) {
+    match kind {
+        IdentifierKind::Email => ("email", caller.settings.fields.email),
+        _ => ("phone", caller.settings.fields.phone),
+    }
 }

@@ -9,7 +9,10 @@ use serde::Serialize;
 use super::{AccountError, Caller};
 use crate::crypto;
 use crate::oidc::Provider;
+use crate::connectors::templates::Usage;
 use crate::sentinel::{self, Counter};
+use crate::sign_in_experience::IdentifierKind;
+use crate::verification_codes::{self, CodeError, CodeRequest, Recipient};
 
 pub const LIFETIME_MS: i64 = 10 * 60 * 1000;
 
@@ -45,14 +48,28 @@ pub async fn verify_password(provider: &Provider, caller: &Caller, password: &st
 }
 
 async fn insert(provider: &Provider, user_id: &str, kind: &str) -> Result<CreatedRecord, AccountError> {
+    insert_record(provider, user_id, kind, None, true).await
+}
+
+/// A code record before its code is checked: the address, the code, what it may prove.
+struct PendingCode<'a> {
+    address: &'a str,
+    code_id: &'a str,
+    template: Template,
+}
+
+async fn insert_record(provider: &Provider, user_id: &str, kind: &str, code: Option<PendingCode<'_>>, verified: bool) -> Result<CreatedRecord, AccountError> {
     let id = crypto::random_token();
     let now = provider.now_ms();
     let expires_at = now + LIFETIME_MS;
-    sqlx::query("INSERT INTO verification_records (id_hash, user_id, kind, verified_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO verification_records (id_hash, user_id, kind, identifier, code_id, template, verified_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(crypto::token_hash(&id))
         .bind(user_id)
         .bind(kind)
-        .bind(now)
+        .bind(code.as_ref().map(|c| c.address))
+        .bind(code.as_ref().map(|c| c.code_id))
+        .bind(code.as_ref().map(|c| c.template.as_str()))
+        .bind(verified.then_some(now))
         .bind(now)
         .bind(expires_at)
         .execute(provider.store.pool())
@@ -64,16 +81,127 @@ async fn insert(provider: &Provider, user_id: &str, kind: &str) -> Result<Create
     Ok(CreatedRecord { verification_record_id: id, expires_at })
 }
 
-/// The `logto-verification-id` proof: a verified, unexpired record of the caller's own, of a
-/// kind that proves identity (a password; codes to the account's own address come next).
+/// What a code record may prove: the account's own address is a proof of identity; a new
+/// address only that it can be bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Template {
+    UserPermissionValidation,
+    BindNewIdentifier,
+}
+
+impl Template {
+    fn as_str(self) -> &'static str {
+        match self {
+            Template::UserPermissionValidation => "UserPermissionValidation",
+            Template::BindNewIdentifier => "BindNewIdentifier",
+        }
+    }
+}
+
+/// Email addresses compare without case, as everywhere.
+fn same_address(kind: IdentifierKind, a: &str, b: &str) -> bool {
+    if kind == IdentifierKind::Email { a.eq_ignore_ascii_case(b) } else { a == b }
+}
+
+fn code_kind(kind: IdentifierKind) -> &'static str {
+    if kind == IdentifierKind::Email { "EmailVerificationCode" } else { "PhoneVerificationCode" }
+}
+
+/// The address in its stored form, or `guard.invalid_input`.
+fn normalized(kind: IdentifierKind, value: &str) -> Result<String, AccountError> {
+    let value = match kind {
+        IdentifierKind::Email => crate::identifiers::normalize(kind, value).ok(),
+        IdentifierKind::Phone => crate::identifiers::valid_phone(value),
+        IdentifierKind::Username => None,
+    };
+    value.ok_or_else(|| AccountError::InvalidInput("identifier must be a valid email address or phone number".into()))
+}
+
+/// `POST /api/verifications/verification-code`: sends a code to an email address or phone.
+/// To the account's own address, the verified record is a proof; to another, it lets that
+/// address be bound (`newIdentifierVerificationRecordId`).
+pub async fn send_code(provider: &Provider, caller: &Caller, kind: IdentifierKind, value: &str, locale: Option<&str>) -> Result<CreatedRecord, AccountError> {
+    let address = normalized(kind, value)?;
+    let current = if kind == IdentifierKind::Email { caller.user.primary_email.as_deref() } else { caller.user.primary_phone.as_deref() };
+    let own = current.is_some_and(|current| same_address(kind, current, &address));
+    let template = if own { Template::UserPermissionValidation } else { Template::BindNewIdentifier };
+    let sie = provider.sign_in_experience().await?;
+    let recipient = Recipient { kind, address: address.clone() };
+    let locale = locale.unwrap_or(&sie.language_info.fallback_language).to_owned();
+    let request = CodeRequest { recipient: &recipient, usage: Usage::Generic, locale: &locale, interaction_uid: None, deliver: true, dev_outbox: provider.dev_outbox };
+    let code_id = verification_codes::send(&provider.store, provider.clock.as_ref(), sie.verification_code_policy, request).await?;
+    insert_record(provider, &caller.user.id, code_kind(kind), Some(PendingCode { address: &address, code_id: &code_id, template }), false).await
+}
+
+struct StoredRecord {
+    kind: String,
+    identifier: Option<String>,
+    code_id: Option<String>,
+    template: Option<String>,
+    verified: bool,
+}
+
+/// The caller's own unexpired record named by `id`.
+async fn own_record(provider: &Provider, caller: &Caller, id: &str) -> Result<Option<StoredRecord>, AccountError> {
+    if id.is_empty() || id.len() > 128 {
+        return Ok(None);
+    }
+    let row: Option<(String, String, Option<String>, Option<String>, Option<String>, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT user_id, kind, identifier, code_id, template, verified_at, expires_at FROM verification_records WHERE id_hash = $1",
+    )
+    .bind(crypto::token_hash(id))
+    .fetch_optional(provider.store.pool())
+    .await?;
+    Ok(row.filter(|r| r.0 == caller.user.id && r.6 > provider.now_ms()).map(|(_, kind, identifier, code_id, template, verified_at, _)| StoredRecord {
+        kind,
+        identifier,
+        code_id,
+        template,
+        verified: verified_at.is_some(),
+    }))
+}
+
+/// `POST /api/verifications/verification-code/verify`: checks the code; wrong codes count
+/// towards the address's lockout, as at sign-in.
+pub async fn verify_code(provider: &Provider, caller: &Caller, kind: IdentifierKind, value: &str, record_id: &str, code: &str) -> Result<String, AccountError> {
+    let address = normalized(kind, value)?;
+    let record = own_record(provider, caller, record_id).await?.filter(|r| r.kind == code_kind(kind)).ok_or(AccountError::RecordNotFound)?;
+    if !record.identifier.as_deref().is_some_and(|stored| same_address(kind, stored, &address)) {
+        return Err(AccountError::RecordNotFound);
+    }
+    let sie = provider.sign_in_experience().await?;
+    let target = sentinel::identifier_target(kind, &address);
+    if sentinel::is_blocked(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Credentials).await? {
+        return Err(AccountError::Blocked);
+    }
+    let code_id = record.code_id.ok_or(AccountError::RecordNotFound)?;
+    let recipient = Recipient { kind, address };
+    if let Err(err) = verification_codes::verify(&provider.store, provider.clock.as_ref(), sie.verification_code_policy, &code_id, &recipient, code).await {
+        if matches!(err, CodeError::Mismatch) && sentinel::record_failure(&provider.store, provider.clock.as_ref(), sie.sentinel_policy, &target, Counter::Credentials).await? {
+            return Err(AccountError::Blocked);
+        }
+        return Err(err.into());
+    }
+    sqlx::query("UPDATE verification_records SET verified_at = $1 WHERE id_hash = $2").bind(provider.now_ms()).bind(crypto::token_hash(record_id)).execute(provider.store.pool()).await?;
+    Ok(record_id.to_owned())
+}
+
+/// The `logto-verification-id` proof: a verified, unexpired record of the caller's own that
+/// proves identity: a password, or a code to the account's own address.
 pub async fn require_proof(provider: &Provider, caller: &Caller, proof: Option<&str>) -> Result<(), AccountError> {
-    let id = proof.filter(|p| !p.is_empty() && p.len() <= 128).ok_or(AccountError::PermissionDenied)?;
-    let row: Option<(String, String, Option<i64>, i64)> = sqlx::query_as("SELECT user_id, kind, verified_at, expires_at FROM verification_records WHERE id_hash = $1")
-        .bind(crypto::token_hash(id))
-        .fetch_optional(provider.store.pool())
-        .await?;
-    match row {
-        Some((user_id, kind, Some(_), expires_at)) if user_id == caller.user.id && kind == "Password" && expires_at > provider.now_ms() => Ok(()),
+    let record = own_record(provider, caller, proof.unwrap_or_default()).await?;
+    match record {
+        Some(r) if r.verified && (r.kind == "Password" || r.template.as_deref() == Some(Template::UserPermissionValidation.as_str())) => Ok(()),
         _ => Err(AccountError::PermissionDenied),
+    }
+}
+
+/// A new address's record (`newIdentifierVerificationRecordId`): verified, the caller's, for
+/// exactly this address. Answers the address in its stored form.
+pub async fn verified_new_identifier(provider: &Provider, caller: &Caller, record_id: &str, kind: IdentifierKind, value: &str) -> Result<String, AccountError> {
+    let address = normalized(kind, value)?;
+    match own_record(provider, caller, record_id).await? {
+        Some(r) if r.verified && r.kind == code_kind(kind) && r.identifier.as_deref().is_some_and(|stored| same_address(kind, stored, &address)) => Ok(address),
+        _ => Err(AccountError::RecordNotFound),
     }
 }

@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use identity::account::{self, AccountChanges, AccountError, Caller};
+use identity::sign_in_experience::IdentifierKind;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tower_http::cors::{Any, CorsLayer};
@@ -21,7 +22,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account", get(my_account).patch(update_account))
         .route("/api/my-account/profile", patch(update_profile))
         .route("/api/my-account/password", post(set_password))
+        .route("/api/my-account/primary-email", post(set_primary_email).delete(remove_primary_email))
+        .route("/api/my-account/primary-phone", post(set_primary_phone).delete(remove_primary_phone))
         .route("/api/verifications/password", post(verify_password))
+        .route("/api/verifications/verification-code", post(send_code))
+        .route("/api/verifications/verification-code/verify", post(verify_code))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any))
 }
 
@@ -105,4 +110,74 @@ async fn set_password(State(state): State<AppState>, Account(caller): Account, P
 async fn verify_password(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<PasswordBody>) -> Result<(StatusCode, Json<account::verification::CreatedRecord>), ApiError> {
     let record = account::verification::verify_password(&state.provider, &caller, &body.password).await.map_err(refused)?;
     Ok((StatusCode::CREATED, Json(record)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewEmail {
+    email: String,
+    new_identifier_verification_record_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewPhone {
+    phone: String,
+    new_identifier_verification_record_id: String,
+}
+
+async fn set_primary_email(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<NewEmail>) -> Result<StatusCode, ApiError> {
+    account::set_primary_identifier(&state.provider, &caller, proof.as_deref(), IdentifierKind::Email, &body.email, &body.new_identifier_verification_record_id).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_primary_phone(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<NewPhone>) -> Result<StatusCode, ApiError> {
+    account::set_primary_identifier(&state.provider, &caller, proof.as_deref(), IdentifierKind::Phone, &body.phone, &body.new_identifier_verification_record_id).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_primary_email(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof) -> Result<StatusCode, ApiError> {
+    account::remove_primary_identifier(&state.provider, &caller, proof.as_deref(), IdentifierKind::Email).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_primary_phone(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof) -> Result<StatusCode, ApiError> {
+    account::remove_primary_identifier(&state.provider, &caller, proof.as_deref(), IdentifierKind::Phone).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{type: "email" | "phone", value}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeIdentifier {
+    #[serde(rename = "type")]
+    kind: IdentifierKind,
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SendCode {
+    identifier: CodeIdentifier,
+    /// Logto's `BindMfa` / `UserPermissionValidation`; the address decides what the record proves.
+    #[allow(dead_code)]
+    template_type: Option<String>,
+}
+
+async fn send_code(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<SendCode>) -> Result<(StatusCode, Json<account::verification::CreatedRecord>), ApiError> {
+    let record = account::verification::send_code(&state.provider, &caller, body.identifier.kind, &body.identifier.value, None).await.map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VerifyCode {
+    identifier: CodeIdentifier,
+    verification_id: String,
+    code: String,
+}
+
+async fn verify_code(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<VerifyCode>) -> Result<Json<Value>, ApiError> {
+    let id = account::verification::verify_code(&state.provider, &caller, body.identifier.kind, &body.identifier.value, &body.verification_id, &body.code).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "verificationRecordId": id })))
 }
