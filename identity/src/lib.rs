@@ -19,6 +19,7 @@ pub mod management;
 pub mod mfa;
 pub mod oidc;
 pub mod passwords;
+pub mod personal_access_tokens;
 pub mod rbac;
 pub mod search_pattern;
 pub mod secret;

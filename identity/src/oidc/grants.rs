@@ -21,6 +21,9 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
     pub resources: Vec<String>,
+    /// Token exchange (RFC 8693): the token to exchange and its type.
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,6 +54,7 @@ pub async fn exchange(provider: &Provider, auth: &ClientAuthentication, request:
         "authorization_code" => "AuthorizationCode",
         "refresh_token" => "RefreshToken",
         "client_credentials" => "ClientCredentials",
+        TOKEN_EXCHANGE => "TokenExchange",
         _ => "Unknown",
     };
     let key = format!("ExchangeTokenBy.{exchanged_by}");
@@ -65,13 +69,16 @@ pub async fn exchange(provider: &Provider, auth: &ClientAuthentication, request:
 
 async fn exchange_unlogged(provider: &Provider, auth: &ClientAuthentication, request: TokenRequest) -> Result<TokenResponse, OidcError> {
     let grant_type = request.grant_type.clone().ok_or_else(|| OidcError::invalid_request("missing required parameter 'grant_type'"))?;
-    if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token" | "client_credentials") {
+    if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token" | "client_credentials" | TOKEN_EXCHANGE) {
         return Err(OidcError::new("unsupported_grant_type", format!("unsupported grant_type requested ({grant_type})")));
     }
     let app = authenticate_client(provider, auth).await?;
-    let allowed = match app.app_type {
-        AppType::MachineToMachine => grant_type == "client_credentials",
-        _ => grant_type != "client_credentials",
+    let allowed = match (app.app_type, grant_type.as_str()) {
+        // A personal access token is exchanged by a client that holds a secret.
+        (AppType::MachineToMachine | AppType::Traditional, TOKEN_EXCHANGE) => true,
+        (_, TOKEN_EXCHANGE) => false,
+        (AppType::MachineToMachine, grant) => grant == "client_credentials",
+        (_, grant) => grant != "client_credentials",
     };
     if !allowed {
         return Err(OidcError::new("unauthorized_client", "requested grant type is not allowed for this client"));
@@ -79,6 +86,7 @@ async fn exchange_unlogged(provider: &Provider, auth: &ClientAuthentication, req
     match grant_type.as_str() {
         "authorization_code" => authorization_code(provider, &app, request).await,
         "refresh_token" => refresh_token(provider, &app, request).await,
+        TOKEN_EXCHANGE => token_exchange(provider, &app, request).await,
         _ => client_credentials(provider, &app, request).await,
     }
 }
@@ -174,6 +182,39 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
     if !app.rotate_refresh_token {
         response.refresh_token = Some(token.to_owned());
     }
+    Ok(response)
+}
+
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub const PERSONAL_ACCESS_TOKEN_TYPE: &str = "urn:logto:token-type:personal_access_token";
+
+/// Token exchange of a personal access token (Logto's
+/// `oidc/token-exchange/personal-access-token.test.ts`): the token's owner gets an access token
+/// for the requested OIDC scopes (opaque, or a JWT for `resource` with their scopes on it). No
+/// refresh token: the personal access token itself is reusable until it expires.
+async fn token_exchange(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
+    let subject = request.subject_token.as_deref().ok_or_else(|| OidcError::invalid_request("missing required parameter 'subject_token'"))?;
+    match request.subject_token_type.as_deref() {
+        Some(PERSONAL_ACCESS_TOKEN_TYPE) => {}
+        Some(_) => return Err(OidcError::invalid_request("unsupported subject_token_type")),
+        None => return Err(OidcError::invalid_request("missing required parameter 'subject_token_type'")),
+    }
+    let owner = crate::personal_access_tokens::owner(&provider.store, provider.clock.as_ref(), subject).await?;
+    let user = active_user(provider, owner.as_deref()).await?;
+    let scope: Vec<String> = super::split_scope(request.scope.as_deref().unwrap_or("openid")).into_iter().filter(|s| OIDC_SCOPES.contains(&s.as_str()) && s != "offline_access").collect();
+    let resource = match request.resources.as_slice() {
+        [] => provider.resource(None).await?,
+        [one] => Some(provider.resource(Some(one)).await?.ok_or_else(|| unknown_resource(one))?),
+        _ => return Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
+    };
+    let plan = plan_tokens(provider, app, &user, &scope, resource, &json!({})).await?;
+    // Not an ID token: nobody signed in.
+    let plan = TokenPlan { id_token: None, ..plan };
+    let grant_id = crate::ids::entity_id();
+    let mut tx = provider.store.begin_write().await?;
+    store::insert_grant(&mut tx, &grant_id, &app.id, Some(&user.id), None, provider.now_ms()).await?;
+    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &json!({}), false).await?;
+    tx.commit().await?;
     Ok(response)
 }
 

@@ -105,7 +105,7 @@ fn api_status(code: &str) -> StatusCode {
         | "resource.resource_identifier_in_use" | "role.name_in_use" | "scope.name_exists" | "user.invalid_phone" => StatusCode::UNPROCESSABLE_ENTITY,
         "resource.cannot_modify_management_api" | "scope.name_with_space" | "application.invalid_third_party_application_type"
         | "application.invalid_type" => StatusCode::BAD_REQUEST,
-        "application.secret_name_exists" | "entity.db_constraint_violated" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
+        "application.secret_name_exists" | "entity.db_constraint_violated" | "user.personal_access_token_name_exists" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
         | "user.missing_mfa" | "user.suggest_mfa" | "session.mfa.backup_code_required" | "session.mfa.backup_code_can_not_be_alone"
         | "session.mfa.mfa_policy_not_user_controlled" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.mfa.invalid_totp_code" | "session.mfa.invalid_backup_code" | "session.mfa.mfa_factor_not_enabled"

@@ -133,6 +133,8 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         code_verifier: single(&params, "code_verifier")?,
         refresh_token: single(&params, "refresh_token")?,
         scope: single(&params, "scope")?,
+        subject_token: single(&params, "subject_token")?,
+        subject_token_type: single(&params, "subject_token_type")?,
         resources: params.iter().filter(|(k, _)| k == "resource").flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_owned())).filter(|s| !s.is_empty()).collect(),
     };
     let response = grants::exchange(&state.provider, &auth, request).await?;

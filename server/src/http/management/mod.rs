@@ -9,6 +9,7 @@ mod connectors;
 mod logs;
 mod openapi_3_0;
 mod pagination;
+mod personal_access_tokens;
 mod resources;
 mod roles;
 mod schemas;
@@ -58,6 +59,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(configs::routes())
         .merge(sentinel_activities::routes())
         .merge(account_center::routes())
+        .merge(personal_access_tokens::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Serialised once, shared by reference: axum clones every route's handler for each new

@@ -275,3 +275,14 @@ pub struct AccountCenter {
     custom_css: Option<String>,
     profile_fields: Option<Value>,
 }
+
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonalAccessToken {
+    user_id: String,
+    name: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    /// In the create response only: the token itself (it is stored hashed).
+    value: Option<String>,
+}
