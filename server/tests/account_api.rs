@@ -245,3 +245,66 @@ on_both_databases! {
         assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["primaryEmail"], Value::Null);
     }
 }
+
+on_both_databases! {
+    // As Logto's account/mfa-totp.test.ts and mfa-backup-codes.test.ts: secrets and codes are
+    // generated without being stored, bound with a proof, and removed with one.
+    async fn people_add_and_remove_their_own_mfa_factors(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        let token = token_for(&server, "ada", "openid profile identities").await;
+        let unscoped = token_for(&server, "ada", "openid profile").await;
+        server.sign_in_experience(json!({"mfa": {"factors": ["Totp", "BackupCode"], "policy": "UserControlled"}})).await;
+        let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+        let factors = |token: String| {
+            let server = &server;
+            async move { call(server, &token, "GET", "/api/my-account/mfa-verifications", None, None).await }
+        };
+
+        let (status, generated) = call(&server, &token, "POST", "/api/my-account/mfa-verifications/totp-secret/generate", None, None).await;
+        assert_eq!(status, 200);
+        let secret = generated["secret"].as_str().unwrap().to_owned();
+        assert!(generated["secretQrCode"].as_str().is_some_and(|qr| qr.starts_with("data:image/")));
+        assert_eq!(factors(token.clone()).await.1, json!([]), "generating stores nothing");
+
+        // Backup codes cannot come first; a wrong code or secret binds nothing.
+        let (_, codes) = call(&server, &token, "POST", "/api/my-account/mfa-verifications/backup-codes/generate", None, None).await;
+        let codes = codes["codes"].clone();
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "BackupCode", "codes": codes})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("session.mfa.backup_code_can_not_be_alone")));
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "Totp", "secret": "not-base32!"})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("user.totp_secret_invalid")));
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "Totp", "secret": secret})), None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+
+        let now = identity::clock::Clock::now_ms(&server.clock);
+        let code = identity::mfa::totp::code_at(&secret, now).unwrap();
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "Totp", "secret": secret, "code": code})), Some(&proof)).await;
+        assert_eq!(status, 204, "{body}");
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "Totp", "secret": secret})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.totp_already_in_use")));
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "BackupCode", "codes": ["abc"]})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.wrong_backup_code_format")));
+        assert_eq!(call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "BackupCode", "codes": codes})), Some(&proof)).await.0, 204);
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "BackupCode", "codes": codes})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.backup_code_already_in_use")));
+
+        let (_, bound) = factors(token.clone()).await;
+        let kinds: Vec<&str> = bound.as_array().unwrap().iter().map(|f| f["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds.len(), 2, "{bound}");
+        assert!(kinds.contains(&"Totp") && kinds.contains(&"BackupCode"));
+        // The next sign-in asks for the authenticator app.
+        let browser = server.identified("ada", PASSWORD).await;
+        let (status, body) = server.submit(&browser).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("session.mfa.require_mfa_verification")));
+
+        let totp_id = bound.as_array().unwrap().iter().find(|f| f["type"] == "Totp").unwrap()["id"].as_str().unwrap().to_owned();
+        assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/mfa-verifications/{totp_id}"), None, Some(&proof)).await.0, 204);
+        assert_eq!(factors(token.clone()).await.1.as_array().unwrap().len(), 1);
+        // Without the identities scope, the factors are not shown.
+        let (status, body) = factors(unscoped).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
+    }
+}

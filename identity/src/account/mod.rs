@@ -4,6 +4,7 @@
 //! be on, each field's switch allows reading or editing it, scopes limit what the token may
 //! touch, and sensitive changes need a fresh proof (a verification record, §12).
 
+pub mod mfa;
 pub mod settings;
 pub mod verification;
 
@@ -54,6 +55,12 @@ pub enum AccountError {
     User(#[from] UserError),
     #[error(transparent)]
     Code(#[from] crate::verification_codes::CodeError),
+    #[error(transparent)]
+    Mfa(#[from] crate::mfa::MfaError),
+    #[error("backup codes are ten codes of ten hexadecimal characters")]
+    WrongBackupCodeFormat,
+    #[error("unused backup codes remain; remove them first")]
+    BackupCodesInUse,
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("storage failed: {0}")]
@@ -82,6 +89,9 @@ impl ErrorCode for AccountError {
             RecordNotFound => "verification_record.not_found",
             User(err) => err.code(),
             Code(err) => err.code(),
+            Mfa(err) => err.code(),
+            WrongBackupCodeFormat => "user.wrong_backup_code_format",
+            BackupCodesInUse => "user.backup_code_already_in_use",
             InvalidInput(_) => "guard.invalid_input",
             Storage(_) | Internal(_) => "unexpected",
         }

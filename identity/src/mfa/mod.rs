@@ -108,6 +108,8 @@ pub enum MfaError {
     InvalidSecret,
     #[error("backup codes need another MFA factor")]
     BackupCodesAlone,
+    #[error("this MFA factor is not enabled in the sign-in experience")]
+    FactorNotEnabled,
     #[error("passkeys need the public endpoint to be a domain name (not an IP address)")]
     WebAuthnUnavailable,
     #[error("the passkey answer could not be verified")]
@@ -133,6 +135,7 @@ impl ErrorCode for MfaError {
             MfaError::NotFound => "entity.not_found",
             MfaError::InvalidSecret => "user.totp_secret_invalid",
             MfaError::BackupCodesAlone => "session.mfa.backup_code_can_not_be_alone",
+            MfaError::FactorNotEnabled => "session.mfa.mfa_factor_not_enabled",
             MfaError::WebAuthnUnavailable => "session.mfa.webauthn_unavailable",
             MfaError::InvalidWebAuthn => "session.mfa.webauthn_verification_failed",
             MfaError::NoWebAuthnCredentials => "session.mfa.webauthn_credentials_not_found",

@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/password", post(set_password))
         .route("/api/my-account/primary-email", post(set_primary_email).delete(remove_primary_email))
         .route("/api/my-account/primary-phone", post(set_primary_phone).delete(remove_primary_phone))
+        .route("/api/my-account/mfa-verifications", get(mfa_factors).post(bind_mfa))
+        .route("/api/my-account/mfa-verifications/totp-secret/generate", post(generate_totp_secret))
+        .route("/api/my-account/mfa-verifications/backup-codes/generate", post(generate_backup_codes))
+        .route("/api/my-account/mfa-verifications/{id}", axum::routing::delete(remove_mfa))
         .route("/api/verifications/password", post(verify_password))
         .route("/api/verifications/verification-code", post(send_code))
         .route("/api/verifications/verification-code/verify", post(verify_code))
@@ -180,4 +184,40 @@ struct VerifyCode {
 async fn verify_code(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<VerifyCode>) -> Result<Json<Value>, ApiError> {
     let id = account::verification::verify_code(&state.provider, &caller, body.identifier.kind, &body.identifier.value, &body.verification_id, &body.code).await.map_err(refused)?;
     Ok(Json(serde_json::json!({ "verificationRecordId": id })))
+}
+
+async fn mfa_factors(State(state): State<AppState>, Account(caller): Account) -> Result<Json<Vec<identity::mfa::BoundFactor>>, ApiError> {
+    Ok(Json(account::mfa::factors(&state.provider, &caller).await.map_err(refused)?))
+}
+
+async fn generate_totp_secret(State(state): State<AppState>, Account(caller): Account) -> Result<Json<Value>, ApiError> {
+    let (secret, qr) = account::mfa::generate_totp_secret(&state.provider, &caller).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "secret": secret, "secretQrCode": qr })))
+}
+
+async fn generate_backup_codes(State(state): State<AppState>, Account(caller): Account) -> Result<Json<Value>, ApiError> {
+    let codes = account::mfa::generate_backup_codes(&state.provider, &caller).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "codes": codes })))
+}
+
+/// `{type: "Totp", secret, code?}` or `{type: "BackupCode", codes}`.
+#[derive(Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+enum NewFactor {
+    Totp { secret: String, code: Option<String> },
+    BackupCode { codes: Vec<String> },
+}
+
+async fn bind_mfa(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<NewFactor>) -> Result<StatusCode, ApiError> {
+    match body {
+        NewFactor::Totp { secret, code } => account::mfa::bind_totp(&state.provider, &caller, proof.as_deref(), &secret, code.as_deref()).await,
+        NewFactor::BackupCode { codes } => account::mfa::bind_backup_codes(&state.provider, &caller, proof.as_deref(), &codes).await,
+    }
+    .map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_mfa(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(id): axum::extract::Path<String>) -> Result<StatusCode, ApiError> {
+    account::mfa::remove(&state.provider, &caller, proof.as_deref(), &id).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
 }

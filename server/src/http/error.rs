@@ -107,7 +107,7 @@ fn api_status(code: &str) -> StatusCode {
         | "application.invalid_type" => StatusCode::BAD_REQUEST,
         "application.secret_name_exists" | "entity.db_constraint_violated" | "user.personal_access_token_name_exists" | "connector.multiple_instances_not_supported" | "user.totp_already_in_use"
         | "user.missing_mfa" | "user.suggest_mfa" | "session.mfa.backup_code_required" | "session.mfa.backup_code_can_not_be_alone"
-        | "session.mfa.mfa_policy_not_user_controlled" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "session.mfa.mfa_policy_not_user_controlled" | "user.wrong_backup_code_format" | "user.backup_code_already_in_use" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.mfa.invalid_totp_code" | "session.mfa.invalid_backup_code" | "session.mfa.mfa_factor_not_enabled"
         | "user.totp_secret_invalid" | "session.mfa.webauthn_verification_failed" | "session.mfa.webauthn_verification_not_found"
         | "session.mfa.webauthn_credentials_not_found" => StatusCode::BAD_REQUEST,
