@@ -308,3 +308,44 @@ on_both_databases! {
         assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
     }
 }
+
+on_both_databases! {
+    // As Logto's account/session.test.ts: the caller's sessions with exactly one marked
+    // current, and signing another out — with its first-party grants when asked.
+    async fn people_see_their_sessions_and_sign_out_elsewhere(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.app(AppType::Spa, "other").await;
+        server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        let elsewhere = server.authorize(&server.browser(), "other", "ada", PASSWORD, &[("scope", "openid offline_access"), ("prompt", "consent")]).await;
+        let refresh = server.exchange_code("other", &elsewhere).await["refresh_token"].as_str().unwrap().to_owned();
+        let token = token_for(&server, "ada", "openid profile urn:logto:scope:sessions").await;
+        let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+
+        let (status, body) = call(&server, &token, "GET", "/api/my-account/sessions", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let unscoped = token_for(&server, "ada", "openid profile").await;
+        let (status, body) = call(&server, &unscoped, "GET", "/api/my-account/sessions", None, Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")));
+
+        let (status, listed) = call(&server, &token, "GET", "/api/my-account/sessions", None, Some(&proof)).await;
+        assert_eq!(status, 200, "{listed}");
+        let sessions = listed["sessions"].as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 3, "three sign-ins, three sessions: {listed}");
+        assert_eq!(sessions.iter().filter(|s| s["isCurrent"] == true).count(), 1);
+        let other = sessions.iter().find(|s| s["payload"]["authorizations"].get("other").is_some()).expect("the other app's session");
+        assert_eq!(other["isCurrent"], false);
+        let other_uid = other["payload"]["uid"].as_str().unwrap().to_owned();
+
+        let path = format!("/api/my-account/sessions/{other_uid}?revokeGrantsTarget=firstParty");
+        assert_eq!(call(&server, &token, "DELETE", &path, None, Some(&proof)).await.0, 204);
+        let (_, after) = call(&server, &token, "GET", "/api/my-account/sessions", None, Some(&proof)).await;
+        let uids: Vec<&str> = after["sessions"].as_array().unwrap().iter().map(|s| s["payload"]["uid"].as_str().unwrap()).collect();
+        assert!(!uids.contains(&other_uid.as_str()));
+        assert_eq!(after["sessions"].as_array().unwrap().iter().filter(|s| s["isCurrent"] == true).count(), 1, "still this one");
+        let refreshed = server.token(&[("grant_type", "refresh_token"), ("client_id", "other"), ("refresh_token", &refresh)]).await;
+        assert_eq!(refreshed.status(), 400, "its first-party grant was revoked with it");
+        assert_eq!(call(&server, &token, "DELETE", &path, None, Some(&proof)).await.0, 404, "gone");
+    }
+}

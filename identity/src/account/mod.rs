@@ -5,6 +5,7 @@
 //! touch, and sensitive changes need a fresh proof (a verification record, §12).
 
 pub mod mfa;
+pub mod sessions;
 pub mod settings;
 pub mod verification;
 
@@ -61,6 +62,8 @@ pub enum AccountError {
     WrongBackupCodeFormat,
     #[error("unused backup codes remain; remove them first")]
     BackupCodesInUse,
+    #[error("no such session")]
+    SessionNotFound,
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("storage failed: {0}")]
@@ -92,6 +95,7 @@ impl ErrorCode for AccountError {
             Mfa(err) => err.code(),
             WrongBackupCodeFormat => "user.wrong_backup_code_format",
             BackupCodesInUse => "user.backup_code_already_in_use",
+            SessionNotFound => "entity.not_found",
             InvalidInput(_) => "guard.invalid_input",
             Storage(_) | Internal(_) => "unexpected",
         }
@@ -124,6 +128,8 @@ pub struct Caller {
     pub client_id: String,
     pub third_party: bool,
     pub settings: AccountCenter,
+    /// The IdP session the token was issued in (none for tokens from token exchange).
+    pub session_uid: Option<String>,
 }
 
 impl Caller {
@@ -162,7 +168,11 @@ pub async fn authenticate(provider: &Provider, authorization: Option<&str>) -> R
         return Err(AccountError::NotEnabled);
     }
     let third_party = provider.application(&row.client_id).await?.is_some_and(|app| app.is_third_party);
-    Ok(Caller { user, scopes, client_id: row.client_id, third_party, settings })
+    let session_uid = match &row.grant_id {
+        Some(grant) => crate::oidc::grant_session(provider, grant).await?,
+        None => None,
+    };
+    Ok(Caller { user, scopes, client_id: row.client_id, third_party, settings, session_uid })
 }
 
 /// `GET /api/my-account`: what the token's scopes and the field switches let the caller see.

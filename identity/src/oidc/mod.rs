@@ -46,7 +46,10 @@ pub mod ttl {
 }
 
 /// The scopes with meaning to the provider itself (not API resources).
-pub const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles"];
+pub const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles", SESSIONS_SCOPE];
+
+/// Lets an access token manage the user's sessions through the Account API.
+pub const SESSIONS_SCOPE: &str = "urn:logto:scope:sessions";
 
 /// Read-through caches for what every token request reads (spec: stateless nodes, caches
 /// with short TTLs). A change made elsewhere is seen within [`CACHE_TTL`].
@@ -303,6 +306,19 @@ pub async fn authenticate_client(provider: &Provider, auth: &ClientAuthenticatio
 }
 
 /// Splits a space-separated scope string, dropping duplicates, keeping order.
+/// The user's sessions and the grants they started (account center).
+pub(crate) async fn sessions_of(provider: &Provider, account_id: &str) -> Result<(Vec<(String, i64, i64, i64)>, Vec<(String, String, String)>), sqlx::Error> {
+    store::sessions_of(&provider.store, account_id, provider.now_ms()).await
+}
+
+pub(crate) async fn end_session_of(provider: &Provider, account_id: &str, uid: &str, revoke_first_party_only: Option<bool>) -> Result<bool, sqlx::Error> {
+    store::end_session_of(&provider.store, account_id, uid, revoke_first_party_only).await
+}
+
+pub(crate) async fn grant_session(provider: &Provider, grant_id: &str) -> Result<Option<String>, sqlx::Error> {
+    store::grant_session(&provider.store, grant_id).await
+}
+
 /// An unexpired opaque access token, by the hash of its value.
 pub(crate) async fn find_access_token(provider: &Provider, hash: &str) -> Result<Option<store::TokenRow>, sqlx::Error> {
     Ok(store::find_token(&provider.store, hash).await?.filter(|row| row.kind == "access_token" && row.expires_at > provider.now_ms()))

@@ -159,6 +159,51 @@ pub(crate) async fn insert_grant(
 }
 
 /// Revokes a grant and, through the foreign key, every token it issued.
+/// A user's live sessions (uid, auth time, created, expires) and the grants each started
+/// (grant id, client id, session uid), for the account center.
+pub(crate) async fn sessions_of(store: &Store, account_id: &str, now: i64) -> Result<(Vec<(String, i64, i64, i64)>, Vec<(String, String, String)>), sqlx::Error> {
+    let sessions = sqlx::query_as("SELECT uid, auth_time, created_at, expires_at FROM oidc_sessions WHERE account_id = $1 AND expires_at > $2 ORDER BY created_at, uid")
+        .bind(account_id)
+        .bind(now)
+        .fetch_all(store.pool())
+        .await?;
+    let grants = sqlx::query_as("SELECT id, client_id, session_uid FROM oidc_grants WHERE account_id = $1 AND session_uid IS NOT NULL ORDER BY created_at, id")
+        .bind(account_id)
+        .fetch_all(store.pool())
+        .await?;
+    Ok((sessions, grants))
+}
+
+/// Ends one of the user's sessions; with `revoke_first_party_only` `Some(..)`, also revokes
+/// the grants it started (all of them, or only first-party applications'). Returns whether
+/// the session was the user's.
+pub(crate) async fn end_session_of(store: &Store, account_id: &str, uid: &str, revoke_first_party_only: Option<bool>) -> Result<bool, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    let deleted = sqlx::query("DELETE FROM oidc_sessions WHERE uid = $1 AND account_id = $2").bind(uid).bind(account_id).execute(&mut *tx).await?;
+    if deleted.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let revoke = match revoke_first_party_only {
+        None => "DELETE FROM oidc_grants WHERE session_uid = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = oidc_grants.id AND t.kind = 'refresh_token')",
+        Some(false) => "DELETE FROM oidc_grants WHERE session_uid = $1",
+        Some(true) => "DELETE FROM oidc_grants WHERE session_uid = $1 AND client_id IN (SELECT id FROM applications WHERE is_third_party = $2)",
+    };
+    let mut query = sqlx::query(revoke).bind(uid);
+    if revoke_first_party_only == Some(true) {
+        query = query.bind(false);
+    }
+    query.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The session a grant belongs to.
+pub(crate) async fn grant_session(store: &Store, grant_id: &str) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, Option<String>>("SELECT session_uid FROM oidc_grants WHERE id = $1").bind(grant_id).fetch_optional(store.pool()).await?.flatten())
+}
+
 pub(crate) async fn revoke_grant(store: &Store, grant_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM oidc_grants WHERE id = $1").bind(grant_id).execute(store.pool()).await?;
     Ok(())

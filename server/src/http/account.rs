@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/mfa-verifications/totp-secret/generate", post(generate_totp_secret))
         .route("/api/my-account/mfa-verifications/backup-codes/generate", post(generate_backup_codes))
         .route("/api/my-account/mfa-verifications/{id}", axum::routing::delete(remove_mfa))
+        .route("/api/my-account/sessions", get(list_sessions))
+        .route("/api/my-account/sessions/{id}", axum::routing::delete(end_session))
         .route("/api/verifications/password", post(verify_password))
         .route("/api/verifications/verification-code", post(send_code))
         .route("/api/verifications/verification-code/verify", post(verify_code))
@@ -219,5 +221,34 @@ async fn bind_mfa(State(state): State<AppState>, Account(caller): Account, Proof
 
 async fn remove_mfa(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(id): axum::extract::Path<String>) -> Result<StatusCode, ApiError> {
     account::mfa::remove(&state.provider, &caller, proof.as_deref(), &id).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_sessions(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof) -> Result<Json<Value>, ApiError> {
+    Ok(Json(account::sessions::list(&state.provider, &caller, proof.as_deref()).await.map_err(refused)?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EndSession {
+    /// `all` or `firstParty`; without it, tokens with `offline_access` live on.
+    revoke_grants_target: Option<String>,
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    Account(caller): Account,
+    Proof(proof): Proof,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<EndSession>,
+) -> Result<StatusCode, ApiError> {
+    use account::sessions::RevokeGrants;
+    let revoke = match query.revoke_grants_target.as_deref() {
+        None => RevokeGrants::None,
+        Some("all") => RevokeGrants::All,
+        Some("firstParty") => RevokeGrants::FirstParty,
+        Some(other) => return Err(ApiError::invalid_input(format!("revokeGrantsTarget is all or firstParty, not {other}"))),
+    };
+    account::sessions::end(&state.provider, &caller, proof.as_deref(), &id, revoke).await.map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
 }

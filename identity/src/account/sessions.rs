@@ -1,0 +1,63 @@
+//! The caller's sign-in sessions (spec §11 `sessions`): where they are signed in, which one
+//! is this one, and signing out elsewhere. Needs `urn:logto:scope:sessions`, the `session`
+//! switch and a fresh proof; a missing scope is 401 here, as in Logto.
+
+use serde_json::{json, Value};
+
+use super::{verification, AccountError, Caller};
+use crate::oidc::{Provider, SESSIONS_SCOPE};
+
+async fn allowed(provider: &Provider, caller: &Caller, proof: Option<&str>, write: bool) -> Result<(), AccountError> {
+    if !caller.has_scope(SESSIONS_SCOPE) {
+        return Err(AccountError::InvalidToken);
+    }
+    let control = caller.settings.fields.session;
+    if write {
+        caller.require_editable(control)?;
+    } else if !control.readable() {
+        return Err(AccountError::FieldNotEnabled);
+    }
+    verification::require_proof(provider, caller, proof).await
+}
+
+/// `GET /api/my-account/sessions`: `{sessions: [{payload: {uid, accountId, loginTs, exp,
+/// authorizations: {<clientId>: {grantId}}}, expiresAt, isCurrent}]}`, oidc-provider's session
+/// shape as Logto answers it (times in seconds inside `payload`, milliseconds outside).
+pub async fn list(provider: &Provider, caller: &Caller, proof: Option<&str>) -> Result<Value, AccountError> {
+    allowed(provider, caller, proof, false).await?;
+    let (sessions, grants) = crate::oidc::sessions_of(provider, &caller.user.id).await?;
+    let sessions: Vec<Value> = sessions
+        .into_iter()
+        .map(|(uid, auth_time, created_at, expires_at)| {
+            let authorizations: serde_json::Map<String, Value> =
+                grants.iter().filter(|(_, _, session)| *session == uid).map(|(grant, client, _)| (client.clone(), json!({ "grantId": grant }))).collect();
+            json!({
+                "payload": { "uid": uid, "accountId": caller.user.id, "loginTs": auth_time / 1000, "exp": expires_at / 1000, "authorizations": authorizations },
+                "createdAt": created_at,
+                "expiresAt": expires_at,
+                "isCurrent": caller.session_uid.as_deref() == Some(uid.as_str()),
+            })
+        })
+        .collect();
+    Ok(json!({ "sessions": sessions }))
+}
+
+/// What signing a session out also revokes: nothing more (tokens with `offline_access` live
+/// on), every grant it started, or only first-party applications' grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeGrants {
+    None,
+    All,
+    FirstParty,
+}
+
+/// `DELETE /api/my-account/sessions/:uid`.
+pub async fn end(provider: &Provider, caller: &Caller, proof: Option<&str>, uid: &str, revoke: RevokeGrants) -> Result<(), AccountError> {
+    allowed(provider, caller, proof, true).await?;
+    let first_party_only = match revoke {
+        RevokeGrants::None => None,
+        RevokeGrants::All => Some(false),
+        RevokeGrants::FirstParty => Some(true),
+    };
+    if crate::oidc::end_session_of(provider, &caller.user.id, uid, first_party_only).await? { Ok(()) } else { Err(AccountError::SessionNotFound) }
+}
