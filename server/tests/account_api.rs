@@ -349,3 +349,46 @@ on_both_databases! {
         assert_eq!(call(&server, &token, "DELETE", &path, None, Some(&proof)).await.0, 404, "gone");
     }
 }
+
+on_both_databases! {
+    // As Logto's account/grants.test.ts: the applications holding the caller's consent,
+    // filtered by first or third party, and revoking one.
+    async fn people_see_and_revoke_the_applications_they_signed_in_to(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.app(AppType::Spa, "other").await;
+        server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        // A third-party application (its consent screen comes with issue 18; the grant is what counts here).
+        identity::applications::create(&server.state.store, &server.clock, identity::applications::NewApplication {
+            id: Some("partner".into()), name: "Partner".into(), app_type: AppType::Spa, secret: None,
+            redirect_uris: vec![common::REDIRECT.into()], post_logout_redirect_uris: vec![], cors_allowed_origins: vec![],
+            is_third_party: true, id_token_alg: None, description: None,
+        }).await.unwrap();
+        let elsewhere = server.authorize(&server.browser(), "other", "ada", PASSWORD, &[("scope", "openid offline_access"), ("prompt", "consent")]).await;
+        let refresh = server.exchange_code("other", &elsewhere).await["refresh_token"].as_str().unwrap().to_owned();
+        let partner = server.authorize(&server.browser(), "partner", "ada", PASSWORD, &[("scope", "openid")]).await;
+        server.exchange_code("partner", &partner).await;
+        let token = token_for(&server, "ada", "openid urn:logto:scope:sessions").await;
+        let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+        let clients = |grants: &Value| grants["grants"].as_array().unwrap().iter().map(|g| g["payload"]["clientId"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+
+        let (status, body) = call(&server, &token, "GET", "/api/my-account/grants", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let (status, all) = call(&server, &token, "GET", "/api/my-account/grants", None, Some(&proof)).await;
+        assert_eq!(status, 200, "{all}");
+        for client in ["other", "partner", "spa"] {
+            assert!(clients(&all).contains(&client.to_owned()), "{client} in {all}");
+        }
+        let (_, first) = call(&server, &token, "GET", "/api/my-account/grants?appType=firstParty", None, Some(&proof)).await;
+        assert!(clients(&first).contains(&"other".to_owned()) && !clients(&first).contains(&"partner".to_owned()));
+        let (_, third) = call(&server, &token, "GET", "/api/my-account/grants?appType=thirdParty", None, Some(&proof)).await;
+        assert_eq!(clients(&third), vec!["partner"]);
+
+        let other = all["grants"].as_array().unwrap().iter().find(|g| g["payload"]["clientId"] == "other").unwrap()["id"].as_str().unwrap().to_owned();
+        assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/grants/{other}"), None, Some(&proof)).await.0, 204);
+        let refreshed = server.token(&[("grant_type", "refresh_token"), ("client_id", "other"), ("refresh_token", &refresh)]).await;
+        assert_eq!(refreshed.status(), 400, "the revoked application's refresh token no longer works");
+        assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/grants/{other}"), None, Some(&proof)).await.0, 404);
+    }
+}

@@ -62,7 +62,7 @@ pub enum AccountError {
     WrongBackupCodeFormat,
     #[error("unused backup codes remain; remove them first")]
     BackupCodesInUse,
-    #[error("no such session")]
+    #[error("no such session or grant")]
     SessionNotFound,
     #[error("invalid input: {0}")]
     InvalidInput(String),

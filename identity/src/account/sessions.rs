@@ -1,5 +1,6 @@
-//! The caller's sign-in sessions (spec §11 `sessions`): where they are signed in, which one
-//! is this one, and signing out elsewhere. Needs `urn:logto:scope:sessions`, the `session`
+//! The caller's sign-in sessions and grants (spec §11 `sessions`, `grants`): where they are
+//! signed in, which one is this one, which applications hold their consent, and signing out
+//! elsewhere or revoking an application. Needs `urn:logto:scope:sessions`, the `session`
 //! switch and a fresh proof; a missing scope is 401 here, as in Logto.
 
 use serde_json::{json, Value};
@@ -60,4 +61,37 @@ pub async fn end(provider: &Provider, caller: &Caller, proof: Option<&str>, uid:
         RevokeGrants::FirstParty => Some(true),
     };
     if crate::oidc::end_session_of(provider, &caller.user.id, uid, first_party_only).await? { Ok(()) } else { Err(AccountError::SessionNotFound) }
+}
+
+/// Which applications' grants to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppType {
+    Any,
+    FirstParty,
+    ThirdParty,
+}
+
+/// `GET /api/my-account/grants?appType=`: `{grants: [{id, payload: {accountId, clientId, iat,
+/// exp}, expiresAt}]}` (oidc-provider's grant shape, times in seconds inside `payload`).
+pub async fn grants(provider: &Provider, caller: &Caller, proof: Option<&str>, app_type: AppType) -> Result<Value, AccountError> {
+    allowed(provider, caller, proof, false).await?;
+    let third_party = match app_type {
+        AppType::Any => None,
+        AppType::FirstParty => Some(false),
+        AppType::ThirdParty => Some(true),
+    };
+    let grants: Vec<Value> = crate::oidc::grants_of(provider, &caller.user.id, third_party)
+        .await?
+        .into_iter()
+        .map(|(id, client_id, created_at, expires_at)| {
+            json!({ "id": id, "payload": { "accountId": caller.user.id, "clientId": client_id, "iat": created_at / 1000, "exp": expires_at / 1000 }, "expiresAt": expires_at })
+        })
+        .collect();
+    Ok(json!({ "grants": grants }))
+}
+
+/// `DELETE /api/my-account/grants/:id`: the application's tokens stop working.
+pub async fn revoke_grant(provider: &Provider, caller: &Caller, proof: Option<&str>, grant_id: &str) -> Result<(), AccountError> {
+    allowed(provider, caller, proof, true).await?;
+    if crate::oidc::revoke_grant_of(provider, &caller.user.id, grant_id).await? { Ok(()) } else { Err(AccountError::SessionNotFound) }
 }

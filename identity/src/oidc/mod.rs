@@ -315,6 +315,14 @@ pub(crate) async fn end_session_of(provider: &Provider, account_id: &str, uid: &
     store::end_session_of(&provider.store, account_id, uid, revoke_first_party_only).await
 }
 
+pub(crate) async fn grants_of(provider: &Provider, account_id: &str, third_party: Option<bool>) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
+    store::grants_of(&provider.store, account_id, third_party, provider.now_ms()).await
+}
+
+pub(crate) async fn revoke_grant_of(provider: &Provider, account_id: &str, grant_id: &str) -> Result<bool, sqlx::Error> {
+    store::revoke_grant_of(&provider.store, account_id, grant_id).await
+}
+
 pub(crate) async fn grant_session(provider: &Provider, grant_id: &str) -> Result<Option<String>, sqlx::Error> {
     store::grant_session(&provider.store, grant_id).await
 }

@@ -199,6 +199,19 @@ pub(crate) async fn end_session_of(store: &Store, account_id: &str, uid: &str, r
     Ok(true)
 }
 
+/// A user's unexpired grants (id, client id, created, expires), optionally only first-party
+/// (`Some(false)`) or third-party (`Some(true)`) applications'.
+pub(crate) async fn grants_of(store: &Store, account_id: &str, third_party: Option<bool>, now: i64) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
+    let sql = "SELECT g.id, g.client_id, g.created_at, g.expires_at FROM oidc_grants g JOIN applications a ON a.id = g.client_id \
+               WHERE g.account_id = $1 AND g.expires_at > $2 AND ($3 = 0 OR a.is_third_party = $4) ORDER BY g.created_at, g.id";
+    sqlx::query_as(sql).bind(account_id).bind(now).bind(i64::from(third_party.is_some())).bind(third_party.unwrap_or(false)).fetch_all(store.pool()).await
+}
+
+/// Revokes one of the user's grants (and so its tokens); whether it was theirs.
+pub(crate) async fn revoke_grant_of(store: &Store, account_id: &str, grant_id: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM oidc_grants WHERE id = $1 AND account_id = $2").bind(grant_id).bind(account_id).execute(store.pool()).await?.rows_affected() > 0)
+}
+
 /// The session a grant belongs to.
 pub(crate) async fn grant_session(store: &Store, grant_id: &str) -> Result<Option<String>, sqlx::Error> {
     Ok(sqlx::query_scalar::<_, Option<String>>("SELECT session_uid FROM oidc_grants WHERE id = $1").bind(grant_id).fetch_optional(store.pool()).await?.flatten())

@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/mfa-verifications/{id}", axum::routing::delete(remove_mfa))
         .route("/api/my-account/sessions", get(list_sessions))
         .route("/api/my-account/sessions/{id}", axum::routing::delete(end_session))
+        .route("/api/my-account/grants", get(list_grants))
+        .route("/api/my-account/grants/{id}", axum::routing::delete(revoke_grant))
         .route("/api/verifications/password", post(verify_password))
         .route("/api/verifications/verification-code", post(send_code))
         .route("/api/verifications/verification-code/verify", post(verify_code))
@@ -250,5 +252,28 @@ async fn end_session(
         Some(other) => return Err(ApiError::invalid_input(format!("revokeGrantsTarget is all or firstParty, not {other}"))),
     };
     account::sessions::end(&state.provider, &caller, proof.as_deref(), &id, revoke).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GrantFilter {
+    /// `firstParty` or `thirdParty`; without it, every grant.
+    app_type: Option<String>,
+}
+
+async fn list_grants(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Query(filter): axum::extract::Query<GrantFilter>) -> Result<Json<Value>, ApiError> {
+    use account::sessions::AppType;
+    let app_type = match filter.app_type.as_deref() {
+        None => AppType::Any,
+        Some("firstParty") => AppType::FirstParty,
+        Some("thirdParty") => AppType::ThirdParty,
+        Some(other) => return Err(ApiError::invalid_input(format!("appType is firstParty or thirdParty, not {other}"))),
+    };
+    Ok(Json(account::sessions::grants(&state.provider, &caller, proof.as_deref(), app_type).await.map_err(refused)?))
+}
+
+async fn revoke_grant(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(id): axum::extract::Path<String>) -> Result<StatusCode, ApiError> {
+    account::sessions::revoke_grant(&state.provider, &caller, proof.as_deref(), &id).await.map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
 }
