@@ -392,3 +392,34 @@ on_both_databases! {
         assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/grants/{other}"), None, Some(&proof)).await.0, 404);
     }
 }
+
+on_both_databases! {
+    // As Logto's account/mfa-settings.test.ts and its MFA validator: a person may stop being
+    // asked for their second factor at sign-in, unless the policy is mandatory.
+    async fn people_may_skip_mfa_at_sign_in_unless_it_is_mandatory(server) {
+        server.app(AppType::Spa, "spa").await;
+        let user = server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        let token = token_for(&server, "ada", "openid identities").await;
+        server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "UserControlled"}})).await;
+        identity::mfa::add_totp(&server.state.store, &server.clock, &server.state.provider.at_rest, &user, None).await.unwrap();
+        let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+
+        assert_eq!(call(&server, &token, "GET", "/api/my-account/mfa-settings", None, None).await.1, json!({"skipMfaOnSignIn": false}));
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account/mfa-settings", Some(json!({"skipMfaOnSignIn": true})), None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let browser = server.identified("ada", PASSWORD).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.require_mfa_verification");
+
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account/mfa-settings", Some(json!({"skipMfaOnSignIn": true})), Some(&proof)).await;
+        assert_eq!((status, body), (200, json!({"skipMfaOnSignIn": true})));
+        let browser = server.identified("ada", PASSWORD).await;
+        let (status, body) = server.submit(&browser).await;
+        assert!(status == 200 && body["redirectTo"].is_string(), "signed in with the password alone: {status} {body}");
+
+        server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "Mandatory"}})).await;
+        let browser = server.identified("ada", PASSWORD).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.require_mfa_verification", "a mandatory policy overrides the choice");
+    }
+}

@@ -88,3 +88,21 @@ pub async fn remove(provider: &Provider, caller: &Caller, proof: Option<&str>, i
     verification::require_proof(provider, caller, proof).await?;
     Ok(mfa::delete_factor(&provider.store, &caller.user.id, id).await?)
 }
+
+/// `GET /api/my-account/mfa-settings`: whether the caller skips MFA verification at sign-in.
+pub async fn skips_verification(provider: &Provider, caller: &Caller) -> Result<bool, AccountError> {
+    readable(caller)?;
+    Ok(crate::users::logto_config(&provider.store, &caller.user.id).await?["mfa"]["skipMfaOnSignIn"].as_bool().unwrap_or(false))
+}
+
+/// `PATCH /api/my-account/mfa-settings {skipMfaOnSignIn}`: with a proof. A mandatory MFA
+/// policy overrides it at sign-in.
+pub async fn set_skip_verification(provider: &Provider, caller: &Caller, proof: Option<&str>, skip: bool) -> Result<bool, AccountError> {
+    caller.require_scope("identities")?;
+    caller.require_editable(caller.settings.fields.mfa)?;
+    verification::require_proof(provider, caller, proof).await?;
+    let mut tx = provider.store.begin_write().await?;
+    crate::users::set_config_flag(&mut tx, &caller.user.id, "mfa", "skipMfaOnSignIn", skip).await?;
+    tx.commit().await?;
+    Ok(skip)
+}

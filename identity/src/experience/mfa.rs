@@ -185,7 +185,9 @@ pub async fn bind(provider: &Provider, cookie: Option<&str>, factor: MfaFactor, 
         return Err(ExperienceError::MfaFactorNotEnabled);
     }
     let bound = bound_factors(provider, &sie, &user_id).await?;
-    require_verified(&state, &user_id, &bound)?;
+    if !bound.is_empty() && !verification_waived(provider, &sie, &user_id).await? {
+        require_verified(&state, &user_id, &bound)?;
+    }
     match factor {
         MfaFactor::Totp => {
             if bound.contains(&MfaFactor::Totp) {
@@ -265,7 +267,20 @@ fn require_verified(state: &ExperienceState, user_id: &str, bound: &[MfaFactor])
 pub(super) async fn require_verified_for(provider: &Provider, state: &ExperienceState, user_id: &str) -> Result<(), ExperienceError> {
     let sie = provider.sign_in_experience().await?;
     let bound = bound_factors(provider, &sie, user_id).await?;
+    if bound.is_empty() || verification_waived(provider, &sie, user_id).await? {
+        return Ok(());
+    }
     require_verified(state, user_id, &bound)
+}
+
+/// People may turn off verification at sign-in for themselves (`logto_config.mfa.
+/// skipMfaOnSignIn`, set in the account center) unless the policy is mandatory, as Logto's
+/// MFA validator has it. Read only for users with factors: no cost on the common path.
+async fn verification_waived(provider: &Provider, sie: &SignInExperience, user_id: &str) -> Result<bool, ExperienceError> {
+    if sie.mfa.policy == MfaPolicy::Mandatory {
+        return Ok(false);
+    }
+    Ok(users::logto_config(&provider.store, user_id).await?["mfa"]["skipMfaOnSignIn"].as_bool().unwrap_or(false))
 }
 
 /// The user's bound factors that the configuration enables.
@@ -298,8 +313,12 @@ fn mfa_satisfied(state: &ExperienceState, user_id: &str) -> bool {
 /// The first submit gate (spec §3 "Submit"): at sign-in, a user with factors verifies one
 /// before anything else is checked or revealed. `factors`: all the user's bound factors, read
 /// once per submit for every gate.
-pub(super) fn require_verification(sie: &SignInExperience, state: &ExperienceState, user_id: &str, factors: &[BoundFactor]) -> Result<(), ExperienceError> {
-    require_verified(state, user_id, &enabled(sie, factors))
+pub(super) async fn require_verification(provider: &Provider, sie: &SignInExperience, state: &ExperienceState, user_id: &str, factors: &[BoundFactor]) -> Result<(), ExperienceError> {
+    let bound = enabled(sie, factors);
+    if bound.is_empty() || verification_waived(provider, sie, user_id).await? {
+        return Ok(());
+    }
+    require_verified(state, user_id, &bound)
 }
 
 /// The later gates (after the profile checks): the passkey offer, then binding by policy.

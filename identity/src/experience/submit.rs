@@ -28,7 +28,7 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     }
     let sie = provider.sign_in_experience().await?;
     let factors = crate::mfa::factors(&provider.store, &user_id).await?;
-    super::mfa::require_verification(&sie, &state, &user_id, &factors)?;
+    super::mfa::require_verification(provider, &sie, &state, &user_id, &factors).await?;
     ensure_staged_identifiers_free(provider, &state.profile, Some(&user_id)).await?;
     let missing = missing_profile(&sie, Some(&user), &state.profile);
     if !missing.is_empty() {

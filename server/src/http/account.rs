@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/mfa-verifications/totp-secret/generate", post(generate_totp_secret))
         .route("/api/my-account/mfa-verifications/backup-codes/generate", post(generate_backup_codes))
         .route("/api/my-account/mfa-verifications/{id}", axum::routing::delete(remove_mfa))
+        .route("/api/my-account/mfa-settings", get(mfa_settings).patch(update_mfa_settings))
         .route("/api/my-account/sessions", get(list_sessions))
         .route("/api/my-account/sessions/{id}", axum::routing::delete(end_session))
         .route("/api/my-account/grants", get(list_grants))
@@ -276,4 +277,20 @@ async fn list_grants(State(state): State<AppState>, Account(caller): Account, Pr
 async fn revoke_grant(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(id): axum::extract::Path<String>) -> Result<StatusCode, ApiError> {
     account::sessions::revoke_grant(&state.provider, &caller, proof.as_deref(), &id).await.map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn mfa_settings(State(state): State<AppState>, Account(caller): Account) -> Result<Json<Value>, ApiError> {
+    let skip = account::mfa::skips_verification(&state.provider, &caller).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "skipMfaOnSignIn": skip })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MfaSettings {
+    skip_mfa_on_sign_in: bool,
+}
+
+async fn update_mfa_settings(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<MfaSettings>) -> Result<Json<Value>, ApiError> {
+    let skip = account::mfa::set_skip_verification(&state.provider, &caller, proof.as_deref(), body.skip_mfa_on_sign_in).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "skipMfaOnSignIn": skip })))
 }
