@@ -81,7 +81,10 @@ pub fn identifier_target(kind: IdentifierKind, value: &str) -> String {
 /// /api/sentinel-activities/delete`): their recorded failures are forgotten. A target is
 /// taken as whatever the operator typed, so it is matched as a username, an email and a
 /// phone number, each also in its normal form (`ADA@Example.com` unblocks `ada@example.com`).
-pub async fn unblock(store: &Store, targets: &[String]) -> Result<(), sqlx::Error> {
+pub async fn unblock(store: &Store, targets: &[String]) -> Result<(), UnblockError> {
+    if targets.is_empty() || targets.len() > 100 || targets.iter().any(|t| t.is_empty() || t.len() > 256) {
+        return Err(UnblockError::InvalidTargets);
+    }
     let mut hashes = Vec::new();
     for target in targets {
         for kind in [IdentifierKind::Username, IdentifierKind::Email, IdentifierKind::Phone] {
@@ -97,5 +100,22 @@ pub async fn unblock(store: &Store, targets: &[String]) -> Result<(), sqlx::Erro
     for hash in &hashes {
         sqlx::query("DELETE FROM sentinel_activities WHERE target_hash = $1").bind(hash).execute(&mut *tx).await?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnblockError {
+    #[error("targets holds 1 to 100 identifiers of 1 to 256 characters")]
+    InvalidTargets,
+    #[error("storage failed: {0}")]
+    Storage(#[from] sqlx::Error),
+}
+
+impl crate::error::ErrorCode for UnblockError {
+    fn code(&self) -> &'static str {
+        match self {
+            UnblockError::InvalidTargets => "guard.invalid_input",
+            UnblockError::Storage(_) => "unexpected",
+        }
+    }
 }

@@ -194,7 +194,7 @@ async fn verify(server: &common::TestServer, token: &str, address: &str, id: &st
 }
 
 on_both_databases! {
-    // As Logto's account/email-and-phone.test.ts: a code to the account's own address proves
+    // Spec §11/§12 (Logto's account/email-and-phone.test.ts not read yet): a code to the account's own address proves
     // who the caller is; a code to a new address lets that address be bound, and nothing more.
     async fn the_primary_email_changes_with_two_proofs(server) {
         server.app(AppType::Spa, "spa").await;
@@ -247,7 +247,7 @@ on_both_databases! {
 }
 
 on_both_databases! {
-    // As Logto's account/mfa-totp.test.ts and mfa-backup-codes.test.ts: secrets and codes are
+    // Spec §11 (Logto's account/mfa-totp.test.ts, mfa-backup-codes.test.ts not read yet): secrets and codes are
     // generated without being stored, bound with a proof, and removed with one.
     async fn people_add_and_remove_their_own_mfa_factors(server) {
         server.app(AppType::Spa, "spa").await;
@@ -366,8 +366,12 @@ on_both_databases! {
         }).await.unwrap();
         let elsewhere = server.authorize(&server.browser(), "other", "ada", PASSWORD, &[("scope", "openid offline_access"), ("prompt", "consent")]).await;
         let refresh = server.exchange_code("other", &elsewhere).await["refresh_token"].as_str().unwrap().to_owned();
-        let partner = server.authorize(&server.browser(), "partner", "ada", PASSWORD, &[("scope", "openid")]).await;
-        server.exchange_code("partner", &partner).await;
+        let partner = server.authorize(&server.browser(), "partner", "ada", PASSWORD, &[("scope", "openid profile")]).await;
+        let partner_token = server.exchange_code("partner", &partner).await["access_token"].as_str().unwrap().to_owned();
+        // A third-party application reads what it was granted but changes nothing.
+        assert_eq!(call(&server, &partner_token, "GET", "/api/my-account", None, None).await.1["username"], "ada");
+        let (status, body) = call(&server, &partner_token, "PATCH", "/api/my-account", Some(json!({"name": "Mallory"})), None).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("auth.third_party_application_forbidden")));
         let token = token_for(&server, "ada", "openid urn:logto:scope:sessions").await;
         let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
         let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
@@ -394,7 +398,7 @@ on_both_databases! {
 }
 
 on_both_databases! {
-    // As Logto's account/mfa-settings.test.ts and its MFA validator: a person may stop being
+    // As Logto's MFA validator (its account/mfa-settings.test.ts not read yet): a person may stop being
     // asked for their second factor at sign-in, unless the policy is mandatory.
     async fn people_may_skip_mfa_at_sign_in_unless_it_is_mandatory(server) {
         server.app(AppType::Spa, "spa").await;

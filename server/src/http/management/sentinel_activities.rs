@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::schemas;
+use super::{domain, schemas};
 
 use crate::http::error::ApiError;
 use crate::http::json_body::JsonBody;
@@ -38,12 +38,6 @@ struct DeleteActivities {
 #[utoipa::path(post, path = "/api/sentinel-activities/delete", tag = "Sign-in experience", request_body = DeleteActivities,
     responses((status = 204, description = "The identifiers are no longer locked"), (status = 400, description = "No targets, too many, or one too long", body = schemas::ErrorBody)))]
 async fn delete_activities(State(state): State<AppState>, JsonBody(body): JsonBody<DeleteActivities>) -> Result<StatusCode, ApiError> {
-    if body.targets.is_empty() || body.targets.len() > 100 || body.targets.iter().any(|t| t.is_empty() || t.len() > 256) {
-        return Err(ApiError::invalid_input("targets holds 1 to 100 identifiers of 1 to 256 characters"));
-    }
-    identity::sentinel::unblock(&state.store, &body.targets).await.map_err(|e| {
-        tracing::error!(error = %e, "unblocking identifiers failed");
-        ApiError::internal()
-    })?;
+    identity::sentinel::unblock(&state.store, &body.targets).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
 }
