@@ -120,8 +120,7 @@ pub struct PageContextLoader(
 #[server(prefix = "/_vestibule", endpoint = "page-context")]
 pub async fn load_page_context() -> Result<PageContext, ServerFnError> {
     let loader = use_context::<PageContextLoader>().ok_or_else(|| ServerFnError::new("no page context loader"))?;
-    let cookie = interaction_cookie();
-    Ok((loader.0)(cookie).await)
+    Ok((loader.0)(request_cookie("_interaction")).await)
 }
 
 /// Loads an MFA page's data on the server (`totp`: the enrolment; `backup-codes`: new codes;
@@ -149,7 +148,7 @@ pub struct MfaPageData {
 #[server(prefix = "/_vestibule", endpoint = "mfa-page")]
 pub async fn load_mfa_page(kind: String) -> Result<MfaPageData, ServerFnError> {
     let loader = use_context::<MfaPageLoader>().ok_or_else(|| ServerFnError::new("no MFA page loader"))?;
-    let cookie = interaction_cookie();
+    let cookie = request_cookie("_interaction");
     Ok(match (loader.0)(cookie, kind).await {
         Ok(value) => MfaPageData {
             secret: value["secret"].as_str().map(str::to_owned),
@@ -163,10 +162,10 @@ pub async fn load_mfa_page(kind: String) -> Result<MfaPageData, ServerFnError> {
     })
 }
 
-/// The `_interaction` cookie of the request being served.
+/// A cookie of the request being served (`_interaction`, `_session`, …).
 #[cfg(feature = "ssr")]
-fn interaction_cookie() -> Option<String> {
+pub fn request_cookie(name: &str) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    let header = parts.headers.get(http::header::COOKIE)?.to_str().ok()?.to_owned();
-    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix("_interaction=").map(str::to_owned)).filter(|v| !v.is_empty())
+    let prefix = format!("{name}=");
+    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|h| h.to_str().ok()).flat_map(|h| h.split(';')).map(str::trim).find_map(|pair| pair.strip_prefix(prefix.as_str()).map(str::to_owned)).filter(|v| !v.is_empty())
 }

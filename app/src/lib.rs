@@ -2,6 +2,7 @@
 //! Vestibule's browser UI. Pages render on the server (feature `ssr`) and hydrate in the
 //! browser (feature `hydrate`); every form works without JavaScript.
 
+pub mod account;
 pub mod components;
 pub mod context;
 #[cfg(feature = "ssr")]
@@ -69,6 +70,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/mfa/backup-codes") view=pages::mfa::BackupCodesPage ssr=SsrMode::Async/>
                 <Route path=path!("/passkey") view=pages::mfa::CreatePasskeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
+                <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/deleted") view=pages::signed_out::AccountDeletedPage/>
             </Routes>
         </Router>
     }

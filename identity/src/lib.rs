@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod demo_app;
 pub mod error;
 pub mod experience;
+pub mod first_party;
 pub mod identifiers;
 pub mod ids;
 pub mod management;

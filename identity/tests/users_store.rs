@@ -90,9 +90,10 @@ identity::on_both_backends! {
     }
 
     async fn deleting_a_user_removes_it_once(store) {
-        let created = users::create(&store, &ManualClock::at(1), alice()).await.unwrap();
-        users::delete(&store, &created.id).await.unwrap();
+        let clock = ManualClock::at(1);
+        let created = users::create(&store, &clock, alice()).await.unwrap();
+        users::delete(&store, &clock, &created.id, None).await.unwrap();
         assert!(users::find_by_id(&store, &created.id).await.unwrap().is_none());
-        assert!(matches!(users::delete(&store, &created.id).await, Err(UserError::NotFound)));
+        assert!(matches!(users::delete(&store, &clock, &created.id, None).await, Err(UserError::NotFound)));
     }
 }

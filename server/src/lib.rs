@@ -172,7 +172,7 @@ pub async fn run(config: Config, started: Instant) -> Result<(), StartError> {
     announce_management_client(&server.state, &endpoint).await?;
     if server.state.config.demo_app {
         // Not fatal: a node that loses a race to register it finds it registered.
-        if let Err(err) = identity::demo_app::ensure_registered(&server.state.provider).await {
+        if let Err(err) = identity::demo_app::DEMO_APP.ensure_registered(&server.state.provider).await {
             tracing::warn!(error = %err, "cannot register the demo app");
         }
     }

@@ -97,9 +97,14 @@ on_both_databases! {
         let (status, me) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"name": "Ada L.", "avatar": "https://example.com/ada.png"})), None).await;
         assert_eq!((status, me["name"].as_str(), me["avatar"].as_str()), (200, Some("Ada L."), Some("https://example.com/ada.png")));
         assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["name"], "Ada L.");
-        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "grace"})), None).await;
+        // A username signs people in: changing it needs a proof (Logto's index.test.ts).
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "ada_l"})), None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "grace"})), Some(&proof)).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.username_already_in_use")));
-        let (status, me) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "ada_l"})), None).await;
+        let (status, me) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": "ada_l"})), Some(&proof)).await;
         assert_eq!((status, me["username"].as_str()), (200, Some("ada_l")));
         // The new username signs in.
         token_for(&server, "ada_l", "openid").await;
@@ -121,9 +126,18 @@ on_both_databases! {
         let (_, profile) = call(&server, &with_address, "PATCH", "/api/my-account/profile", Some(json!({"address": {"country": "USA"}})), None).await;
         assert_eq!((profile["address"]["country"].as_str(), profile["middleName"].as_str()), (Some("USA"), Some("middleName")));
 
-        // Clearing the username while sign-up asks everyone for one is refused.
-        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": null})), None).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")));
+        // The username may go while another identifier (the email) remains — whatever sign-up
+        // asks of new accounts (Logto's email-and-phone.test.ts) — but not the last one.
+        let (status, me) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": null})), Some(&proof)).await;
+        assert_eq!((status, &me["username"]), (200, &Value::Null));
+        let management = server.management_client().await;
+        let (_, only) = server.call(&management, "POST", "/api/users", Some(json!({"username": "only_name", "password": PASSWORD}))).await;
+        assert!(only["primaryEmail"].is_null(), "{only}");
+        let only_token = token_for(&server, "only_name", "openid profile").await;
+        let (_, record) = call(&server, &only_token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let only_proof = record["verificationRecordId"].as_str().unwrap().to_owned();
+        let (status, body) = call(&server, &only_token, "PATCH", "/api/my-account", Some(json!({"username": null})), Some(&only_proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")), "{only}");
         let (status, _) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"nickname": "x"})), None).await;
         assert_eq!(status, 400, "unknown fields are refused");
     }
@@ -194,7 +208,7 @@ async fn verify(server: &common::TestServer, token: &str, address: &str, id: &st
 }
 
 on_both_databases! {
-    // Spec §11/§12 (Logto's account/email-and-phone.test.ts not read yet): a code to the account's own address proves
+    // As Logto's account/email-and-phone.test.ts: a code to the account's own address proves
     // who the caller is; a code to a new address lets that address be bound, and nothing more.
     async fn the_primary_email_changes_with_two_proofs(server) {
         server.app(AppType::Spa, "spa").await;
@@ -236,18 +250,20 @@ on_both_databases! {
         let unscoped = token_for(&server, "ada", "openid profile").await;
         let (status, body) = call(&server, &unscoped, "DELETE", "/api/my-account/primary-email", None, Some(&own)).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
-        // Removing it: not while sign-up asks everyone for an email, then fine (a username remains).
+        let (status, body) = call(&server, &token, "DELETE", "/api/my-account/primary-email", None, Some("not-a-record")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        // Removing it is fine while a username remains, even when sign-up asks new accounts
+        // for an email; the last identifier stays.
         server.sign_in_experience(json!({"signUp": {"identifiers": ["email"], "password": true, "verify": true}})).await;
-        let (status, body) = call(&server, &token, "DELETE", "/api/my-account/primary-email", None, Some(&own)).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")));
-        server.sign_in_experience(json!({"signUp": {"identifiers": ["username"], "password": true, "verify": false}})).await;
         assert_eq!(call(&server, &token, "DELETE", "/api/my-account/primary-email", None, Some(&own)).await.0, 204);
         assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["primaryEmail"], Value::Null);
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account", Some(json!({"username": null})), Some(&own)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")), "the username is the last identifier now");
     }
 }
 
 on_both_databases! {
-    // Spec §11 (Logto's account/mfa-totp.test.ts, mfa-backup-codes.test.ts not read yet): secrets and codes are
+    // As Logto's account/mfa-totp.test.ts and mfa-backup-codes.test.ts: secrets and codes are
     // generated without being stored, bound with a proof, and removed with one.
     async fn people_add_and_remove_their_own_mfa_factors(server) {
         server.app(AppType::Spa, "spa").await;
@@ -290,11 +306,18 @@ on_both_databases! {
         assert_eq!(call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "BackupCode", "codes": codes})), Some(&proof)).await.0, 204);
         let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(json!({"type": "BackupCode", "codes": codes})), Some(&proof)).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.backup_code_already_in_use")));
+        assert_eq!(codes.as_array().unwrap().len(), 10);
 
         let (_, bound) = factors(token.clone()).await;
         let kinds: Vec<&str> = bound.as_array().unwrap().iter().map(|f| f["type"].as_str().unwrap()).collect();
         assert_eq!(kinds.len(), 2, "{bound}");
         assert!(kinds.contains(&"Totp") && kinds.contains(&"BackupCode"));
+        let backup = bound.as_array().unwrap().iter().find(|f| f["type"] == "BackupCode").unwrap();
+        assert_eq!(backup["remainCodes"], 10);
+        let (status, body) = call(&server, &token, "DELETE", "/api/my-account/mfa-verifications/non-existent-id", None, Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")));
+        let (status, body) = call(&server, &token, "DELETE", &format!("/api/my-account/mfa-verifications/{}", backup["id"].as_str().unwrap()), None, Some("")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
         // The next sign-in asks for the authenticator app.
         let browser = server.identified("ada", PASSWORD).await;
         let (status, body) = server.submit(&browser).await;
@@ -303,9 +326,9 @@ on_both_databases! {
         let totp_id = bound.as_array().unwrap().iter().find(|f| f["type"] == "Totp").unwrap()["id"].as_str().unwrap().to_owned();
         assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/mfa-verifications/{totp_id}"), None, Some(&proof)).await.0, 204);
         assert_eq!(factors(token.clone()).await.1.as_array().unwrap().len(), 1);
-        // Without the identities scope, the factors are not shown.
+        // Without the identities scope, the factors are not shown (401, as in Logto).
         let (status, body) = factors(unscoped).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")));
     }
 }
 
@@ -398,8 +421,8 @@ on_both_databases! {
 }
 
 on_both_databases! {
-    // As Logto's MFA validator (its account/mfa-settings.test.ts not read yet): a person may stop being
-    // asked for their second factor at sign-in, unless the policy is mandatory.
+    // As Logto's account/mfa-settings.test.ts: a person may stop being asked for their second
+    // factor at sign-in, unless the policy is mandatory.
     async fn people_may_skip_mfa_at_sign_in_unless_it_is_mandatory(server) {
         server.app(AppType::Spa, "spa").await;
         let user = server.user("ada", PASSWORD).await;

@@ -59,7 +59,7 @@ async fn sign_in_page_follows_accept_language_unless_ui_locales_says_otherwise()
 #[tokio::test]
 async fn a_direct_visit_leads_to_the_demo_app_and_a_real_sign_in() {
     let server = TestServer::on_sqlite().await;
-    identity::demo_app::ensure_registered(&server.state.provider).await.unwrap();
+    identity::demo_app::DEMO_APP.ensure_registered(&server.state.provider).await.unwrap();
     server.user("ada", "a long enough password").await;
     let browser = server.browser();
     for page in ["/sign-in", "/register", "/reset-password"] {

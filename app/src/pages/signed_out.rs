@@ -14,3 +14,14 @@ pub fn SignedOutPage() -> impl IntoView {
         </AuthCard>
     }
 }
+
+/// After someone deleted their own account in the account center.
+#[component]
+pub fn AccountDeletedPage() -> impl IntoView {
+    view! {
+        <Title text=tr!("account.deleted.page_title")/>
+        <AuthCard title=tr!("account.deleted.title") subtitle=tr!("account.deleted.body")>
+            <span></span>
+        </AuthCard>
+    }
+}

@@ -5,8 +5,10 @@
 //! touch, and sensitive changes need a fresh proof (a verification record, §12).
 
 pub mod mfa;
+pub mod overview;
 pub mod sessions;
 pub mod settings;
+pub mod tokens;
 pub mod verification;
 
 use serde_json::{json, Map, Value};
@@ -23,6 +25,9 @@ use settings::{AccountCenter, Control};
 pub enum AccountError {
     #[error("no access token was given")]
     MissingToken,
+    /// The account center pages: no live IdP session in this browser.
+    #[error("nobody is signed in")]
+    NotSignedIn,
     #[error("the access token is not valid")]
     InvalidToken,
     #[error("the access token lacks the openid scope")]
@@ -62,8 +67,10 @@ pub enum AccountError {
     WrongBackupCodeFormat,
     #[error("unused backup codes remain; remove them first")]
     BackupCodesInUse,
-    #[error("no such session or grant")]
+    #[error("no such session, grant or token")]
     SessionNotFound,
+    #[error("a personal access token with this name already exists")]
+    TokenNameExists,
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("storage failed: {0}")]
@@ -77,7 +84,7 @@ impl ErrorCode for AccountError {
         use AccountError::*;
         match self {
             MissingToken => "auth.authorization_header_missing",
-            InvalidToken | ScopeMissing(_) => "auth.unauthorized",
+            InvalidToken | ScopeMissing(_) | NotSignedIn => "auth.unauthorized",
             Forbidden => "auth.forbidden",
             NotEnabled => "account_center.not_enabled",
             ThirdParty => "auth.third_party_application_forbidden",
@@ -96,6 +103,7 @@ impl ErrorCode for AccountError {
             WrongBackupCodeFormat => "user.wrong_backup_code_format",
             BackupCodesInUse => "user.backup_code_already_in_use",
             SessionNotFound => "entity.not_found",
+            TokenNameExists => "user.personal_access_token_name_exists",
             InvalidInput(_) => "guard.invalid_input",
             Storage(_) | Internal(_) => "unexpected",
         }
@@ -141,11 +149,14 @@ impl Caller {
         if self.has_scope(scope) { Ok(()) } else { Err(AccountError::ScopeMissing(scope)) }
     }
 
+    /// Third-party applications may read what their scopes allow, never change anything.
+    pub(crate) fn require_first_party(&self) -> Result<(), AccountError> {
+        if self.third_party { Err(AccountError::ThirdParty) } else { Ok(()) }
+    }
+
     /// Writes need the field's `Edit` switch and a first-party application.
     fn require_editable(&self, control: Control) -> Result<(), AccountError> {
-        if self.third_party {
-            return Err(AccountError::ThirdParty);
-        }
+        self.require_first_party()?;
         if control.editable() { Ok(()) } else { Err(AccountError::FieldNotEditable) }
     }
 }
@@ -173,6 +184,47 @@ pub async fn authenticate(provider: &Provider, authorization: Option<&str>) -> R
         None => None,
     };
     Ok(Caller { user, scopes, client_id: row.client_id, third_party, settings, session_uid })
+}
+
+/// The account center's own client: `/account` signs people in through it when its pages find
+/// no session.
+pub const ACCOUNT_CENTER: crate::first_party::FirstPartyClient = crate::first_party::FirstPartyClient {
+    id: "account-center",
+    name: "Vestibule account center",
+    description: "The account center at /account, where people manage their own account.",
+    path: "/account",
+    scopes: "openid profile email phone",
+    always_prompt: false,
+};
+
+/// What the account center pages may touch: everything of the account's own that a token
+/// could be granted (they are first-party, and the person is signed in at Vestibule itself).
+const ACCOUNT_CENTER_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "address", "custom_data", "identities", crate::oidc::SESSIONS_SCOPE];
+
+/// Names the caller of the `/account` pages from the IdP session cookie (`_session`): the
+/// same rules as a token from a first-party application that holds every account scope.
+pub async fn authenticate_session(provider: &Provider, session_cookie: Option<&str>) -> Result<Caller, AccountError> {
+    let cookie = session_cookie.filter(|c| !c.is_empty()).ok_or(AccountError::NotSignedIn)?;
+    let session = crate::oidc::session::find(provider, cookie).await?.ok_or(AccountError::NotSignedIn)?;
+    let user = users::find_by_id(&provider.store, &session.account_id).await?.ok_or(AccountError::NotSignedIn)?;
+    let settings = settings::load(&provider.store).await?;
+    if !settings.enabled {
+        return Err(AccountError::NotEnabled);
+    }
+    let scopes = ACCOUNT_CENTER_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    Ok(Caller { user, scopes, client_id: ACCOUNT_CENTER.id.to_owned(), third_party: false, settings, session_uid: Some(session.uid) })
+}
+
+/// Beyond Logto (which only links to `deleteAccountUrl`): people delete their own account in
+/// the account center when the operator allows it (`selfServiceDeletion`), after a fresh proof.
+/// Everything the account owns goes with it, in one transaction (see `users::delete`).
+pub async fn delete_account(provider: &Provider, caller: &Caller, proof: Option<&str>) -> Result<(), AccountError> {
+    caller.require_first_party()?;
+    if !caller.settings.self_service_deletion {
+        return Err(AccountError::FieldNotEditable);
+    }
+    verification::require_proof(provider, caller, proof).await?;
+    Ok(users::delete(&provider.store, provider.clock.as_ref(), &caller.user.id, Some(&caller.client_id)).await?)
 }
 
 /// `GET /api/my-account`: what the token's scopes and the field switches let the caller see.
@@ -221,7 +273,7 @@ pub struct AccountChanges {
     pub custom_data: Option<Map<String, Value>>,
 }
 
-pub async fn update(provider: &Provider, caller: &Caller, changes: AccountChanges) -> Result<User, AccountError> {
+pub async fn update(provider: &Provider, caller: &Caller, proof: Option<&str>, changes: AccountChanges) -> Result<User, AccountError> {
     let fields = &caller.settings.fields;
     for (given, control) in [(changes.name.is_some(), fields.name), (changes.avatar.is_some(), fields.avatar), (changes.username.is_some(), fields.username)] {
         if given {
@@ -250,11 +302,12 @@ pub async fn update(provider: &Provider, caller: &Caller, changes: AccountChange
             return Err(UserError::UsernameAlreadyInUse.into());
         }
     }
-    if matches!(update.username, Some(None)) {
-        // The sign-up settings ask every account for a username: it cannot be removed.
-        if provider.sign_in_experience().await?.sign_up.identifiers.contains(&IdentifierKind::Username) {
-            return Err(AccountError::LastSignInMethod);
-        }
+    if update.username.is_some() {
+        // A username signs people in: changing it is as sensitive as changing an address.
+        verification::require_proof(provider, caller, proof).await?;
+    }
+    if matches!(update.username, Some(None)) && !caller.user.keeps_identifier_without(IdentifierKind::Username) {
+        return Err(AccountError::LastSignInMethod);
     }
     update.primary_email = None;
     update.primary_phone = None;
@@ -317,21 +370,15 @@ pub async fn set_primary_identifier(provider: &Provider, caller: &Caller, proof:
     Ok(users::update(&provider.store, provider.clock.as_ref(), &caller.user.id, update).await?)
 }
 
-/// `DELETE /api/my-account/primary-email` / `primary-phone`: not the account's last way to
-/// sign in, nor one the sign-up settings require of everyone.
+/// `DELETE /api/my-account/primary-email` / `primary-phone`: not the account's last
+/// identifier (Logto's rule: what sign-up asks for is not kept beyond that).
 pub async fn remove_primary_identifier(provider: &Provider, caller: &Caller, proof: Option<&str>, kind: IdentifierKind) -> Result<User, AccountError> {
     let (scope, control) = identifier_field(caller, kind);
     caller.require_scope(scope)?;
     caller.require_editable(control)?;
     verification::require_proof(provider, caller, proof).await?;
     let user = &caller.user;
-    let others = match kind {
-        IdentifierKind::Email => user.username.is_some() || user.primary_phone.is_some(),
-        _ => user.username.is_some() || user.primary_email.is_some(),
-    };
-    let sign_up = provider.sign_in_experience().await?.sign_up;
-    let required = sign_up.identifiers == [kind];
-    if !others || required {
+    if !user.keeps_identifier_without(kind) {
         return Err(AccountError::LastSignInMethod);
     }
     let update = match kind {

@@ -57,6 +57,9 @@ pub struct AccountCenter {
     pub webauthn_related_origins: Vec<String>,
     /// Where the account center's "delete account" link goes; `null` hides it.
     pub delete_account_url: Option<String>,
+    /// Vestibule's own: whether people may delete their account themselves in `/account`
+    /// (after a fresh verification). Off by default; Logto only has the link above.
+    pub self_service_deletion: bool,
     pub custom_css: Option<String>,
     /// Logto's custom profile fields, kept as given (not acted on yet).
     pub profile_fields: Option<Value>,

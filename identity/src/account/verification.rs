@@ -32,6 +32,7 @@ fn sentinel_target(user_id: &str) -> String {
 
 /// `POST /api/verifications/password`: the caller's password, checked under the sentinel.
 pub async fn verify_password(provider: &Provider, caller: &Caller, password: &str) -> Result<CreatedRecord, AccountError> {
+    caller.require_first_party()?;
     if password.is_empty() {
         return Err(AccountError::InvalidInput("password must not be empty".into()));
     }
@@ -121,6 +122,7 @@ fn normalized(kind: IdentifierKind, value: &str) -> Result<String, AccountError>
 /// To the account's own address, the verified record is a proof; to another, it lets that
 /// address be bound (`newIdentifierVerificationRecordId`).
 pub async fn send_code(provider: &Provider, caller: &Caller, kind: IdentifierKind, value: &str, locale: Option<&str>) -> Result<CreatedRecord, AccountError> {
+    caller.require_first_party()?;
     let address = normalized(kind, value)?;
     let current = if kind == IdentifierKind::Email { caller.user.primary_email.as_deref() } else { caller.user.primary_phone.as_deref() };
     let own = current.is_some_and(|current| same_address(kind, current, &address));
@@ -164,6 +166,7 @@ async fn own_record(provider: &Provider, caller: &Caller, id: &str) -> Result<Op
 /// `POST /api/verifications/verification-code/verify`: checks the code; wrong codes count
 /// towards the address's lockout, as at sign-in.
 pub async fn verify_code(provider: &Provider, caller: &Caller, kind: IdentifierKind, value: &str, record_id: &str, code: &str) -> Result<String, AccountError> {
+    caller.require_first_party()?;
     let address = normalized(kind, value)?;
     let record = own_record(provider, caller, record_id).await?.filter(|r| r.kind == code_kind(kind)).ok_or(AccountError::RecordNotFound)?;
     if !record.identifier.as_deref().is_some_and(|stored| same_address(kind, stored, &address)) {

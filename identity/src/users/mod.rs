@@ -97,6 +97,16 @@ pub struct User {
     pub updated_at: Millis,
 }
 
+impl User {
+    /// Whether the account would still have an identifier to sign in with (username, email
+    /// or phone; social and enterprise identities will count too) without the one of `kind`.
+    pub fn keeps_identifier_without(&self, kind: IdentifierKind) -> bool {
+        (kind != IdentifierKind::Username && self.username.is_some())
+            || (kind != IdentifierKind::Email && self.primary_email.is_some())
+            || (kind != IdentifierKind::Phone && self.primary_phone.is_some())
+    }
+}
+
 /// What a new user starts with; everything else has a default.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -407,12 +417,18 @@ pub async fn set_config_flags(conn: &mut sqlx::AnyConnection, id: &str, flags: &
     Ok(())
 }
 
-pub async fn delete(store: &Store, id: &str) -> Result<(), UserError> {
-    if store::delete(store, id).await? {
-        Ok(())
-    } else {
-        Err(UserError::NotFound)
+/// Deletes an account and everything it owns, in one transaction: its sessions, grants and
+/// tokens, pending sign-ins, MFA factors and passkeys (and their unfinished ceremonies),
+/// verification records, personal access tokens and role assignments (the schema's cascades,
+/// plus what is keyed by the id without a foreign key). Audit-logged as `User.Delete`; `by`
+/// names the application that asked (none for the Management API's operator).
+pub async fn delete(store: &Store, clock: &dyn Clock, id: &str, by: Option<&str>) -> Result<(), UserError> {
+    if !store::delete(store, id).await? {
+        return Err(UserError::NotFound);
     }
+    let entry = crate::audit::Entry { key: "User.Delete", outcome: crate::audit::Outcome::Success, user_id: Some(id), application_id: by, payload: serde_json::json!({ "userId": id }) };
+    crate::audit::record(store, clock, entry).await;
+    Ok(())
 }
 
 /// Stamps `last_sign_in_at` when a sign-in completes.

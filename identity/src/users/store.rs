@@ -205,10 +205,10 @@ pub(super) async fn set_suspended(store: &Store, id: &str, suspended: bool, now:
 }
 
 pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, UserError> {
-    let result = sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+    let result = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(result.rows_affected() > 0)
 }
 

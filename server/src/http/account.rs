@@ -27,8 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/mfa-verifications", get(mfa_factors).post(bind_mfa))
         .route("/api/my-account/mfa-verifications/totp-secret/generate", post(generate_totp_secret))
         .route("/api/my-account/mfa-verifications/backup-codes/generate", post(generate_backup_codes))
+        .route("/api/my-account/mfa-verifications/backup-codes", get(backup_codes))
         .route("/api/my-account/mfa-verifications/{id}", axum::routing::delete(remove_mfa))
         .route("/api/my-account/mfa-settings", get(mfa_settings).patch(update_mfa_settings))
+        .route("/api/my-account/logto-configs", get(logto_configs).patch(update_logto_configs))
         .route("/api/my-account/sessions", get(list_sessions))
         .route("/api/my-account/sessions/{id}", axum::routing::delete(end_session))
         .route("/api/my-account/grants", get(list_grants))
@@ -87,7 +89,7 @@ fn optional_text(body: &Map<String, Value>, key: &str) -> Result<Option<Option<S
     }
 }
 
-async fn update_account(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<Map<String, Value>>) -> Result<Json<Value>, ApiError> {
+async fn update_account(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<Map<String, Value>>) -> Result<Json<Value>, ApiError> {
     if let Some(unknown) = body.keys().find(|k| !["name", "avatar", "username", "customData"].contains(&k.as_str())) {
         return Err(ApiError::invalid_input(format!("unknown field {unknown}")));
     }
@@ -97,7 +99,7 @@ async fn update_account(State(state): State<AppState>, Account(caller): Account,
         Some(_) => return Err(ApiError::invalid_input("customData must be an object")),
     };
     let changes = AccountChanges { name: optional_text(&body, "name")?, avatar: optional_text(&body, "avatar")?, username: optional_text(&body, "username")?, custom_data };
-    let user = account::update(&state.provider, &caller, changes).await.map_err(refused)?;
+    let user = account::update(&state.provider, &caller, proof.as_deref(), changes).await.map_err(refused)?;
     Ok(Json(account::view(&Caller { user, ..caller })))
 }
 
@@ -293,4 +295,36 @@ struct MfaSettings {
 async fn update_mfa_settings(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<MfaSettings>) -> Result<Json<Value>, ApiError> {
     let skip = account::mfa::set_skip_verification(&state.provider, &caller, proof.as_deref(), body.skip_mfa_on_sign_in).await.map_err(refused)?;
     Ok(Json(serde_json::json!({ "skipMfaOnSignIn": skip })))
+}
+
+async fn logto_configs(State(state): State<AppState>, Account(caller): Account) -> Result<Json<Value>, ApiError> {
+    Ok(Json(account::mfa::logto_configs(&state.provider, &caller).await.map_err(refused)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Skipped {
+    skipped: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LogtoConfigs {
+    mfa: Option<Skipped>,
+    passkey_sign_in: Option<Skipped>,
+}
+
+async fn update_logto_configs(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<LogtoConfigs>) -> Result<Json<Value>, ApiError> {
+    let (mfa, passkey) = (body.mfa.map(|m| m.skipped), body.passkey_sign_in.map(|p| p.skipped));
+    Ok(Json(account::mfa::update_logto_configs(&state.provider, &caller, mfa, passkey).await.map_err(refused)?))
+}
+
+/// Never the codes (they are stored hashed): a 404, as Logto answers an account without any.
+async fn backup_codes(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof) -> Result<Json<Value>, ApiError> {
+    let codes = account::mfa::backup_codes(&state.provider, &caller, proof.as_deref()).await.map_err(|err| {
+        let not_found = matches!(err, AccountError::RecordNotFound);
+        let error = refused(err);
+        if not_found { error.with_status(StatusCode::NOT_FOUND) } else { error }
+    })?;
+    Ok(Json(serde_json::json!({ "codes": codes })))
 }

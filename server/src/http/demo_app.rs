@@ -23,7 +23,7 @@ async fn start(State(state): State<AppState>, jar: CookieJar) -> Response {
     if !state.config.demo_app {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let started = demo_app::start(&state.provider.endpoint);
+    let started = demo_app::DEMO_APP.start(&state.provider.endpoint);
     let cookie = Cookie::build((COOKIE, format!("{}.{}", started.state, started.verifier)))
         .path("/demo-app")
         .http_only(true)

@@ -123,6 +123,8 @@ fn api_status(code: &str) -> StatusCode {
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,
         "auth.forbidden" => StatusCode::FORBIDDEN,
+        "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
+        code if code.starts_with("session.email_blocklist.") => StatusCode::UNPROCESSABLE_ENTITY,
         code if code.starts_with("oidc.") => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -194,4 +196,26 @@ pub async fn json_rejections(request: axum::extract::Request, next: axum::middle
         json!({ "code": code, "message": description })
     };
     (status, Json(body)).into_response()
+}
+
+/// A server function's failure, which `server_fn` answers 500 whatever it was: the engine's
+/// code (`ServerError|<code>[|detail]`) gets its status from the same table as the APIs, and
+/// arguments that do not parse are the caller's fault (400). Only genuine failures stay 500.
+/// Form posts without JavaScript are redirects, untouched.
+pub async fn server_fn_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let (kind, detail) = text.split_once('|').unwrap_or(("", ""));
+    parts.status = match kind {
+        "ServerError" => api_status(detail.split('|').next().unwrap_or_default()),
+        "Args" | "MissingArg" | "Deserialization" => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router, cross-cutting layers, and the Leptos pages.
 
 mod account;
+mod account_sign_in;
 pub mod assets;
 mod cookies;
 mod demo_app;
@@ -57,6 +58,8 @@ pub fn router(state: AppState) -> Router {
     let loader = page_context::loader(state.provider.clone(), state.config.demo_app);
     let mfa_loader = page_context::mfa_loader(state.provider.clone());
     let (server_fn_loader, server_fn_mfa_loader) = (loader.clone(), mfa_loader.clone());
+    // The account center's and console's server functions call the engine directly.
+    let (provider, server_fn_provider) = (state.provider.clone(), state.provider.clone());
     Router::new()
         .route("/api/status", get(status::status))
         .merge(oidc::routes(&state))
@@ -64,16 +67,18 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(hosted::routes())
         .merge(demo_app::routes())
+        .merge(account_sign_in::routes())
         .merge(management)
         // The pages' server functions (the page context), with the same context as SSR.
         .route(
             "/_vestibule/{*fn_name}",
             post(move |request: axum::extract::Request| {
-                let (loader, mfa_loader) = (server_fn_loader.clone(), server_fn_mfa_loader.clone());
+                let (loader, mfa_loader, provider) = (server_fn_loader.clone(), server_fn_mfa_loader.clone(), server_fn_provider.clone());
                 leptos_axum::handle_server_fns_with_context(
                     move || {
                         leptos::prelude::provide_context(loader.clone());
                         leptos::prelude::provide_context(mfa_loader.clone());
+                        leptos::prelude::provide_context(provider.clone());
                     },
                     request,
                 )
@@ -85,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 leptos::prelude::provide_context(loader.clone());
                 leptos::prelude::provide_context(mfa_loader.clone());
+                leptos::prelude::provide_context(provider.clone());
                 security_headers::apply_page_policy();
             },
             {
@@ -95,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/pkg/{*file}", get(assets::serve_bundle))
         .fallback(assets::public_or_not_found)
         .layer(axum::middleware::from_fn(error::json_rejections))
+        .layer(axum::middleware::from_fn(server_functions))
         .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(from_fn_with_state(rate_limits, limits::rate_limit))
         // A body that has not arrived within the read timeout fails the request (and the
@@ -108,4 +115,17 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Around the pages' server functions (`/_vestibule/*`): a call another site made the browser
+/// send is refused; a failure gets the status its code deserves (`server_fn` answers 500 to
+/// everything).
+async fn server_functions(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if !request.uri().path().starts_with("/_vestibule/") {
+        return next.run(request).await;
+    }
+    if security_headers::is_cross_site(&request) {
+        return security_headers::cross_site_refusal();
+    }
+    error::server_fn_status(next.run(request).await).await
 }

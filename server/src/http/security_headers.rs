@@ -59,3 +59,17 @@ fn is_html(headers: &HeaderMap) -> bool {
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("text/html"))
 }
+
+/// A server-function call that another site made the browser send. The session cookie is
+/// SameSite=Lax, so such a post arrives signed out anyway; refusing it outright (by the
+/// Fetch Metadata every current browser sends) also spares the pages' public functions.
+pub fn is_cross_site(request: &Request) -> bool {
+    request.headers().get("sec-fetch-site").is_some_and(|site| site == "cross-site")
+}
+
+pub fn cross_site_refusal() -> Response {
+    use axum::response::IntoResponse;
+    super::error::ApiError::unprocessable("auth.forbidden", "cross-site requests are refused")
+        .with_status(axum::http::StatusCode::FORBIDDEN)
+        .into_response()
+}

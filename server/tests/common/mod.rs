@@ -30,6 +30,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub state: AppState,
     pub clock: ManualClock,
+    /// The Management API client, made once (the first-run app's secret is shown only once).
+    management: tokio::sync::OnceCell<reqwest::Client>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _db: TestDatabase,
     _data: tempfile::TempDir,
@@ -114,7 +116,7 @@ impl TestServer {
         tokio::spawn(server.serve(async {
             let _ = rx.await;
         }));
-        Self { base, http: client(), state, clock, _shutdown: tx, _db: db, _data: data }
+        Self { base, http: client(), state, clock, management: tokio::sync::OnceCell::new(), _shutdown: tx, _db: db, _data: data }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -131,8 +133,12 @@ impl TestServer {
     }
 
     /// A Management API client: the first-run machine-to-machine app's access token rides
-    /// along on every request (use with [`call`](Self::call)). Once per server.
+    /// along on every request (use with [`call`](Self::call)).
     pub async fn management_client(&self) -> reqwest::Client {
+        self.management.get_or_init(|| self.new_management_client()).await.clone()
+    }
+
+    async fn new_management_client(&self) -> reqwest::Client {
         let client = identity::management::bootstrap_on_first_run(&self.state.store, &self.clock, identity::management::DEFAULT_INDICATOR).await.unwrap().expect("first run");
         let token: Value = self.http.post(self.url("/oidc/token")).basic_auth(&client.id, Some(&client.secret))
             .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])

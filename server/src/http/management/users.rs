@@ -191,7 +191,7 @@ async fn update_user(State(state): State<AppState>, Path(id): Path<String>, Json
 #[utoipa::path(delete, path = "/api/users/{userId}", tag = "Users", params(("userId" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such user", body = schemas::ErrorBody)))]
 async fn delete_user(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    users::delete(&state.store, &id).await.map_err(domain)?;
+    users::delete(&state.store, state.provider.clock.as_ref(), &id, None).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,0 +1,78 @@
+//! Everything the account center's page shows, gathered in one call: the account, what the
+//! field switches allow, the MFA factors bound and offered, and — once the person has proved
+//! it is them (a live verification record) — where they are signed in and which applications
+//! hold their consent.
+
+use super::settings::AccountCenter;
+use super::{verification, AccountError, Caller};
+use crate::clock::Millis;
+use crate::mfa::{self, BoundFactor, MfaFactor};
+use crate::oidc::Provider;
+use crate::personal_access_tokens::{self as pats, PersonalAccessToken};
+use crate::users::User;
+
+pub struct Overview {
+    pub user: User,
+    pub settings: AccountCenter,
+    /// Whether a proof is alive: sensitive sections are open.
+    pub verified: bool,
+    /// The factors the sign-in experience lets people bind.
+    pub factors_offered: Vec<MfaFactor>,
+    pub factors: Vec<BoundFactor>,
+    /// Empty until verified.
+    pub sessions: Vec<SignedInSession>,
+    pub apps: Vec<AuthorizedApp>,
+    pub tokens: Vec<PersonalAccessToken>,
+}
+
+pub struct SignedInSession {
+    pub uid: String,
+    pub signed_in_at: Millis,
+    pub current: bool,
+    /// The applications signed in through it, by name.
+    pub apps: Vec<String>,
+}
+
+pub struct AuthorizedApp {
+    pub grant_id: String,
+    pub name: String,
+    pub granted_at: Millis,
+    pub third_party: bool,
+}
+
+pub async fn overview(provider: &Provider, caller: &Caller, proof: Option<&str>) -> Result<Overview, AccountError> {
+    let verified = verification::require_proof(provider, caller, proof).await.is_ok();
+    let user_id = &caller.user.id;
+    let factors = if caller.settings.fields.mfa.readable() { mfa::factors(&provider.store, user_id).await? } else { Vec::new() };
+    let (mut sessions, mut apps) = (Vec::new(), Vec::new());
+    if verified && caller.settings.fields.session.readable() {
+        let (rows, grants) = crate::oidc::sessions_of(provider, user_id).await?;
+        for (uid, auth_time, _, _) in rows {
+            let mut names = Vec::new();
+            for (_, client_id, _) in grants.iter().filter(|(_, _, session)| *session == uid) {
+                names.push(app_name(provider, client_id).await?);
+            }
+            sessions.push(SignedInSession { current: caller.session_uid.as_deref() == Some(uid.as_str()), uid, signed_in_at: auth_time, apps: names });
+        }
+        for (grant_id, client_id, granted_at, _) in crate::oidc::grants_of(provider, user_id, None).await? {
+            let app = provider.application(&client_id).await?;
+            let third_party = app.as_ref().is_some_and(|a| a.is_third_party);
+            apps.push(AuthorizedApp { grant_id, name: app.map(|a| a.name).unwrap_or(client_id), granted_at, third_party });
+        }
+    }
+    Ok(Overview {
+        user: caller.user.clone(),
+        settings: caller.settings.clone(),
+        verified,
+        factors_offered: provider.sign_in_experience().await?.mfa.factors.clone(),
+        factors,
+        sessions,
+        apps,
+        tokens: pats::list(&provider.store, user_id).await?,
+    })
+}
+
+/// Applications are cached by the provider, so naming each is no query per row.
+async fn app_name(provider: &Provider, client_id: &str) -> Result<String, AccountError> {
+    Ok(provider.application(client_id).await?.map(|a| a.name).unwrap_or_else(|| client_id.to_owned()))
+}
