@@ -169,3 +169,9 @@ pub fn request_cookie(name: &str) -> Option<String> {
     let prefix = format!("{name}=");
     parts.headers.get_all(http::header::COOKIE).iter().filter_map(|h| h.to_str().ok()).flat_map(|h| h.split(';')).map(str::trim).find_map(|pair| pair.strip_prefix(prefix.as_str()).map(str::to_owned)).filter(|v| !v.is_empty())
 }
+
+/// A header of the request being served (e.g. `user-agent`).
+#[cfg(feature = "ssr")]
+pub fn request_header(name: &str) -> Option<String> {
+    use_context::<http::request::Parts>()?.headers.get(name)?.to_str().ok().map(str::to_owned)
+}

@@ -1,8 +1,7 @@
 import { type Page } from '@playwright/test';
-import { SMTPServer } from 'smtp-server';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseURL, vestibule, expect, test } from './support';
+import { baseURL, startMailServer, vestibule, expect, test, type MailServer } from './support';
 
 // The hosted sign-in experience in Chromium, end to end: each flow starts at /oidc/auth like
 // a real application and ends back at the application's callback with a code. Codes arrive
@@ -12,8 +11,7 @@ const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 const STRONG = 'Maple-Orbit-72!';
 const callback = () => `${baseURL()}/app-callback`;
 
-const mails: { to: string[]; raw: string }[] = [];
-let smtp: SMTPServer;
+let smtp: MailServer;
 
 const DEFAULTS = {
   signInMode: 'SignInAndRegister',
@@ -48,47 +46,19 @@ async function expectBackAtApp(page: Page) {
   await expect(page).toHaveURL(/\/app-callback\?code=[^&]+&state=state-1/);
 }
 
-/** The six-digit code of the newest message to `address`. */
-async function codeSentTo(address: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const mail = [...mails].reverse().find((m) => m.to.includes(address.toLowerCase()));
-    if (mail) {
-      const body = mail.raw.split(/\r?\n\r?\n/).slice(1).join('\n');
-      const code = body.match(/\b(\d{6})\b/);
-      if (code) return code[1];
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no code sent to ${address}`);
-}
+const codeSentTo = (address: string) => smtp.codeSentTo(address);
 
 async function hydrated(page: Page) {
   await expect(page.locator('form[data-hydrated="true"]').first()).toBeAttached();
 }
 
 test.beforeAll(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    onData(stream, session, done) {
-      let raw = '';
-      stream.on('data', (chunk) => (raw += chunk));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), raw });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const port = (smtp.server.address() as { port: number }).port;
-  const file = join(process.env.E2E_DATA_DIR!, 'smtp.json');
-  writeFileSync(file, JSON.stringify({ connectorId: 'smtp', config: { host: '127.0.0.1', port, security: 'none', fromEmail: 'no-reply@vestibule.test' } }));
-  vestibule('connector', 'set', '--file', file);
+  smtp = await startMailServer();
   vestibule('app', 'create', '--type', 'spa', '--name', 'Hosted flows', '--id', 'hosted', '--redirect-uri', callback());
 });
 
 test.afterAll(async () => {
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.close();
 });
 
 test.beforeEach(() => configure(DEFAULTS));

@@ -1,5 +1,6 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { SMTPServer } from 'smtp-server';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -60,4 +61,47 @@ export async function signInWithPassword(page: Page, authorize: string, username
   await page.getByLabel('Username or email').fill(username);
   await page.locator('#field-password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+export interface MailServer {
+  /** The six-digit code of the newest message to `address` (waits up to 5 s for it). */
+  codeSentTo(address: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on loopback, configured as Vestibule's email connector. */
+export async function startMailServer(): Promise<MailServer> {
+  const mails: { to: string[]; raw: string }[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, session, done) {
+      let raw = '';
+      stream.on('data', (chunk) => (raw += chunk));
+      stream.on('end', () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), raw });
+        done();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const port = (smtp.server.address() as { port: number }).port;
+  const file = join(process.env.E2E_DATA_DIR!, 'smtp.json');
+  writeFileSync(file, JSON.stringify({ connectorId: 'smtp', config: { host: '127.0.0.1', port, security: 'none', fromEmail: 'no-reply@vestibule.test' } }));
+  vestibule('connector', 'set', '--file', file);
+  return {
+    async codeSentTo(address: string) {
+      for (let i = 0; i < 100; i++) {
+        const mail = [...mails].reverse().find((m) => m.to.includes(address.toLowerCase()));
+        if (mail) {
+          const body = mail.raw.split(/\r?\n\r?\n/).slice(1).join('\n');
+          const code = body.match(/\b(\d{6})\b/);
+          if (code) return code[1];
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no code sent to ${address}`);
+    },
+    close: () => new Promise<void>((resolve) => smtp.close(() => resolve())),
+  };
 }

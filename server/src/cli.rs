@@ -48,6 +48,10 @@ pub enum Command {
     /// The sign-in experience: modes, identifiers, password policy, terms, branding.
     #[command(subcommand, name = "sign-in-experience")]
     SignInExperience(SignInExperienceCommand),
+    /// The account center (/account and the Account API): whether it is on, what each field
+    /// allows, self-service deletion.
+    #[command(subcommand, name = "account-center")]
+    AccountCenter(AccountCenterCommand),
     /// Email and SMS connectors that deliver verification codes.
     #[command(subcommand)]
     Connector(ConnectorCommand),
@@ -67,6 +71,18 @@ pub enum SignInExperienceCommand {
     Show,
     /// Change the configuration: the file holds a partial JSON document (as PATCH
     /// /api/sign-in-exp takes) that is merged into the current one and validated.
+    Set {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCenterCommand {
+    /// Print the current settings as JSON.
+    Show,
+    /// Change the settings: the file holds a partial JSON document (as PATCH
+    /// /api/account-center takes), e.g. {"enabled": true, "fields": {"name": "Edit"}}.
     Set {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,

@@ -9,7 +9,7 @@ use identity::users::{self, NewUser};
 use identity::{ErrorCode, Store, SystemClock};
 use serde_json::json;
 
-use crate::cli::{AppCommand, AppCreate, AppKind, ConnectorCommand, KeysCommand, ResourceCommand, RoleCommand, RoleKind, SignInExperienceCommand, UserCommand};
+use crate::cli::{AccountCenterCommand, AppCommand, AppCreate, AppKind, ConnectorCommand, KeysCommand, ResourceCommand, RoleCommand, RoleKind, SignInExperienceCommand, UserCommand};
 use crate::config::Config;
 
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +152,16 @@ pub async fn sign_in_experience(config: &Config, command: SignInExperienceComman
         }
     };
     println!("{}", serde_json::to_string_pretty(&current).expect("configuration serializes"));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn account_center(config: &Config, command: AccountCenterCommand) -> Result<ExitCode, CommandError> {
+    let store = open(config).await?;
+    let current = match command {
+        AccountCenterCommand::Show => identity::account::settings::load(&store).await.map_err(domain)?,
+        AccountCenterCommand::Set { file } => identity::account::settings::update(&store, &SystemClock, &read_json(&file)?).await.map_err(domain)?,
+    };
+    println!("{}", serde_json::to_string_pretty(&current).expect("settings serialize"));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
         Command::Resource(command) => commands::resource(&config, command).await,
         Command::Role(command) => commands::role(&config, command).await,
         Command::SignInExperience(command) => commands::sign_in_experience(&config, command).await,
+        Command::AccountCenter(command) => commands::account_center(&config, command).await,
         Command::Connector(command) => commands::connector(&config, command).await,
         Command::Bootstrap { m2m_id, m2m_secret } => commands::bootstrap(&config, m2m_id, m2m_secret).await,
     };

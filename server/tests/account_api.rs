@@ -395,6 +395,9 @@ on_both_databases! {
         assert_eq!(call(&server, &partner_token, "GET", "/api/my-account", None, None).await.1["username"], "ada");
         let (status, body) = call(&server, &partner_token, "PATCH", "/api/my-account", Some(json!({"name": "Mallory"})), None).await;
         assert_eq!((status, body["code"].as_str()), (403, Some("auth.third_party_application_forbidden")));
+        // Nor may it start a verification (Logto's account/third-party-guard.test.ts).
+        let (status, body) = call(&server, &partner_token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("auth.third_party_application_forbidden")));
         let token = token_for(&server, "ada", "openid urn:logto:scope:sessions").await;
         let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
         let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
@@ -428,12 +431,31 @@ on_both_databases! {
         let user = server.user("ada", PASSWORD).await;
         enable_all_fields(&server).await;
         let token = token_for(&server, "ada", "openid identities").await;
+        let unscoped = token_for(&server, "ada", "openid profile").await;
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "UserControlled"}})).await;
         identity::mfa::add_totp(&server.state.store, &server.clock, &server.state.provider.at_rest, &user, None).await.unwrap();
         let (_, record) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
         let proof = record["verificationRecordId"].as_str().unwrap().to_owned();
 
         assert_eq!(call(&server, &token, "GET", "/api/my-account/mfa-settings", None, None).await.1, json!({"skipMfaOnSignIn": false}));
+        let (status, body) = call(&server, &unscoped, "GET", "/api/my-account/mfa-settings", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")), "identities is needed, as in Logto");
+        let (status, body) = call(&server, &unscoped, "PATCH", "/api/my-account/mfa-settings", Some(json!({"skipMfaOnSignIn": true})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")));
+
+        // logto-configs: the sign-in choices, changed without a proof.
+        assert_eq!(call(&server, &token, "GET", "/api/my-account/logto-configs", None, None).await.1, json!({"mfa": {"skipped": false, "skipMfaOnSignIn": false}, "passkeySignIn": {"skipped": false}}));
+        let (status, configs) = call(&server, &token, "PATCH", "/api/my-account/logto-configs", Some(json!({"mfa": {"skipped": true}})), None).await;
+        assert_eq!((status, &configs["mfa"]["skipped"], &configs["passkeySignIn"]["skipped"]), (200, &json!(true), &json!(false)), "{configs}");
+        assert_eq!(call(&server, &token, "GET", "/api/my-account/logto-configs", None, None).await.1["mfa"]["skipped"], true);
+        assert_eq!(call(&server, &unscoped, "PATCH", "/api/my-account/logto-configs", Some(json!({"mfa": {"skipped": false}})), None).await.0, 401);
+        assert_eq!(call(&server, &token, "PATCH", "/api/my-account/logto-configs", Some(json!({"mfa": {"skipped": "yes"}})), None).await.0, 400);
+
+        // Backup codes are stored hashed: never shown again (as Logto answers an account without codes).
+        let (status, body) = call(&server, &token, "GET", "/api/my-account/mfa-verifications/backup-codes", None, Some("")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let (status, body) = call(&server, &token, "GET", "/api/my-account/mfa-verifications/backup-codes", None, Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("verification_record.not_found")));
         let (status, body) = call(&server, &token, "PATCH", "/api/my-account/mfa-settings", Some(json!({"skipMfaOnSignIn": true})), None).await;
         assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
         let browser = server.identified("ada", PASSWORD).await;
@@ -448,5 +470,72 @@ on_both_databases! {
         server.sign_in_experience(json!({"mfa": {"factors": ["Totp"], "policy": "Mandatory"}})).await;
         let browser = server.identified("ada", PASSWORD).await;
         assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.require_mfa_verification", "a mandatory policy overrides the choice");
+
+        // The mfa switch: ReadOnly reads, Off hides.
+        let management = server.management_client().await;
+        for (control, read, write) in [("ReadOnly", (200, None), (400, Some("account_center.field_not_editable"))), ("Off", (400, Some("account_center.field_not_enabled")), (400, Some("account_center.field_not_editable")))] {
+            server.call(&management, "PATCH", "/api/account-center", Some(json!({"fields": {"mfa": control}}))).await;
+            let (status, body) = call(&server, &token, "GET", "/api/my-account/mfa-settings", None, None).await;
+            assert_eq!((status, body["code"].as_str()), read, "{control}");
+            let (status, body) = call(&server, &token, "PATCH", "/api/my-account/mfa-settings", Some(json!({"skipMfaOnSignIn": false})), Some(&proof)).await;
+            assert_eq!((status, body["code"].as_str()), write, "{control}");
+        }
+    }
+}
+
+on_both_databases! { at localhost:
+    // Spec §11–§12 (Logto's account routes for WebAuthn; its integration tests have no
+    // account passkey file): a registration record, bound with a proof, then named.
+    async fn people_add_name_and_remove_their_own_passkeys(server) {
+        server.app(AppType::Spa, "spa").await;
+        server.user("ada", PASSWORD).await;
+        enable_all_fields(&server).await;
+        let token = token_for(&server, "ada", "openid profile identities").await;
+        let mut authenticator = common::passkey::SoftAuthenticator::new(&server.base);
+        let (status, body) = call(&server, &token, "POST", "/api/verifications/web-authn/registration", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.mfa.mfa_factor_not_enabled")), "passkeys are off in the sign-in experience");
+        server.sign_in_experience(json!({"mfa": {"factors": ["WebAuthn"], "policy": "UserControlled"}})).await;
+
+        let (status, started) = call(&server, &token, "POST", "/api/verifications/web-authn/registration", None, None).await;
+        assert_eq!(status, 201, "{started}");
+        assert!(started["expiresAt"].is_string());
+        let record = started["verificationRecordId"].as_str().unwrap().to_owned();
+        let answer = authenticator.register(&started["registrationOptions"]);
+        let (status, body) = call(&server, &token, "POST", "/api/verifications/web-authn/registration/verify", Some(json!({"verificationRecordId": "not-it", "payload": answer})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")));
+        let (status, verified) = call(&server, &token, "POST", "/api/verifications/web-authn/registration/verify", Some(json!({"verificationRecordId": record, "payload": answer})), None).await;
+        assert_eq!((status, verified["verificationRecordId"].as_str()), (200, Some(record.as_str())), "{verified}");
+        let (status, body) = call(&server, &token, "POST", "/api/verifications/web-authn/registration/verify", Some(json!({"verificationRecordId": record, "payload": answer})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")), "a challenge is answered once");
+
+        let bind = json!({"type": "WebAuthn", "newIdentifierVerificationRecordId": record, "name": "Laptop"});
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(bind.clone()), None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        let (_, proof) = call(&server, &token, "POST", "/api/verifications/password", Some(json!({"password": PASSWORD})), None).await;
+        let proof = proof["verificationRecordId"].as_str().unwrap().to_owned();
+        assert_eq!(call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(bind.clone()), Some(&proof)).await.0, 204);
+        let (status, body) = call(&server, &token, "POST", "/api/my-account/mfa-verifications", Some(bind), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")), "a record binds once");
+
+        let (_, factors) = call(&server, &token, "GET", "/api/my-account/mfa-verifications", None, None).await;
+        let passkey = factors.as_array().unwrap().iter().find(|f| f["type"] == "WebAuthn").expect("bound").clone();
+        assert_eq!(passkey["name"], "Laptop");
+        let id = passkey["id"].as_str().unwrap();
+        let rename = |name: String, proof: Option<String>| {
+            let (server, token, path) = (&server, &token, format!("/api/my-account/mfa-verifications/{id}/name"));
+            async move { call(server, token, "PATCH", &path, Some(json!({"name": name})), proof.as_deref()).await }
+        };
+        assert_eq!(rename("Work laptop".into(), None).await.0, 401);
+        assert_eq!(rename("Work laptop".into(), Some(proof.clone())).await.0, 204);
+        let (_, factors) = call(&server, &token, "GET", "/api/my-account/mfa-verifications", None, None).await;
+        assert_eq!(factors[0]["name"], "Work laptop");
+        assert_eq!(rename("x".repeat(65), Some(proof.clone())).await.0, 400);
+        let (status, body) = call(&server, &token, "PATCH", "/api/my-account/mfa-verifications/unknown/name", Some(json!({"name": "x"})), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")));
+
+        // The passkey is now a second factor at sign-in.
+        let browser = server.identified("ada", PASSWORD).await;
+        assert_eq!(server.submit(&browser).await.1["code"], "session.mfa.require_mfa_verification");
+        assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/mfa-verifications/{id}"), None, Some(&proof)).await.0, 204);
     }
 }

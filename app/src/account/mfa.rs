@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::{AccountData, ActionError, Factor, Field, Section, VerifyFirst, BUTTON, DANGER_BUTTON, QUIET_BUTTON};
+use crate::components::{Ceremony, PasskeyForm};
 use crate::tr;
 
 #[server(prefix = "/_vestibule", endpoint = "account/totp")]
@@ -20,6 +21,28 @@ pub async fn save_backup_codes(codes: String) -> Result<(), ServerFnError> {
     let (provider, caller) = super::engine::signed_in().await?;
     let codes: Vec<String> = codes.split_whitespace().map(str::to_owned).collect();
     identity::account::mfa::regenerate_backup_codes(&provider, &caller, super::engine::proof().as_deref(), &codes).await.map_err(super::engine::refused)?;
+    super::engine::done("mfa");
+    Ok(())
+}
+
+/// The browser's answer to the registration started with the page (posted by the passkey
+/// button's script): checked, then bound at once under the live proof.
+#[server(prefix = "/_vestibule", endpoint = "account/passkey")]
+pub async fn add_passkey(verification_id: String, credential: String) -> Result<(), ServerFnError> {
+    let (provider, caller) = super::engine::signed_in().await?;
+    let payload: serde_json::Value = serde_json::from_str(&credential).map_err(|_| ServerFnError::new("guard.invalid_input"))?;
+    let agent = crate::context::request_header("user-agent").unwrap_or_default();
+    let refused = super::engine::refused;
+    let record = identity::account::passkeys::verify_registration(&provider, &caller, &verification_id, &payload, &agent).await.map_err(refused)?;
+    identity::account::passkeys::bind(&provider, &caller, super::engine::proof().as_deref(), &record.verification_record_id, None).await.map_err(refused)?;
+    super::engine::done("mfa");
+    Ok(())
+}
+
+#[server(prefix = "/_vestibule", endpoint = "account/rename-passkey")]
+pub async fn rename_passkey(id: String, name: String) -> Result<(), ServerFnError> {
+    let (provider, caller) = super::engine::signed_in().await?;
+    identity::account::passkeys::rename(&provider, &caller, super::engine::proof().as_deref(), &id, &name).await.map_err(super::engine::refused)?;
     super::engine::done("mfa");
     Ok(())
 }
@@ -49,6 +72,8 @@ pub fn TwoStepSection(data: AccountData) -> impl IntoView {
     let bind = ServerAction::<BindTotp>::new();
     let save = ServerAction::<SaveBackupCodes>::new();
     let remove = ServerAction::<RemoveFactor>::new();
+    let add_passkey = ServerAction::<AddPasskey>::new();
+    let rename = ServerAction::<RenamePasskey>::new();
     let editable = access.editable() && data.verified;
     let has = |kind: &str| data.factors.iter().any(|f| f.kind == kind);
     let rows = data
@@ -60,12 +85,23 @@ pub fn TwoStepSection(data: AccountData) -> impl IntoView {
                 None => tr!("account.added_on", date = factor.added.clone()),
             };
             let id = factor.id.clone();
+            let rename_form = (editable && factor.kind == "WebAuthn").then(|| {
+                let (id, current) = (factor.id.clone(), factor.name.clone().unwrap_or_default());
+                view! {
+                    <ActionForm action=rename attr:class="flex items-end gap-2" attr:data-testid="rename-passkey-form">
+                        <input type="hidden" name="id" value=id/>
+                        <input name="name" value=current required maxlength="64" aria-label=tr!("account.mfa.passkey_name") class=crate::components::form::INPUT/>
+                        <button type="submit" class=QUIET_BUTTON>{tr!("account.mfa.rename")}</button>
+                    </ActionForm>
+                }
+            });
             view! {
                 <li class="flex flex-wrap items-center justify-between gap-3 py-3" data-testid=format!("factor-{}", factor.kind)>
                     <div>
                         <p class="font-medium">{factor_name(factor)}</p>
                         <p class="text-xs text-slate-500 dark:text-slate-400">{detail}</p>
                     </div>
+                    {rename_form}
                     {editable.then(|| view! {
                         <ActionForm action=remove>
                             <input type="hidden" name="id" value=id/>
@@ -99,6 +135,15 @@ pub fn TwoStepSection(data: AccountData) -> impl IntoView {
             </div>
         }
         .into_any()
+    } else if let Some((verification_id, options)) = data.passkey_setup.clone() {
+        view! {
+            <div class="rounded-xl border border-slate-200 p-4 dark:border-slate-700" data-testid="passkey-setup">
+                <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{tr!("account.mfa.passkey_explained")}</p>
+                <PasskeyForm action="/_vestibule/account/passkey" ceremony=Ceremony::Create verification_id options label=tr!("account.mfa.create_passkey")
+                    testid="account-passkey" show_button=true autofill=false hidden=vec![]/>
+            </div>
+        }
+        .into_any()
     } else if !data.backup_codes_setup.is_empty() {
         let codes = data.backup_codes_setup.clone();
         view! {
@@ -120,7 +165,8 @@ pub fn TwoStepSection(data: AccountData) -> impl IntoView {
         let other_factor = data.factors.iter().any(|f| f.kind != "BackupCode");
         let codes_label = if has("BackupCode") { tr!("account.mfa.new_backup_codes") } else { tr!("account.mfa.add_backup_codes") };
         let add_codes = (data.backup_codes_offered && other_factor).then(|| view! { <a href="/account?setup=backup-codes#mfa" class=QUIET_BUTTON data-testid="add-backup-codes">{codes_label}</a> });
-        view! { <div class="flex flex-wrap gap-3">{add_totp}{add_codes}</div> }.into_any()
+        let add_passkey = data.passkeys_offered.then(|| view! { <a href="/account?setup=passkey#mfa" class=QUIET_BUTTON data-testid="add-passkey">{tr!("account.mfa.add_passkey")}</a> });
+        view! { <div class="flex flex-wrap gap-3">{add_totp}{add_passkey}{add_codes}</div> }.into_any()
     };
     let empty = data.factors.is_empty().then(|| view! { <p class="text-sm text-slate-500 dark:text-slate-400">{tr!("account.mfa.none")}</p> });
     view! {
@@ -128,6 +174,8 @@ pub fn TwoStepSection(data: AccountData) -> impl IntoView {
             <ActionError action=bind/>
             <ActionError action=save/>
             <ActionError action=remove/>
+            <ActionError action=add_passkey/>
+            <ActionError action=rename/>
             {empty}
             <ul class="divide-y divide-slate-100 dark:divide-slate-800">{rows}</ul>
             {setup}

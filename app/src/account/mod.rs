@@ -103,6 +103,7 @@ pub struct AccountData {
     pub verified: bool,
     pub totp_offered: bool,
     pub backup_codes_offered: bool,
+    pub passkeys_offered: bool,
     pub factors: Vec<Factor>,
     pub devices: Vec<Device>,
     pub apps: Vec<App>,
@@ -113,6 +114,8 @@ pub struct AccountData {
     pub totp_setup: Option<(String, String)>,
     /// `?setup=backup-codes`: ten fresh codes (stored only when saved).
     pub backup_codes_setup: Vec<String>,
+    /// `?setup=passkey`: a started WebAuthn registration (its id and the browser's options).
+    pub passkey_setup: Option<(String, String)>,
     pub self_service_deletion: bool,
     pub delete_account_url: Option<String>,
     pub password_min_length: usize,
@@ -135,6 +138,12 @@ pub async fn load_account(setup: Option<String>) -> Result<AccountData, ServerFn
     match setup.as_deref() {
         Some("totp") if data.verified => data.totp_setup = identity::account::mfa::generate_totp_secret(&provider, &caller).await.ok(),
         Some("backup-codes") if data.verified => data.backup_codes_setup = identity::account::mfa::generate_backup_codes(&provider, &caller).await.unwrap_or_default(),
+        Some("passkey") if data.verified => {
+            data.passkey_setup = identity::account::passkeys::start_registration(&provider, &caller)
+                .await
+                .ok()
+                .and_then(|started| Some((started["verificationRecordId"].as_str()?.to_owned(), started["registrationOptions"].to_string())));
+        }
         _ => {}
     }
     Ok(data)
@@ -171,6 +180,7 @@ impl AccountData {
             verified: o.verified,
             totp_offered: o.factors_offered.contains(&MfaFactor::Totp),
             backup_codes_offered: o.factors_offered.contains(&MfaFactor::BackupCode),
+            passkeys_offered: o.passkeys_offered,
             factors: o
                 .factors
                 .into_iter()

@@ -6,6 +6,7 @@
 
 pub mod mfa;
 pub mod overview;
+pub mod passkeys;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;

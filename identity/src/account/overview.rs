@@ -18,6 +18,8 @@ pub struct Overview {
     pub verified: bool,
     /// The factors the sign-in experience lets people bind.
     pub factors_offered: Vec<MfaFactor>,
+    /// Passkeys can be added: WebAuthn is a factor, or passkey sign-in is on.
+    pub passkeys_offered: bool,
     pub factors: Vec<BoundFactor>,
     /// Empty until verified.
     pub sessions: Vec<SignedInSession>,
@@ -60,11 +62,13 @@ pub async fn overview(provider: &Provider, caller: &Caller, proof: Option<&str>)
             apps.push(AuthorizedApp { grant_id, name: app.map(|a| a.name).unwrap_or(client_id), granted_at, third_party });
         }
     }
+    let sie = provider.sign_in_experience().await?;
     Ok(Overview {
         user: caller.user.clone(),
         settings: caller.settings.clone(),
         verified,
-        factors_offered: provider.sign_in_experience().await?.mfa.factors.clone(),
+        factors_offered: sie.mfa.factors.clone(),
+        passkeys_offered: sie.mfa.enables(MfaFactor::WebAuthn) || sie.passkey_sign_in.enabled,
         factors,
         sessions,
         apps,

@@ -52,6 +52,14 @@ async fn insert(provider: &Provider, user_id: &str, kind: &str) -> Result<Create
     insert_record(provider, user_id, kind, None, true).await
 }
 
+/// Milliseconds as Logto writes instants: ISO 8601.
+pub(super) fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// A code record before its code is checked: the address, the code, what it may prove.
 struct PendingCode<'a> {
     address: &'a str,
@@ -60,10 +68,34 @@ struct PendingCode<'a> {
 }
 
 async fn insert_record(provider: &Provider, user_id: &str, kind: &str, code: Option<PendingCode<'_>>, verified: bool) -> Result<CreatedRecord, AccountError> {
-    let id = crypto::random_token();
+    insert_with(provider, &crypto::random_token(), user_id, kind, code, verified, None).await
+}
+
+/// A verified record that carries what it proved (a new WebAuthn credential), under the id
+/// the client already holds (the ceremony's); bound later with [`take_payload`].
+pub(super) async fn insert_verified_payload(provider: &Provider, id: &str, user_id: &str, kind: &str, payload: &str) -> Result<CreatedRecord, AccountError> {
+    insert_with(provider, id, user_id, kind, None, true, Some(payload)).await
+}
+
+/// Consumes the caller's verified record `id` of `kind` and answers its payload: a record
+/// binds one thing, once.
+pub(super) async fn take_payload(provider: &Provider, caller: &Caller, id: &str, kind: &str) -> Result<String, AccountError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "DELETE FROM verification_records WHERE id_hash = $1 AND user_id = $2 AND kind = $3 AND verified_at IS NOT NULL AND expires_at > $4 RETURNING payload",
+    )
+    .bind(crypto::token_hash(id))
+    .bind(&caller.user.id)
+    .bind(kind)
+    .bind(provider.now_ms())
+    .fetch_optional(provider.store.pool())
+    .await?;
+    row.and_then(|(payload,)| payload).ok_or(AccountError::RecordNotFound)
+}
+
+async fn insert_with(provider: &Provider, id: &str, user_id: &str, kind: &str, code: Option<PendingCode<'_>>, verified: bool, payload: Option<&str>) -> Result<CreatedRecord, AccountError> {
     let now = provider.now_ms();
     let expires_at = now + LIFETIME_MS;
-    sqlx::query("INSERT INTO verification_records (id_hash, user_id, kind, identifier, code_id, template, verified_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+    sqlx::query("INSERT INTO verification_records (id_hash, user_id, kind, identifier, code_id, template, verified_at, created_at, expires_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
         .bind(crypto::token_hash(&id))
         .bind(user_id)
         .bind(kind)
@@ -73,13 +105,10 @@ async fn insert_record(provider: &Provider, user_id: &str, kind: &str, code: Opt
         .bind(verified.then_some(now))
         .bind(now)
         .bind(expires_at)
+        .bind(payload)
         .execute(provider.store.pool())
         .await?;
-    let expires_at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default();
-    Ok(CreatedRecord { verification_record_id: id, expires_at })
+    Ok(CreatedRecord { verification_record_id: id.to_owned(), expires_at: rfc3339(expires_at) })
 }
 
 /// What a code record may prove: the account's own address is a proof of identity; a new

@@ -87,6 +87,11 @@ pub(super) async fn replace_data(store: &Store, id: &str, current: &Value, next:
     Ok(result.rows_affected() == 1)
 }
 
+pub(super) async fn set_data(store: &Store, id: &str, data: &Value) -> Result<(), MfaError> {
+    sqlx::query("UPDATE mfa_verifications SET data = $2 WHERE id = $1").bind(id).bind(data.to_string()).execute(store.pool()).await?;
+    Ok(())
+}
+
 pub(super) async fn delete(store: &Store, user_id: &str, id: &str) -> Result<bool, MfaError> {
     let result = sqlx::query("DELETE FROM mfa_verifications WHERE id = $1 AND user_id = $2").bind(id).bind(user_id).execute(store.pool()).await?;
     Ok(result.rows_affected() == 1)

@@ -33,11 +33,20 @@ impl RelyingParty {
     /// a domain name (browsers refuse IP addresses as RP IDs), hence the error for
     /// `http://127.0.0.1:…`.
     pub fn for_endpoint(endpoint: &str) -> Result<Self, MfaError> {
+        Self::with_related_origins(endpoint, &[])
+    }
+
+    /// The same relying party, also accepting answers from the operator's related origins
+    /// (the account center's `webauthnRelatedOrigins`: an application's own account pages on
+    /// another origin, under WebAuthn's related-origin requests).
+    pub fn with_related_origins(endpoint: &str, related: &[String]) -> Result<Self, MfaError> {
         let origin = Url::parse(endpoint).map_err(|_| MfaError::WebAuthnUnavailable)?;
         let rp_id = origin.domain().ok_or(MfaError::WebAuthnUnavailable)?.to_owned();
-        let webauthn = WebauthnBuilder::new(&rp_id, &origin)
-            .and_then(|builder| builder.rp_name(&rp_id).build())
-            .map_err(|_| MfaError::WebAuthnUnavailable)?;
+        let mut builder = WebauthnBuilder::new(&rp_id, &origin).map_err(|_| MfaError::WebAuthnUnavailable)?.rp_name(&rp_id);
+        for other in related.iter().filter_map(|o| Url::parse(o).ok()) {
+            builder = builder.append_allowed_origin(&other);
+        }
+        let webauthn = builder.build().map_err(|_| MfaError::WebAuthnUnavailable)?;
         Ok(Self { webauthn, rp_id })
     }
 
@@ -152,6 +161,13 @@ pub async fn bind(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &s
         "name": name,
     });
     store::insert_credential(conn, user_id, &credential_id, &data, clock.now_ms()).await
+}
+
+/// Names (or, with `None`, un-names) one of the user's passkeys.
+pub async fn rename(store: &Store, user_id: &str, id: &str, name: Option<&str>) -> Result<(), MfaError> {
+    let (_, mut data) = store::find_all_of_type(store, user_id, MfaFactor::WebAuthn).await?.into_iter().find(|(row, _)| row == id).ok_or(MfaError::NotFound)?;
+    data["name"] = name.map(Value::from).unwrap_or(Value::Null);
+    store::set_data(store, id, &data).await
 }
 
 /// Whether this credential is already registered, to anyone. A credential id names one key

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/mfa-verifications/backup-codes/generate", post(generate_backup_codes))
         .route("/api/my-account/mfa-verifications/backup-codes", get(backup_codes))
         .route("/api/my-account/mfa-verifications/{id}", axum::routing::delete(remove_mfa))
+        .route("/api/my-account/mfa-verifications/{id}/name", patch(rename_passkey))
         .route("/api/my-account/mfa-settings", get(mfa_settings).patch(update_mfa_settings))
         .route("/api/my-account/logto-configs", get(logto_configs).patch(update_logto_configs))
         .route("/api/my-account/sessions", get(list_sessions))
@@ -38,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/verifications/password", post(verify_password))
         .route("/api/verifications/verification-code", post(send_code))
         .route("/api/verifications/verification-code/verify", post(verify_code))
+        .route("/api/verifications/web-authn/registration", post(start_passkey_registration))
+        .route("/api/verifications/web-authn/registration/verify", post(verify_passkey_registration))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any))
 }
 
@@ -207,18 +210,25 @@ async fn generate_backup_codes(State(state): State<AppState>, Account(caller): A
     Ok(Json(serde_json::json!({ "codes": codes })))
 }
 
-/// `{type: "Totp", secret, code?}` or `{type: "BackupCode", codes}`.
+/// `{type: "Totp", secret, code?}`, `{type: "BackupCode", codes}` or `{type: "WebAuthn",
+/// newIdentifierVerificationRecordId, name?}`.
 #[derive(Deserialize)]
 #[serde(tag = "type", deny_unknown_fields)]
 enum NewFactor {
     Totp { secret: String, code: Option<String> },
     BackupCode { codes: Vec<String> },
+    WebAuthn {
+        #[serde(rename = "newIdentifierVerificationRecordId")]
+        record: String,
+        name: Option<String>,
+    },
 }
 
 async fn bind_mfa(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<NewFactor>) -> Result<StatusCode, ApiError> {
     match body {
         NewFactor::Totp { secret, code } => account::mfa::bind_totp(&state.provider, &caller, proof.as_deref(), &secret, code.as_deref()).await,
         NewFactor::BackupCode { codes } => account::mfa::bind_backup_codes(&state.provider, &caller, proof.as_deref(), &codes).await,
+        NewFactor::WebAuthn { record, name } => account::passkeys::bind(&state.provider, &caller, proof.as_deref(), &record, name.as_deref()).await,
     }
     .map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
@@ -327,4 +337,32 @@ async fn backup_codes(State(state): State<AppState>, Account(caller): Account, P
         if not_found { error.with_status(StatusCode::NOT_FOUND) } else { error }
     })?;
     Ok(Json(serde_json::json!({ "codes": codes })))
+}
+
+async fn start_passkey_registration(State(state): State<AppState>, Account(caller): Account) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok((StatusCode::CREATED, Json(account::passkeys::start_registration(&state.provider, &caller).await.map_err(refused)?)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PasskeyAnswer {
+    verification_record_id: String,
+    payload: Value,
+}
+
+async fn verify_passkey_registration(State(state): State<AppState>, Account(caller): Account, headers: axum::http::HeaderMap, JsonBody(body): JsonBody<PasskeyAnswer>) -> Result<Json<Value>, ApiError> {
+    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let record = account::passkeys::verify_registration(&state.provider, &caller, &body.verification_record_id, &body.payload, agent).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "verificationRecordId": record.verification_record_id })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasskeyName {
+    name: String,
+}
+
+async fn rename_passkey(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(id): axum::extract::Path<String>, JsonBody(body): JsonBody<PasskeyName>) -> Result<StatusCode, ApiError> {
+    account::passkeys::rename(&state.provider, &caller, proof.as_deref(), &id, &body.name).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,7 @@ use crate::mfa::MfaError;
 use crate::store::Store;
 
 /// How long a browser has to answer (WebAuthn's own dialogs time out after five minutes).
-const LIFETIME_MS: i64 = 5 * 60 * 1000;
+pub const LIFETIME_MS: i64 = 5 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
