@@ -1,4 +1,4 @@
-import { type Browser, type BrowserContextOptions, type Page } from '@playwright/test';
+import { type Browser, type BrowserContext, type BrowserContextOptions, type Page } from '@playwright/test';
 import { authenticator } from 'otplib';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ test.beforeAll(async () => {
   configureSignInExperience('account', {
     signUp: { identifiers: ['username'], password: true, verify: false, secondaryIdentifiers: [] },
     signIn: { methods: [{ identifier: 'username', password: true, verificationCode: false, isPasswordPrimary: true }, { identifier: 'email', password: true, verificationCode: true, isPasswordPrimary: true }] },
-    mfa: { factors: ['Totp', 'BackupCode'], policy: 'UserControlled' },
+    // Offered in the account center, never prompted for at sign-in.
+    mfa: { factors: ['Totp', 'WebAuthn', 'BackupCode'], policy: 'NoPrompt' },
   });
   configureAccountCenter({ enabled: true, fields: EVERY_FIELD, selfServiceDeletion: true });
 });
@@ -81,8 +82,10 @@ test('change the name, then the password after confirming it is you', async ({ p
   await confirmWithPassword(page);
   const password = page.getByTestId('password-form');
   await password.getByLabel('New password').fill('short');
+  await expect(password.getByTestId('password-hint')).toHaveAttribute('data-met', 'false');
+  await password.getByLabel('New password').fill('password1');
   await password.getByRole('button', { name: 'Save password' }).click();
-  await expect(page.getByRole('alert')).toContainText('stronger password');
+  await expect(page.getByRole('alert')).toContainText('data breach');
   await page.getByTestId('password-form').getByLabel('New password').fill('Harbour-Light-77');
   await page.getByTestId('password-form').getByRole('button', { name: 'Save password' }).click();
   await expect(page.getByTestId('account-done')).toContainText('Your password was changed');
@@ -159,6 +162,33 @@ test('bind an authenticator app with a code from otplib, then remove it', async 
   await page.getByTestId('factor-Totp').getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByTestId('factor-Totp')).toHaveCount(0);
   await expect(page.getByTestId('section-mfa')).toContainText('No second step is set up yet');
+});
+
+async function virtualAuthenticator(context: BrowserContext, page: Page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+}
+
+test('add a passkey with the virtual authenticator and rename it', async ({ browser }) => {
+  const username = person('lovelace');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await virtualAuthenticator(context, page);
+  await openAccount(page, username);
+  await confirmWithPassword(page);
+  await page.getByTestId('add-passkey').click();
+  await expect(page.getByTestId('passkey-setup')).toBeVisible();
+  await page.getByTestId('account-passkey-button').click();
+  await expect(page.getByTestId('account-done')).toContainText('two-step verification was updated');
+  const passkey = page.getByTestId('factor-WebAuthn');
+  await expect(passkey).toContainText('Passkey');
+  await passkey.getByLabel('Passkey name').fill('Work laptop');
+  await passkey.getByRole('button', { name: 'Rename' }).click();
+  await expect(page.getByTestId('factor-WebAuthn')).toContainText('Work laptop');
+  await context.close();
 });
 
 test('create a personal access token, see it once, and revoke it', async ({ page }) => {

@@ -413,6 +413,8 @@ on_both_databases! {
         let (_, first) = call(&server, &token, "GET", "/api/my-account/grants?appType=firstParty", None, Some(&proof)).await;
         assert!(clients(&first).contains(&"other".to_owned()) && !clients(&first).contains(&"partner".to_owned()));
         let (_, third) = call(&server, &token, "GET", "/api/my-account/grants?appType=thirdParty", None, Some(&proof)).await;
+        let (status, body) = call(&server, &token, "GET", "/api/my-account/grants?appType=thirdParty&extra=1", None, Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")), "a query that does not parse is answered in JSON: {body}");
         assert_eq!(clients(&third), vec!["partner"]);
 
         let other = all["grants"].as_array().unwrap().iter().find(|g| g["payload"]["clientId"] == "other").unwrap()["id"].as_str().unwrap().to_owned();

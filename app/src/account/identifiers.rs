@@ -65,6 +65,7 @@ pub fn IdentifiersSection(data: AccountData) -> impl IntoView {
             <ActionError action=confirm/>
             <ActionError action=remove/>
             {rows}
+            {(!data.verified && (email.editable() || phone.editable())).then(|| view! { <VerifyFirst/> })}
         </Section>
     }
     .into_any()
@@ -87,7 +88,8 @@ fn Address(
         return row.into_any();
     }
     if !verified {
-        return view! { {row}<VerifyFirst/> }.into_any();
+        // The section says once, below its rows, that changes need a confirmation.
+        return row.into_any();
     }
     let pending = (query_param("change").as_deref() == Some(kind)).then(|| (query_param("to"), query_param("record"))).and_then(|(to, record)| Some((to?, record?)));
     let step = match pending {

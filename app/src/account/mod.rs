@@ -119,6 +119,8 @@ pub struct AccountData {
     pub self_service_deletion: bool,
     pub delete_account_url: Option<String>,
     pub password_min_length: usize,
+    /// The account center's own CSS (`customCss`), after the sign-in experience's branding.
+    pub custom_css: Option<String>,
 }
 
 /// Why the page cannot be shown: nobody is signed in (→ the hosted sign-in), or the
@@ -191,6 +193,7 @@ impl AccountData {
             tokens: o.tokens.into_iter().map(|t| Token { name: t.name, created: engine::date(t.created_at), expires: t.expires_at.map(engine::date) }).collect(),
             self_service_deletion: o.settings.self_service_deletion,
             delete_account_url: o.settings.delete_account_url.clone(),
+            custom_css: o.settings.custom_css.clone(),
             ..Self::default()
         }
     }
@@ -208,7 +211,10 @@ pub fn AccountPage() -> impl IntoView {
                 let brand = branding.await.unwrap_or_default();
                 let css = brand.brand_css();
                 match account.await {
-                    Ok(data) => view! { <style inner_html=css></style><AccountCenter data logo=(brand.logo_url, brand.dark_logo_url)/> }.into_any(),
+                    Ok(data) => {
+                        let css = format!("{css}{}", data.custom_css.as_deref().unwrap_or(""));
+                        view! { <style inner_html=css></style><AccountCenter data logo=(brand.logo_url, brand.dark_logo_url)/> }.into_any()
+                    }
                     Err(err) if error_code(&err) == NOT_SIGNED_IN => view! { <Redirect path="/account/sign-in"/> }.into_any(),
                     Err(err) => view! {
                         <style inner_html=css></style>

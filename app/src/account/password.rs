@@ -35,7 +35,8 @@ pub fn PasswordSection(data: AccountData) -> impl IntoView {
                 view! {
                     <ActionError action=save/>
                     <ActionForm action=save attr:class="space-y-4" attr:data-testid="password-form">
-                        <PasswordField name="password" label autocomplete="new-password" min_length=data.password_min_length/>
+                        // A div, so the form spaces it (an island is an inline element).
+                        <div><PasswordField name="password" label autocomplete="new-password" min_length=data.password_min_length/></div>
                         <button type="submit" class=BUTTON>{tr!("account.password.save")}</button>
                     </ActionForm>
                 }

@@ -71,7 +71,8 @@ pub fn VerifySection(data: AccountData) -> impl IntoView {
             {code_step}
             {data.has_password.then(|| view! {
                 <ActionForm action=by_password attr:class="space-y-4" attr:data-testid="verify-password-form">
-                    <PasswordField name="password" label=tr!("account.verify.password") autocomplete="current-password"/>
+                    // A div, so the form spaces it (an island is an inline element).
+                    <div><PasswordField name="password" label=tr!("account.verify.password") autocomplete="current-password"/></div>
                     <button type="submit" class=BUTTON>{tr!("account.verify.confirm")}</button>
                 </ActionForm>
             })}

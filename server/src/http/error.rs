@@ -180,10 +180,15 @@ pub async fn json_rejections(request: axum::extract::Request, next: axum::middle
     let api = path.starts_with("/api/");
     let oidc = path.starts_with("/oidc/") || path == "/oidc";
     let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"));
-    if !(api || oidc) || !plain || !matches!(status.as_u16(), 404 | 405 | 413 | 415) {
+    if !(api || oidc) || !plain || !matches!(status.as_u16(), 400 | 404 | 405 | 413 | 415) {
         return response;
     }
     let description = match status.as_u16() {
+        // An extractor's rejection (a query string that does not parse): its text says why.
+        400 => {
+            let text = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+            String::from_utf8_lossy(&text).into_owned()
+        }
         404 | 405 => format!("unrecognized route or not allowed method ({method} on {path})"),
         413 => "the request body is too large".to_owned(),
         _ => "unsupported content type".to_owned(),
