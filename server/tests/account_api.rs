@@ -541,3 +541,53 @@ on_both_databases! { at localhost:
         assert_eq!(call(&server, &token, "DELETE", &format!("/api/my-account/mfa-verifications/{id}"), None, Some(&proof)).await.0, 204);
     }
 }
+
+on_both_databases! {
+    // As Logto's account/email-and-phone.test.ts (phone part): the same two proofs through the
+    // SMS connector; a number already used in another format is taken.
+    async fn the_primary_phone_changes_with_two_proofs(server) {
+        server.app(AppType::Spa, "spa").await;
+        let gateway = common::sms::SmsGateway::start().await;
+        identity::connectors::configure(&server.state.store, &server.clock, &gateway.connector()).await.unwrap();
+        let ada = server.user("ada", PASSWORD).await;
+        let grace = server.user("grace", PASSWORD).await;
+        let management = server.management_client().await;
+        server.call(&management, "PATCH", &format!("/api/users/{ada}"), Some(json!({"primaryPhone": "61412345678"}))).await;
+        server.call(&management, "PATCH", &format!("/api/users/{grace}"), Some(json!({"primaryPhone": "610487654321"}))).await;
+        enable_all_fields(&server).await;
+        let token = token_for(&server, "ada", "openid profile phone").await;
+        let code_to = |number: &'static str| {
+            let (server, token, gateway) = (&server, &token, &gateway);
+            async move {
+                let (status, record) = call(server, token, "POST", "/api/verifications/verification-code", Some(json!({"identifier": {"type": "phone", "value": number}})), None).await;
+                assert_eq!(status, 201, "{record}");
+                let text = gateway.last().await["text"].as_str().unwrap().to_owned();
+                let code: String = text.chars().filter(char::is_ascii_digit).take(6).collect();
+                let id = record["verificationRecordId"].as_str().unwrap().to_owned();
+                let (status, body) = call(server, token, "POST", "/api/verifications/verification-code/verify", Some(json!({"identifier": {"type": "phone", "value": number}, "verificationId": id, "code": code})), None).await;
+                assert_eq!(status, 200, "{body}");
+                id
+            }
+        };
+        let own = code_to("61412345678").await;
+        let new = code_to("61498765432").await;
+        let set = |number: &'static str, record: String| {
+            let (server, token, own) = (&server, &token, own.clone());
+            async move { call(server, token, "POST", "/api/my-account/primary-phone", Some(json!({"phone": number, "newIdentifierVerificationRecordId": record})), Some(&own)).await }
+        };
+        assert_eq!(set("61498765432", new).await.0, 204);
+        assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["primaryPhone"], "61498765432");
+        // Grace's number, written with the trunk zero dropped, is still hers.
+        let taken = code_to("61487654321").await;
+        let (status, body) = set("61487654321", taken).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.phone_already_in_use")));
+
+        let unscoped = token_for(&server, "ada", "openid profile").await;
+        let (status, body) = call(&server, &unscoped, "DELETE", "/api/my-account/primary-phone", None, Some(&own)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("auth.unauthorized")));
+        let (status, body) = call(&server, &token, "DELETE", "/api/my-account/primary-phone", None, Some("invalid")).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")));
+        assert_eq!(call(&server, &token, "DELETE", "/api/my-account/primary-phone", None, Some(&own)).await.0, 204);
+        assert_eq!(call(&server, &token, "GET", "/api/my-account", None, None).await.1["primaryPhone"], Value::Null);
+    }
+}
