@@ -56,6 +56,8 @@ async fn rows_left(server: &common::TestServer, user_id: &str) -> Vec<(&'static 
         ("verification_records", "user_id"),
         ("personal_access_tokens", "user_id"),
         ("users_roles", "user_id"),
+        ("organization_members", "user_id"),
+        ("organization_member_roles", "user_id"),
     ] {
         let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1")).bind(user_id).fetch_one(server.state.store.pool()).await.unwrap();
         left.push((table, count));
@@ -63,7 +65,7 @@ async fn rows_left(server: &common::TestServer, user_id: &str) -> Vec<(&'static 
     left
 }
 
-/// Gives the user (`ada`) a row in every table that refers to accounts; answers a live
+/// Gives the user (`ada`) a row in every table that refers to accounts (memberships too); answers a live
 /// access token and refresh token.
 async fn with_everything(server: &common::TestServer, user_id: &str) -> (String, String) {
     let management = server.management_client().await;
@@ -71,6 +73,11 @@ async fn with_everything(server: &common::TestServer, user_id: &str) -> (String,
     let (_, role) = server.call(&management, "POST", "/api/roles", Some(json!({"name": "reader", "description": "reads"}))).await;
     server.call(&management, "POST", &format!("/api/users/{user_id}/roles"), Some(json!({"roleIds": [role["id"]]}))).await;
     server.call(&management, "POST", &format!("/api/users/{user_id}/personal-access-tokens"), Some(json!({"name": "cli"}))).await;
+    let (_, organization) = server.call(&management, "POST", "/api/organizations", Some(json!({"name": "Acme"}))).await;
+    let members = format!("/api/organizations/{}/users", organization["id"].as_str().unwrap());
+    server.call(&management, "POST", &members, Some(json!({"userIds": [user_id]}))).await;
+    server.call(&management, "POST", "/api/organization-roles", Some(json!({"name": "member"}))).await;
+    server.call(&management, "POST", &format!("{members}/{user_id}/roles"), Some(json!({"organizationRoleNames": ["member"]}))).await;
     let code = server.authorize(&server.browser(), "spa", "ada", PASSWORD, &[("scope", "openid offline_access"), ("prompt", "consent")]).await;
     let tokens = server.exchange_code("spa", &code).await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();

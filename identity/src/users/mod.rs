@@ -211,6 +211,11 @@ pub async fn find_by_id(store: &Store, id: &str) -> Result<Option<User>, UserErr
     store::find_by_id(store, id).await
 }
 
+/// The accounts with these ids (in no particular order; unknown ids are skipped).
+pub async fn find_many(store: &Store, ids: &[String]) -> Result<Vec<User>, UserError> {
+    store::find_many(store, ids).await
+}
+
 pub async fn find_by_username(store: &Store, username: &str) -> Result<Option<User>, UserError> {
     store::find_by_username(store, username).await
 }

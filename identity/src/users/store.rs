@@ -99,6 +99,19 @@ pub(super) async fn find_by_id(store: &Store, id: &str) -> Result<Option<User>, 
     fetch_optional(store, &sql, id).await
 }
 
+pub(super) async fn find_many(store: &Store, ids: &[String]) -> Result<Vec<User>, UserError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id IN ({})", placeholders.join(", "));
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(store.pool()).await?.iter().map(from_row).collect()
+}
+
 pub(super) async fn find_by_username(
     store: &Store,
     username: &str,

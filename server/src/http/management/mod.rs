@@ -8,6 +8,8 @@ mod configs;
 mod connectors;
 mod logs;
 mod openapi_3_0;
+mod organization_template;
+mod organizations;
 mod pagination;
 mod personal_access_tokens;
 mod resources;
@@ -44,7 +46,9 @@ use crate::AppState;
         (name = "Applications", description = "OIDC clients, their secrets and roles"),
         (name = "Connectors", description = "Email and SMS delivery"),
         (name = "Configs", description = "Provider settings such as the claims in ID tokens"),
-        (name = "Account center", description = "What people may see and change of their own account")
+        (name = "Account center", description = "What people may see and change of their own account"),
+        (name = "Organizations", description = "Organizations, their members and the members' roles"),
+        (name = "Organization template", description = "The organization scopes and roles every organization shares")
     )
 )]
 struct ApiDoc;
@@ -60,6 +64,8 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(sentinel_activities::routes())
         .merge(account_center::routes())
         .merge(personal_access_tokens::routes())
+        .merge(organizations::routes())
+        .merge(organization_template::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Serialised once, shared by reference: axum clones every route's handler for each new

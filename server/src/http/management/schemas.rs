@@ -286,3 +286,93 @@ pub struct PersonalAccessToken {
     /// In the create response only: the token itself (it is stored hashed).
     value: Option<String>,
 }
+
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    id: String,
+    name: String,
+    description: Option<String>,
+    custom_data: Object,
+    is_mfa_required: bool,
+    /// `logoUrl`, `darkLogoUrl`, `favicon`, `darkFavicon`.
+    branding: Object,
+    created_at: i64,
+    /// With `showFeatured` only.
+    users_count: Option<i64>,
+    featured_users: Option<Vec<Object>>,
+}
+
+#[derive(ToSchema)]
+pub struct OrganizationScope {
+    id: String,
+    name: String,
+    description: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct OrganizationRole {
+    id: String,
+    name: String,
+    description: Option<String>,
+    /// `User` or `MachineToMachine`.
+    #[serde(rename = "type")]
+    role_type: String,
+}
+
+/// `{id, name}`.
+#[derive(ToSchema)]
+pub struct NamedRef {
+    id: String,
+    name: String,
+}
+
+/// A role as the list shows it: with the organization scopes and API-resource scopes it grants.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationRoleWithScopes {
+    id: String,
+    name: String,
+    description: Option<String>,
+    #[serde(rename = "type")]
+    role_type: String,
+    scopes: Vec<NamedRef>,
+    /// `{id, name, resource: {id, name}}`.
+    resource_scopes: Vec<Object>,
+}
+
+/// A member: the user and their roles in the organization.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationMember {
+    id: String,
+    username: Option<String>,
+    primary_email: Option<String>,
+    primary_phone: Option<String>,
+    name: Option<String>,
+    avatar: Option<String>,
+    custom_data: Object,
+    identities: Object,
+    profile: Object,
+    application_id: Option<String>,
+    is_suspended: bool,
+    last_sign_in_at: Option<i64>,
+    password_updated_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    organization_roles: Vec<NamedRef>,
+}
+
+/// An organization of a user's, with their roles in it.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserOrganization {
+    id: String,
+    name: String,
+    description: Option<String>,
+    custom_data: Object,
+    is_mfa_required: bool,
+    branding: Object,
+    created_at: i64,
+    organization_roles: Vec<NamedRef>,
+}
