@@ -406,7 +406,7 @@ on_both_databases! {
 
     async fn id_token_claims_follow_the_configuration(server) {
         let token = management_token(&server).await;
-        assert_eq!(api(&server, &token, "GET", "/api/configs/id-token", None).await.2, json!({"enabledExtendedClaims": ["roles"]}));
+        assert_eq!(api(&server, &token, "GET", "/api/configs/id-token", None).await.2, json!({"enabledExtendedClaims": ["roles", "organizations", "organization_roles"]}), "as Logto's new tenants");
         let (status, _, body) = api(&server, &token, "PUT", "/api/configs/id-token", Some(json!({"enabledExtendedClaims": ["shoe_size"]}))).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("guard.invalid_input")));
         let (status, _, _) = api(&server, &token, "PUT", "/api/configs/id-token", Some(json!({"enabledExtendedClaims": ["custom_data"]}))).await;

@@ -278,3 +278,47 @@ on_both_databases! {
         assert_eq!(left, 0);
     }
 }
+
+on_both_databases! {
+    // Spec §2 "Claims" and §13: the organization scopes put the user's organizations and
+    // roles in the ID token (enabled by default, as for Logto's new tenants) and userinfo.
+    async fn organization_claims_name_the_users_organizations_and_roles(server) {
+        let m = server.management_client().await;
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        let ada = server.user("ada", "Correct-Horse-9").await;
+        let (_, acme) = server.call(&m, "POST", "/api/organizations", Some(json!({"name": "Acme", "description": "Rockets"}))).await;
+        let (_, globex) = server.call(&m, "POST", "/api/organizations", Some(json!({"name": "Globex"}))).await;
+        server.call(&m, "POST", "/api/organization-roles", Some(json!({"name": "admin"}))).await;
+        for org in [&acme, &globex] {
+            server.call(&m, "POST", &format!("/api/organizations/{}/users", org["id"].as_str().unwrap()), Some(json!({"userIds": [ada]}))).await;
+            server.clock.advance_ms(1000);
+        }
+        server.call(&m, "POST", &format!("/api/organizations/{}/users/{ada}/roles", acme["id"].as_str().unwrap()), Some(json!({"organizationRoleNames": ["admin"]}))).await;
+
+        let (_, discovery) = server.call(&server.http, "GET", "/oidc/.well-known/openid-configuration", None).await;
+        assert!(discovery["scopes_supported"].as_array().unwrap().contains(&json!("urn:logto:scope:organizations")));
+        assert!(discovery["claims_supported"].as_array().unwrap().contains(&json!("organization_roles")));
+
+        let scope = "openid urn:logto:scope:organizations urn:logto:scope:organization_roles";
+        let code = server.authorize(&server.browser(), "spa", "ada", "Correct-Horse-9", &[("scope", scope)]).await;
+        let tokens = server.exchange_code("spa", &code).await;
+        let claims = server.verify_jwt(tokens["id_token"].as_str().unwrap(), "spa").await;
+        let (acme_id, globex_id) = (acme["id"].as_str().unwrap(), globex["id"].as_str().unwrap());
+        assert_eq!(claims["organizations"], json!([acme_id, globex_id]), "{claims}");
+        assert_eq!(claims["organization_data"], json!([{"id": acme_id, "name": "Acme", "description": "Rockets"}, {"id": globex_id, "name": "Globex", "description": null}]));
+        assert_eq!(claims["organization_roles"], json!([format!("{acme_id}:admin")]));
+        let me: Value = server.http.get(server.url("/oidc/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+        assert_eq!((&me["organizations"], &me["organization_roles"]), (&claims["organizations"], &claims["organization_roles"]));
+
+        // Without the scopes, no organization claims; turned off for ID tokens, userinfo still has them.
+        let code = server.authorize(&server.browser(), "spa", "ada", "Correct-Horse-9", &[("scope", "openid")]).await;
+        let plain = server.verify_jwt(server.exchange_code("spa", &code).await["id_token"].as_str().unwrap(), "spa").await;
+        assert!(plain.get("organizations").is_none() && plain.get("organization_roles").is_none());
+        server.call(&m, "PUT", "/api/configs/id-token", Some(json!({"enabledExtendedClaims": ["roles"]}))).await;
+        let code = server.authorize(&server.browser(), "spa", "ada", "Correct-Horse-9", &[("scope", scope)]).await;
+        let tokens = server.exchange_code("spa", &code).await;
+        assert!(server.verify_jwt(tokens["id_token"].as_str().unwrap(), "spa").await.get("organizations").is_none());
+        let me: Value = server.http.get(server.url("/oidc/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+        assert_eq!(me["organizations"], json!([acme_id, globex_id]));
+    }
+}

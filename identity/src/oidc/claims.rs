@@ -7,11 +7,19 @@ use crate::store::Store;
 use crate::users::User;
 
 /// Claims for `scopes`, excluding `sub`. For ID tokens (`id_token_config` given), the
-/// extended claims (custom_data, identities, roles) appear only when that configuration
-/// enables them; userinfo always returns them.
+/// extended claims (custom_data, identities, roles, organizations — with organization_data —
+/// and organization_roles) appear only when that configuration enables them; userinfo always
+/// returns them.
 pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], id_token_config: Option<&IdTokenConfig>) -> Result<Map<String, Value>, sqlx::Error> {
     let has = |s: &str| scopes.iter().any(|x| x == s);
-    let extended = |claim: &str| has(claim) && id_token_config.is_none_or(|c| c.enables(claim));
+    // An extended claim's scope (its own name, or Logto's URN for the organization claims).
+    let scope_of = |claim: &str| match claim {
+        "organizations" => super::ORGANIZATIONS_SCOPE,
+        "organization_roles" => super::ORGANIZATION_ROLES_SCOPE,
+        other => other,
+    }
+    .to_owned();
+    let extended = |claim: &str| has(&scope_of(claim)) && id_token_config.is_none_or(|c| c.enables(claim));
     let mut claims = Map::new();
     let mut put = |key: &str, value: Value| {
         if !value.is_null() {
@@ -61,6 +69,17 @@ pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], id_token_
             _ => sqlx::Error::RowNotFound,
         })?;
         put("roles", json!(roles));
+    }
+    let (organizations, organization_roles) = (extended("organizations"), extended("organization_roles"));
+    if organizations || organization_roles {
+        let (joined, roles) = crate::organizations::members::claims_of(store, &user.id).await?;
+        if organizations {
+            put("organizations", json!(joined.iter().map(|o| &o.id).collect::<Vec<_>>()));
+            put("organization_data", json!(joined.iter().map(|o| json!({ "id": o.id, "name": o.name, "description": o.description })).collect::<Vec<_>>()));
+        }
+        if organization_roles {
+            put("organization_roles", json!(roles.iter().map(|(org, role)| format!("{org}:{role}")).collect::<Vec<_>>()));
+        }
     }
     Ok(claims)
 }

@@ -30,7 +30,7 @@ pub fn configuration(provider: &Provider) -> Value {
             "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
             "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at", "username", "created_at",
             "email", "email_verified", "phone_number", "phone_number_verified", "address", "custom_data",
-            "identities", "sso_identities", "roles"
+            "identities", "sso_identities", "roles", "organizations", "organization_data", "organization_roles"
         ],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

@@ -1,6 +1,6 @@
 //! Which extended claims ID tokens carry (`GET/PUT /api/configs/id-token`). Userinfo always
 //! returns them for the granted scopes; ID tokens only when enabled here. New installations
-//! enable `roles`, as Logto does for new tenants.
+//! enable `roles`, `organizations` and `organization_roles`, as Logto does for new tenants.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ pub struct IdTokenConfig {
 
 impl Default for IdTokenConfig {
     fn default() -> Self {
-        Self { enabled_extended_claims: vec!["roles".into()] }
+        Self { enabled_extended_claims: vec!["roles".into(), "organizations".into(), "organization_roles".into()] }
     }
 }
 

@@ -46,7 +46,14 @@ pub mod ttl {
 }
 
 /// The scopes with meaning to the provider itself (not API resources).
-pub const OIDC_SCOPES: &[&str] = &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles", SESSIONS_SCOPE];
+pub const OIDC_SCOPES: &[&str] =
+    &["openid", "offline_access", "profile", "email", "phone", "address", "custom_data", "identities", "roles", ORGANIZATIONS_SCOPE, ORGANIZATION_ROLES_SCOPE, SESSIONS_SCOPE];
+
+/// The claims `organizations` (ids) and `organization_data`; also what an organization token
+/// needs (spec §13).
+pub const ORGANIZATIONS_SCOPE: &str = "urn:logto:scope:organizations";
+/// The claim `organization_roles` (`<organization id>:<role name>`).
+pub const ORGANIZATION_ROLES_SCOPE: &str = "urn:logto:scope:organization_roles";
 
 /// Lets an access token manage the user's sessions through the Account API.
 pub const SESSIONS_SCOPE: &str = "urn:logto:scope:sessions";

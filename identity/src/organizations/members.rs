@@ -236,3 +236,20 @@ pub async fn of_user(store: &Store, user_id: &str) -> Result<Vec<Membership>, Or
         })
         .collect())
 }
+
+/// What the organization claims say of a user: their organizations (in the order they
+/// joined) and each of their roles there as `(organization id, role name)`. Two queries.
+pub async fn claims_of(store: &Store, user_id: &str) -> Result<(Vec<Organization>, Vec<(String, String)>), sqlx::Error> {
+    let organizations = super::joined_by(store, user_id).await.map_err(|e| match e {
+        OrganizationError::Storage(e) => e,
+        _ => sqlx::Error::RowNotFound,
+    })?;
+    let roles = sqlx::query_as(
+        "SELECT mr.organization_id, r.name FROM organization_member_roles mr JOIN organization_roles r ON r.id = mr.organization_role_id \
+         WHERE mr.user_id = $1 ORDER BY mr.organization_id, r.name",
+    )
+    .bind(user_id)
+    .fetch_all(store.pool())
+    .await?;
+    Ok((organizations, roles))
+}
