@@ -322,3 +322,70 @@ on_both_databases! {
         assert_eq!(me["organizations"], json!([acme_id, globex_id]));
     }
 }
+
+/// Registers `address` through the Experience API with a code sent over SMTP; answers the
+/// new account's id.
+async fn register_by_email(server: &common::TestServer, smtp: &common::smtp::SmtpServer, address: &str) -> String {
+    let browser = server.browser_in_interaction().await;
+    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "Register"}))).await;
+    let identifier = json!({"type": "email", "value": address});
+    let (status, sent) = server.call(&browser, "POST", "/api/experience/verification/verification-code", Some(json!({"identifier": identifier, "interactionEvent": "Register"}))).await;
+    assert_eq!(status, 200, "{sent}");
+    let code = smtp.last_to(address).await.code();
+    let id = sent["verificationId"].clone();
+    let (status, body) = server.call(&browser, "POST", "/api/experience/verification/verification-code/verify", Some(json!({"identifier": identifier, "verificationId": id, "code": code}))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await;
+    assert_eq!(status, 201, "{body}");
+    identity::users::find_by_email(&server.state.store, address).await.unwrap().expect("registered").id
+}
+
+on_both_databases! {
+    // As Logto's organization-jit.test.ts and organization-email-domains.test.ts, then the
+    // provisioning itself: registering with a verified address at the domain joins.
+    async fn people_registering_at_an_organizations_domain_join_it(server) {
+        let m = server.management_client().await;
+        let smtp = server.mail_server().await;
+        server.sign_in_experience(json!({"signUp": {"identifiers": ["email"], "password": false, "verify": true},
+            "signIn": {"methods": [{"identifier": "email", "password": false, "verificationCode": true, "isPasswordPrimary": false}]}})).await;
+        let (_, org) = server.call(&m, "POST", "/api/organizations", Some(json!({"name": "Acme"}))).await;
+        let org = org["id"].as_str().unwrap().to_owned();
+        let domains = format!("/api/organizations/{org}/jit/email-domains");
+        let (status, added) = server.call(&m, "POST", &domains, Some(json!({"emailDomain": "Acme.example"}))).await;
+        assert_eq!((status, added), (201, json!({"organizationId": org, "emailDomain": "acme.example"})));
+        let (status, body) = server.call(&m, "POST", &domains, Some(json!({"emailDomain": "acme.example"}))).await;
+        assert_eq!((status, code(&body)), (422, Some("entity.unique_integrity_violation")));
+        assert_eq!(server.call(&m, "POST", &domains, Some(json!({"emailDomain": "not a domain"}))).await.0, 400);
+        assert_eq!(server.call(&m, "DELETE", &format!("{domains}/nowhere.example"), None).await.0, 404);
+        let many: Vec<String> = (0..30).map(|n| format!("d{n:02}.example")).collect();
+        assert_eq!(server.call(&m, "PUT", &domains, Some(json!({"emailDomains": many}))).await.0, 204);
+        let (_, total, first) = list(&server, &m, &domains).await;
+        let (_, _, second) = list(&server, &m, &format!("{domains}?page=2")).await;
+        assert_eq!((total, first.as_array().unwrap().len(), second.as_array().unwrap().len()), (Some(30), 20, 10));
+        assert_eq!((&first[0]["emailDomain"], &second[9]["emailDomain"]), (&json!("d00.example"), &json!("d29.example")), "in the order given");
+        server.call(&m, "PUT", &domains, Some(json!({"emailDomains": ["acme.example"]}))).await;
+        assert_eq!(server.call(&m, "GET", "/api/organizations/unknown/jit/email-domains", None).await.1, json!([]));
+
+        let roles = format!("/api/organizations/{org}/jit/roles");
+        let (_, member) = server.call(&m, "POST", "/api/organization-roles", Some(json!({"name": "member"}))).await;
+        let (_, viewer) = server.call(&m, "POST", "/api/organization-roles", Some(json!({"name": "viewer"}))).await;
+        let (status, body) = server.call(&m, "POST", &roles, Some(json!({"organizationRoleIds": ["unknown"]}))).await;
+        assert_eq!((status, code(&body)), (422, Some("entity.relation_foreign_key_not_found")));
+        assert_eq!(server.call(&m, "POST", &roles, Some(json!({"organizationRoleIds": [member["id"]]}))).await.0, 201);
+        assert_eq!(server.call(&m, "POST", &roles, Some(json!({"organizationRoleIds": [member["id"], viewer["id"]]}))).await.0, 201, "those already there stay");
+        assert_eq!(server.call(&m, "GET", &roles, None).await.1.as_array().unwrap().len(), 2);
+        assert_eq!(server.call(&m, "DELETE", &format!("{roles}/{}", viewer["id"].as_str().unwrap()), None).await.0, 204);
+        assert_eq!(server.call(&m, "DELETE", &format!("{roles}/{}", viewer["id"].as_str().unwrap()), None).await.0, 404);
+        assert_eq!(server.call(&m, "GET", &roles, None).await.1, json!([member]));
+
+        // Registering at the domain (whatever the case) joins with the JIT role; elsewhere not.
+        let joined = register_by_email(&server, &smtp, "Wile.E@ACME.example").await;
+        let (_, memberships) = server.call(&m, "GET", &format!("/api/users/{joined}/organizations"), None).await;
+        assert_eq!((memberships.as_array().unwrap().len(), &memberships[0]["id"], &memberships[0]["organizationRoles"][0]["name"]), (1, &json!(org), &json!("member")), "{memberships}");
+        let outsider = register_by_email(&server, &smtp, "road.runner@desert.example").await;
+        assert_eq!(server.call(&m, "GET", &format!("/api/users/{outsider}/organizations"), None).await.1, json!([]));
+        // Accounts made by the Management API are not provisioned.
+        let (_, made) = server.call(&m, "POST", "/api/users", Some(json!({"primaryEmail": "coyote@acme.example"}))).await;
+        assert_eq!(server.call(&m, "GET", &format!("/api/users/{}/organizations", made["id"].as_str().unwrap()), None).await.1, json!([]));
+    }
+}

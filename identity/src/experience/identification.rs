@@ -124,6 +124,10 @@ async fn register(
         },
     )
     .await?;
+    // Registered with a verified address: join the organizations that provision its domain.
+    if let Some(email) = &user.primary_email {
+        crate::organizations::jit::provision(&mut tx, provider.clock.as_ref(), &user.id, email).await?;
+    }
     state.user_id = Some(user.id);
     interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
     tx.commit().await?;

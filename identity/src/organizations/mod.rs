@@ -8,6 +8,7 @@
 //! `entity.not_found` to delete), an id inside a body that names nothing is 422
 //! `entity.relation_foreign_key_not_found`.
 
+pub mod jit;
 pub mod members;
 pub mod template;
 

@@ -138,7 +138,7 @@ pub struct NewRole<'a> {
     pub resource_scope_ids: &'a [String],
 }
 
-fn role_from((id, name, description, role_type): (String, String, Option<String>, String)) -> OrganizationRole {
+pub(super) fn role_from((id, name, description, role_type): (String, String, Option<String>, String)) -> OrganizationRole {
     OrganizationRole { id, name, description, role_type: OrganizationRoleType::parse(&role_type) }
 }
 

@@ -5,7 +5,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use identity::organizations::{self, members, OrganizationChanges};
+use identity::organizations::{self, jit, members, OrganizationChanges};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -29,6 +29,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_member_role))
         .routes(routes!(list_member_scopes))
         .routes(routes!(user_organizations))
+        .routes(routes!(list_jit_email_domains, add_jit_email_domain, replace_jit_email_domains))
+        .routes(routes!(remove_jit_email_domain))
+        .routes(routes!(list_jit_roles, add_jit_roles, replace_jit_roles))
+        .routes(routes!(remove_jit_role))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -220,4 +224,80 @@ async fn list_member_scopes(State(state): State<AppState>, Path((id, user_id)): 
     responses((status = 200, description = "The user's organizations with their roles in each", body = [schemas::UserOrganization]), (status = 404, description = "No such user", body = schemas::ErrorBody)))]
 async fn user_organizations(State(state): State<AppState>, Path(user_id): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(members::of_user(&state.store, &user_id).await.map_err(domain)?)))
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/jit/email-domains", tag = "Organizations", params(("id" = String, Path), PageParams),
+    responses((status = 200, description = "`[{organizationId, emailDomain}]` in the order added; Total-Number and Link headers", body = [schemas::Object])))]
+async fn list_jit_email_domains(State(state): State<AppState>, Path(id): Path<String>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    paged(query.as_deref(), &uri, jit::email_domains(&state.store, &id).await.map_err(domain)?)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EmailDomainBody {
+    email_domain: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EmailDomainsBody {
+    email_domains: Vec<String>,
+}
+
+/// People registering with a verified address at this domain join the organization.
+#[utoipa::path(post, path = "/api/organizations/{id}/jit/email-domains", tag = "Organizations", params(("id" = String, Path)), request_body = EmailDomainBody,
+    responses((status = 201, description = "`{organizationId, emailDomain}`"), (status = 422, description = "Already there", body = schemas::ErrorBody)))]
+async fn add_jit_email_domain(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<EmailDomainBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    jit::set_email_domains(&state.store, state.provider.clock.as_ref(), &id, std::slice::from_ref(&body.email_domain), false).await.map_err(domain)?;
+    Ok((StatusCode::CREATED, Json(json!({ "organizationId": id, "emailDomain": body.email_domain.trim().to_ascii_lowercase() }))))
+}
+
+#[utoipa::path(put, path = "/api/organizations/{id}/jit/email-domains", tag = "Organizations", params(("id" = String, Path)), request_body = EmailDomainsBody,
+    responses((status = 204, description = "Exactly these domains")))]
+async fn replace_jit_email_domains(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<EmailDomainsBody>) -> Result<StatusCode, ApiError> {
+    jit::set_email_domains(&state.store, state.provider.clock.as_ref(), &id, &body.email_domains, true).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/organizations/{id}/jit/email-domains/{emailDomain}", tag = "Organizations", params(("id" = String, Path), ("emailDomain" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, description = "Not there", body = schemas::ErrorBody)))]
+async fn remove_jit_email_domain(State(state): State<AppState>, Path((id, email_domain)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    jit::remove_email_domain(&state.store, &id, &email_domain).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/jit/roles", tag = "Organizations", params(("id" = String, Path)),
+    responses((status = 200, description = "The roles people provisioned just in time get (not paginated)", body = [schemas::OrganizationRole])))]
+async fn list_jit_roles(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(jit::roles(&state.store, &id).await.map_err(domain)?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleIdsBody {
+    organization_role_ids: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/organizations/{id}/jit/roles", tag = "Organizations", params(("id" = String, Path)), request_body = RoleIdsBody,
+    responses((status = 201, description = "Added (those already there stay)"), (status = 422, description = "A role does not exist", body = schemas::ErrorBody)))]
+async fn add_jit_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIdsBody>) -> Result<StatusCode, ApiError> {
+    if body.organization_role_ids.is_empty() {
+        return Err(ApiError::invalid_input("at least one role id is needed"));
+    }
+    jit::set_roles(&state.store, &id, &body.organization_role_ids, false).await.map_err(domain)?;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(put, path = "/api/organizations/{id}/jit/roles", tag = "Organizations", params(("id" = String, Path)), request_body = RoleIdsBody,
+    responses((status = 204, description = "Exactly these roles")))]
+async fn replace_jit_roles(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<RoleIdsBody>) -> Result<StatusCode, ApiError> {
+    jit::set_roles(&state.store, &id, &body.organization_role_ids, true).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/organizations/{id}/jit/roles/{organizationRoleId}", tag = "Organizations", params(("id" = String, Path), ("organizationRoleId" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, description = "Not there", body = schemas::ErrorBody)))]
+async fn remove_jit_role(State(state): State<AppState>, Path((id, role_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    jit::remove_role(&state.store, &id, &role_id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
 }
