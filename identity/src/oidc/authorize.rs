@@ -295,7 +295,7 @@ async fn validate(provider: &Provider, query: &[(String, String)]) -> Result<(Ap
         Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| back(OidcError::invalid_request("invalid max_age")))?),
         None => None,
     };
-    for indicator in &params.resources {
+    for indicator in params.resources.iter().filter(|r| *r != super::grants::ORGANIZATIONS_RESOURCE) {
         if crate::rbac::find_resource(&provider.store, indicator).await.map_err(OidcError::from)?.is_none() {
             return Err(back(OidcError::new("invalid_target", format!("resource indicator is missing, or unknown: {indicator}"))));
         }

@@ -17,7 +17,7 @@ pub fn configuration(provider: &Provider) -> Value {
         "end_session_endpoint": format!("{issuer}/session/end"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", super::grants::TOKEN_EXCHANGE],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", super::grants::TOKEN_EXCHANGE, super::grants::ORGANIZATION_TOKEN],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

@@ -24,6 +24,8 @@ pub struct TokenRequest {
     /// Token exchange (RFC 8693): the token to exchange and its type.
     pub subject_token: Option<String>,
     pub subject_token_type: Option<String>,
+    /// An organization token (spec §13): for this organization.
+    pub organization_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -53,6 +55,7 @@ pub async fn exchange(provider: &Provider, auth: &ClientAuthentication, request:
     let exchanged_by = match grant_type.as_str() {
         "authorization_code" => "AuthorizationCode",
         "refresh_token" => "RefreshToken",
+        ORGANIZATION_TOKEN => "OrganizationToken",
         "client_credentials" => "ClientCredentials",
         TOKEN_EXCHANGE => "TokenExchange",
         _ => "Unknown",
@@ -69,7 +72,7 @@ pub async fn exchange(provider: &Provider, auth: &ClientAuthentication, request:
 
 async fn exchange_unlogged(provider: &Provider, auth: &ClientAuthentication, request: TokenRequest) -> Result<TokenResponse, OidcError> {
     let grant_type = request.grant_type.clone().ok_or_else(|| OidcError::invalid_request("missing required parameter 'grant_type'"))?;
-    if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token" | "client_credentials" | TOKEN_EXCHANGE) {
+    if !matches!(grant_type.as_str(), "authorization_code" | "refresh_token" | "client_credentials" | TOKEN_EXCHANGE | ORGANIZATION_TOKEN) {
         return Err(OidcError::new("unsupported_grant_type", format!("unsupported grant_type requested ({grant_type})")));
     }
     let app = authenticate_client(provider, auth).await?;
@@ -86,6 +89,12 @@ async fn exchange_unlogged(provider: &Provider, auth: &ClientAuthentication, req
     match grant_type.as_str() {
         "authorization_code" => authorization_code(provider, &app, request).await,
         "refresh_token" => refresh_token(provider, &app, request).await,
+        ORGANIZATION_TOKEN => {
+            if request.organization_id.is_none() {
+                return Err(OidcError::invalid_request("missing required parameter 'organization_id'"));
+            }
+            refresh_token(provider, &app, request).await
+        }
         TOKEN_EXCHANGE => token_exchange(provider, &app, request).await,
         _ => client_credentials(provider, &app, request).await,
     }
@@ -154,20 +163,28 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
         store::revoke_grant(&provider.store, &grant_id).await?;
         return Err(OidcError::invalid_grant("refresh token already used; the grant has been revoked"));
     }
-    let original = super::split_scope(&row.scope);
+    let original_scope = super::split_scope(&row.scope);
     let scope = match request.scope.as_deref() {
         Some(requested) => {
             let requested = super::split_scope(requested);
-            if let Some(extra) = requested.iter().find(|s| !original.contains(s)) {
+            if let Some(extra) = requested.iter().find(|s| !original_scope.contains(s)) {
                 return Err(OidcError::new("invalid_scope", format!("refresh token missing requested scope: {extra}")));
             }
             requested
         }
-        None => original,
+        None => original_scope.clone(),
     };
     let user = active_user(provider, row.account_id.as_deref()).await?;
-    let resource = choose_resource(provider, &request.resources, &resources_of(&row.payload)).await?;
-    let plan = plan_tokens(provider, app, &user, &scope, resource, &row.payload).await?;
+    let plan = match request.organization_id.as_deref() {
+        Some(organization_id) => {
+            let organization = OrganizationRequest { id: organization_id, original: &original_scope, authorized: resources_of(&row.payload) };
+            organization_token(provider, app, &user, &scope, &request.resources, organization).await?
+        }
+        None => {
+            let resource = choose_resource(provider, &request.resources, &resources_of(&row.payload)).await?;
+            plan_tokens(provider, app, &user, &scope, resource, &row.payload).await?
+        }
+    };
     // Rotation is one transaction: the old token is spent only if the new ones are stored.
     // (Losing the consume race to a concurrent refresh is within the grace period.)
     let mut tx = provider.store.begin_write().await?;
@@ -186,6 +203,73 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
 }
 
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// Logto's earlier grant for organization tokens: a refresh token and `organization_id`, as
+/// `refresh_token` with `organization_id` now does.
+pub const ORGANIZATION_TOKEN: &str = "urn:logto:grant-type:organization_token";
+/// The reserved resource whose "scopes" are the organization scopes (spec §2): requesting it
+/// at sign-in lets organization tokens carry them.
+pub const ORGANIZATIONS_RESOURCE: &str = "urn:logto:resource:organizations";
+
+/// What an organization token request names: the organization, and what the refresh token
+/// was granted (its scopes and authorized resources).
+struct OrganizationRequest<'a> {
+    id: &'a str,
+    original: &'a [String],
+    authorized: Vec<String>,
+}
+
+/// An organization token (Logto's `organization-token-grant.test.ts`): a JWT for
+/// `urn:logto:organization:<id>` with the requested organization scopes the user's roles
+/// there grant — or, with `resource`, for that API with the API scopes their organization
+/// roles grant there (claim `organization_id`). Only for members (`access_denied`), only with
+/// `urn:logto:scope:organizations` granted (`insufficient_scope`), and only with MFA set up
+/// when the organization requires it. No ID token.
+async fn organization_token(provider: &Provider, app: &Application, user: &User, scope: &[String], resources: &[String], organization: OrganizationRequest<'_>) -> Result<TokenPlan, OidcError> {
+    if !organization.original.iter().any(|s| s == super::ORGANIZATIONS_SCOPE) {
+        return Err(OidcError::new("insufficient_scope", "refresh token missing required scope"));
+    }
+    let denied = || OidcError::new("access_denied", "user is not a member of the organization");
+    let store = &provider.store;
+    let joined = crate::organizations::joined_by(store, &user.id).await.map_err(organization_failure)?;
+    let org = joined.into_iter().find(|o| o.id == organization.id).ok_or_else(denied)?;
+    if org.is_mfa_required {
+        let factors = crate::mfa::factors(store, &user.id).await.map_err(|e| match e {
+            crate::mfa::MfaError::Storage(e) => OidcError::Storage(e),
+            other => OidcError::new("server_error", other.to_string()),
+        })?;
+        if factors.is_empty() {
+            return Err(OidcError::new("access_denied", "the organization requires multi-factor authentication, which the user has not set up"));
+        }
+    }
+    prepare_keys(provider, app).await?;
+    let requested = resource_scopes(scope).cloned().collect::<Vec<_>>();
+    let (audience, granted, ttl, claim) = match resources {
+        [] => {
+            // Organization scopes only when the organizations resource was authorized.
+            let available: Vec<String> = if organization.authorized.iter().any(|r| r == ORGANIZATIONS_RESOURCE) {
+                crate::organizations::members::scopes(store, &org.id, &user.id).await.map_err(organization_failure)?.into_iter().map(|s| s.name).collect()
+            } else {
+                Vec::new()
+            };
+            (format!("urn:logto:organization:{}", org.id), requested.into_iter().filter(|s| available.contains(s)).collect::<Vec<_>>(), 3600, None)
+        }
+        [indicator] => {
+            let resource = choose_resource(provider, resources, &organization.authorized).await?.ok_or_else(|| unknown_resource(indicator))?;
+            let available = crate::organizations::members::resource_scopes(store, &org.id, &user.id, &resource.id).await.map_err(organization_failure)?;
+            (resource.indicator.clone(), requested.into_iter().filter(|s| available.contains(s)).collect(), resource.access_token_ttl, Some(org.id.as_str()))
+        }
+        _ => return Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
+    };
+    let token = signed_access_token(provider, app, &user.id, &audience, ttl, &granted, claim).await?;
+    Ok(TokenPlan { jwt_access_token: Some((token, ttl)), resource_scopes: granted, id_token: None })
+}
+
+fn organization_failure(err: crate::organizations::OrganizationError) -> OidcError {
+    match err {
+        crate::organizations::OrganizationError::Storage(e) => OidcError::Storage(e),
+        other => OidcError::new("server_error", other.to_string()),
+    }
+}
 pub const PERSONAL_ACCESS_TOKEN_TYPE: &str = "urn:logto:token-type:personal_access_token";
 
 /// Token exchange of a personal access token (Logto's
@@ -341,18 +425,27 @@ async fn id_token_claims(provider: &Provider, app: &Application, user: &User, sc
 }
 
 async fn jwt_access_token(provider: &Provider, app: &Application, subject: &str, resource: &Resource, scope: &[String]) -> Result<(String, i64), OidcError> {
+    let token = signed_access_token(provider, app, subject, &resource.indicator, resource.access_token_ttl, scope, None).await?;
+    Ok((token, resource.access_token_ttl))
+}
+
+/// A JWT access token (`typ at+jwt`) for `audience`, with `organization_id` when it is an
+/// organization's API-resource token.
+async fn signed_access_token(provider: &Provider, app: &Application, subject: &str, audience: &str, ttl_s: i64, scope: &[String], organization_id: Option<&str>) -> Result<String, OidcError> {
     let now_s = provider.now_ms() / 1000;
     let mut claims = Map::new();
     claims.insert("jti".into(), json!(crate::ids::entity_id()));
     claims.insert("sub".into(), json!(subject));
     claims.insert("iat".into(), json!(now_s));
-    claims.insert("exp".into(), json!(now_s + resource.access_token_ttl));
+    claims.insert("exp".into(), json!(now_s + ttl_s));
     claims.insert("scope".into(), json!(scope.join(" ")));
     claims.insert("client_id".into(), json!(app.id));
     claims.insert("iss".into(), json!(provider.issuer()));
-    claims.insert("aud".into(), json!(resource.indicator));
-    let token = tokens::sign(provider, jsonwebtoken::Algorithm::ES256, "at+jwt", &claims).await?;
-    Ok((token, resource.access_token_ttl))
+    claims.insert("aud".into(), json!(audience));
+    if let Some(organization_id) = organization_id {
+        claims.insert("organization_id".into(), json!(organization_id));
+    }
+    tokens::sign(provider, jsonwebtoken::Algorithm::ES256, "at+jwt", &claims).await
 }
 
 /// The token request's resource must have been authorized; without one, the default

@@ -253,3 +253,18 @@ pub async fn claims_of(store: &Store, user_id: &str) -> Result<(Vec<Organization
     .await?;
     Ok((organizations, roles))
 }
+
+/// The scopes of API resource `resource_id` that a member's roles grant in the organization.
+pub async fn resource_scopes(store: &Store, organization_id: &str, user_id: &str, resource_id: &str) -> Result<Vec<String>, OrganizationError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT s.name FROM organization_member_roles mr \
+         JOIN organization_role_resource_scopes rs ON rs.organization_role_id = mr.organization_role_id \
+         JOIN scopes s ON s.id = rs.scope_id \
+         WHERE mr.organization_id = $1 AND mr.user_id = $2 AND s.resource_id = $3 ORDER BY s.name",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .bind(resource_id)
+    .fetch_all(store.pool())
+    .await?)
+}

@@ -135,6 +135,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
         scope: single(&params, "scope")?,
         subject_token: single(&params, "subject_token")?,
         subject_token_type: single(&params, "subject_token_type")?,
+        organization_id: single(&params, "organization_id")?,
         resources: params.iter().filter(|(k, _)| k == "resource").flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_owned())).filter(|s| !s.is_empty()).collect(),
     };
     let response = grants::exchange(&state.provider, &auth, request).await?;
