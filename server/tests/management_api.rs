@@ -447,6 +447,16 @@ on_both_databases! {
             "/api/users/{userId}/mfa-verifications/{verificationId}", "/api/users/{userId}/profile"] {
             assert!(paths.contains_key(expected), "{expected} missing from the document");
         }
+        for expected in ["/api/organizations", "/api/organizations/{id}/users/{userId}/roles", "/api/organization-roles/{id}/resource-scopes",
+            "/api/organization-scopes/{id}", "/api/organizations/{id}/jit/email-domains", "/api/organizations/{id}/applications/{applicationId}/roles"] {
+            assert!(paths.contains_key(expected), "{expected} missing from the document");
+        }
+        // Operation ids name one operation each (client generators key on them).
+        let mut ids: Vec<&str> = paths.values().flat_map(|ops| ops.as_object().unwrap().values()).filter_map(|op| op["operationId"].as_str()).collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "duplicate operation ids");
         // Every documented operation is routed: it answers with something other than 404/405
         // for an existing user.
         let (_, _, user) = api(&server, &token, "POST", "/api/users", Some(json!({"username": "probe"}))).await;

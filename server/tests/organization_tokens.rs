@@ -149,3 +149,76 @@ on_both_databases! {
         assert_eq!((status, body["code"].as_str()), (400, Some("oidc.invalid_target")));
     }
 }
+
+on_both_databases! {
+    // As Logto's organization/organization-application.test.ts and the organization part of
+    // oidc/client-credentials-grant.test.ts.
+    async fn machine_applications_get_tokens_for_their_organizations(server) {
+        let m = server.management_client().await;
+        let (app, secret) = server.app(AppType::MachineToMachine, "robot").await;
+        let secret = secret.unwrap();
+        server.app(AppType::Native, "native").await;
+        let (_, org) = server.call(&m, "POST", "/api/organizations", Some(json!({"name": "Acme"}))).await;
+        let org = org["id"].as_str().unwrap().to_owned();
+        let apps = format!("/api/organizations/{org}/applications");
+        let credentials = |extra: Vec<(&'static str, String)>| {
+            let (server, app, secret) = (&server, app.clone(), secret.clone());
+            async move {
+                let mut form = vec![("grant_type", "client_credentials".to_owned())];
+                form.extend(extra);
+                let response = server.http.post(server.url("/oidc/token")).basic_auth(app, Some(secret)).form(&form).send().await.unwrap();
+                (response.status().as_u16(), response.json::<Value>().await.unwrap())
+            }
+        };
+
+        let (status, body) = credentials(vec![]).await;
+        assert_eq!((status, body["error_description"].as_str()), (400, Some("both `resource` and `organization_id` are not provided")));
+        let (status, body) = credentials(vec![("organization_id", org.clone())]).await;
+        assert_eq!((status, body["error"].as_str(), body["error_description"].as_str()), (403, Some("access_denied"), Some("app has not associated with the organization")));
+
+        assert_eq!(server.call(&m, "POST", &apps, Some(json!({"applicationIds": []}))).await.0, 400);
+        let (status, body) = server.call(&m, "POST", "/api/organizations/0/applications", Some(json!({"applicationIds": [app]}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("entity.relation_foreign_key_not_found")));
+        assert_eq!(server.call(&m, "POST", &apps, Some(json!({"applicationIds": ["native"]}))).await.0, 422, "only machine-to-machine applications");
+        assert_eq!(server.call(&m, "POST", &apps, Some(json!({"applicationIds": [app]}))).await.0, 201);
+        let (status, listed) = server.call(&m, "GET", &apps, None).await;
+        assert_eq!((status, &listed[0]["id"], &listed[0]["organizationRoles"]), (200, &json!(app), &json!([])));
+
+        // An organization token with no roles: scope "" (said, even empty).
+        let (status, body) = credentials(vec![("organization_id", org.clone())]).await;
+        assert_eq!((status, &body["scope"]), (200, &json!("")), "{body}");
+        let claims = server.verify_jwt(body["access_token"].as_str().unwrap(), &format!("urn:logto:organization:{org}")).await;
+        assert_eq!((&claims["sub"], &claims["scope"]), (&json!(app), &json!("")));
+
+        // Roles: machine-to-machine only; their scopes come along, only as requested.
+        let (_, scope) = server.call(&m, "POST", "/api/organization-scopes", Some(json!({"name": "read:reports"}))).await;
+        let (_, resource) = server.call(&m, "POST", "/api/resources", Some(json!({"name": "Reports", "indicator": "https://reports.example.com"}))).await;
+        let resource_id = resource["id"].as_str().unwrap();
+        let (_, export) = server.call(&m, "POST", &format!("/api/resources/{resource_id}/scopes"), Some(json!({"name": "export"}))).await;
+        let (_, audit) = server.call(&m, "POST", &format!("/api/resources/{resource_id}/scopes"), Some(json!({"name": "audit"}))).await;
+        server.call(&m, "POST", &format!("/api/resources/{resource_id}/scopes"), Some(json!({"name": "delete"}))).await;
+        let (_, robot) = server.call(&m, "POST", "/api/organization-roles", Some(json!({"name": "robot", "type": "MachineToMachine", "organizationScopeIds": [scope["id"]], "resourceScopeIds": [export["id"], audit["id"]]}))).await;
+        let (_, person) = server.call(&m, "POST", "/api/organization-roles", Some(json!({"name": "person"}))).await;
+        let roles = format!("{apps}/{app}/roles");
+        let (status, body) = server.call(&m, "POST", &roles, Some(json!({"organizationRoleIds": [person["id"]]}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("entity.db_constraint_violated")));
+        assert_eq!(server.call(&m, "POST", &roles, Some(json!({"organizationRoleIds": ["0"]}))).await.0, 422);
+        assert_eq!(server.call(&m, "POST", &roles, Some(json!({"organizationRoleIds": [robot["id"]]}))).await.0, 201);
+        assert_eq!(server.call(&m, "GET", &roles, None).await.1, json!([robot]));
+        assert_eq!(server.call(&m, "DELETE", "/api/organizations/0/applications/0/roles/0", None).await.0, 422);
+
+        let (_, body) = credentials(vec![("organization_id", org.clone()), ("scope", "read:reports unknown".into())]).await;
+        assert_eq!(body["scope"], "read:reports");
+        let (_, body) = credentials(vec![("organization_id", org.clone()), ("resource", "https://reports.example.com".into()), ("scope", "export audit delete other".into())]).await;
+        assert_eq!(body["scope"], "export audit", "in the order requested: {body}");
+        let claims = server.verify_jwt(body["access_token"].as_str().unwrap(), "https://reports.example.com").await;
+        assert_eq!((&claims["organization_id"], &claims["scope"]), (&json!(org), &json!("export audit")));
+
+        // Leaving the organization takes the roles, and the tokens, along.
+        assert_eq!(server.call(&m, "DELETE", &format!("{apps}/{app}"), None).await.0, 204);
+        assert_eq!(server.call(&m, "DELETE", &format!("{apps}/{app}"), None).await.0, 404);
+        assert_eq!(credentials(vec![("organization_id", org.clone())]).await.0, 403);
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organization_application_roles WHERE application_id = $1").bind(&app).fetch_one(server.state.store.pool()).await.unwrap();
+        assert_eq!(left, 0);
+    }
+}

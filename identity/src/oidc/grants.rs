@@ -37,9 +37,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// Omitted when nothing was granted (a client-credentials token without scopes), as
-    /// oidc-provider does.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub scope: String,
+    /// oidc-provider does — but `""` on an organization's token, as Logto answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     pub token_type: &'static str,
     /// Whose tokens these are (none for client credentials): for the audit log only.
     #[serde(skip)]
@@ -243,6 +243,7 @@ async fn organization_token(provider: &Provider, app: &Application, user: &User,
     }
     prepare_keys(provider, app).await?;
     let requested = resource_scopes(scope).cloned().collect::<Vec<_>>();
+    let organization_audience = resources.is_empty();
     let (audience, granted, ttl, claim) = match resources {
         [] => {
             // Organization scopes only when the organizations resource was authorized.
@@ -261,7 +262,7 @@ async fn organization_token(provider: &Provider, app: &Application, user: &User,
         _ => return Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
     };
     let token = signed_access_token(provider, app, &user.id, &audience, ttl, &granted, claim).await?;
-    Ok(TokenPlan { jwt_access_token: Some((token, ttl)), resource_scopes: granted, id_token: None })
+    Ok(TokenPlan { jwt_access_token: Some((token, ttl)), resource_scopes: granted, id_token: None, empty_scope_shown: organization_audience })
 }
 
 fn organization_failure(err: crate::organizations::OrganizationError) -> OidcError {
@@ -302,20 +303,61 @@ async fn token_exchange(provider: &Provider, app: &Application, request: TokenRe
     Ok(response)
 }
 
+/// `scope` as the response says it: absent when nothing was granted.
+fn granted_scope(scope: &[String]) -> Option<String> {
+    (!scope.is_empty()).then(|| scope.join(" "))
+}
+
 async fn client_credentials(provider: &Provider, app: &Application, request: TokenRequest) -> Result<TokenResponse, OidcError> {
     let resource = match request.resources.as_slice() {
+        // An organization's own token needs no resource.
+        [] if request.organization_id.is_some() => None,
         [] => provider.resource(None).await?,
         [one] => Some(provider.resource(Some(one)).await?.ok_or_else(|| unknown_resource(one))?),
         _ => return Err(OidcError::new("invalid_target", "only a single resource indicator value is allowed")),
     };
-    let resource = resource.ok_or_else(|| OidcError::new("invalid_target", "no resource indicator was given and there is no default resource"))?;
+    if let Some(organization_id) = request.organization_id.as_deref() {
+        return organization_client_credentials(provider, app, organization_id, resource, request.scope.as_deref()).await;
+    }
+    let resource = resource.ok_or_else(|| OidcError::new("invalid_target", "both `resource` and `organization_id` are not provided"))?;
     let available = provider.application_scopes(&app.id, &resource.id).await?;
     let scope: Vec<String> = match request.scope.as_deref() {
         Some(requested) => super::split_scope(requested).into_iter().filter(|s| available.contains(s)).collect(),
         None => available,
     };
     let (access_token, expires_in) = jwt_access_token(provider, app, &app.id, &resource, &scope).await?;
-    Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: scope.join(" "), token_type: "Bearer", account_id: None })
+    Ok(TokenResponse { access_token, expires_in, id_token: None, refresh_token: None, scope: granted_scope(&scope), token_type: "Bearer", account_id: None })
+}
+
+/// Client credentials for an organization the application is in (Logto's
+/// `client-credentials-grant.test.ts`): a token for the organization with the organization
+/// scopes its roles there grant, or with `resource` for that API with the API scopes they
+/// grant and the `organization_id` claim. Only requested scopes, when any are named.
+async fn organization_client_credentials(provider: &Provider, app: &Application, organization_id: &str, resource: Option<Resource>, requested: Option<&str>) -> Result<TokenResponse, OidcError> {
+    use crate::organizations::applications;
+    if !applications::contains(&provider.store, organization_id, &app.id).await? {
+        return Err(OidcError::Forbidden { error: "access_denied", description: "app has not associated with the organization".into() });
+    }
+    let narrow = |available: Vec<String>| -> Vec<String> {
+        match requested {
+            Some(requested) => super::split_scope(requested).into_iter().filter(|s| available.contains(s)).collect(),
+            None => available,
+        }
+    };
+    let (token, expires_in, scope) = match resource {
+        None => {
+            let scope = narrow(applications::scopes(&provider.store, organization_id, &app.id).await?);
+            let token = signed_access_token(provider, app, &app.id, &format!("urn:logto:organization:{organization_id}"), 3600, &scope, None).await?;
+            // An organization token always says its scope, even empty.
+            (token, 3600, Some(scope.join(" ")))
+        }
+        Some(resource) => {
+            let scope = narrow(applications::resource_scopes(&provider.store, organization_id, &app.id, &resource.id).await?);
+            let token = signed_access_token(provider, app, &app.id, &resource.indicator, resource.access_token_ttl, &scope, Some(organization_id)).await?;
+            (token, resource.access_token_ttl, granted_scope(&scope))
+        }
+    };
+    Ok(TokenResponse { access_token: token, expires_in, id_token: None, refresh_token: None, scope, token_type: "Bearer", account_id: None })
 }
 
 /// Everything issuing needs that is not a write: the resource and the user's scopes on it,
@@ -325,6 +367,8 @@ struct TokenPlan {
     jwt_access_token: Option<(String, i64)>,
     resource_scopes: Vec<String>,
     id_token: Option<String>,
+    /// An organization's token says its scope even when empty (`""`), as Logto answers.
+    empty_scope_shown: bool,
 }
 
 async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope: &[String], resource: Option<Resource>, origin: &Value) -> Result<TokenPlan, OidcError> {
@@ -347,7 +391,7 @@ async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope:
         Some(resource) => Some(jwt_access_token(provider, app, &user.id, resource, &resource_scopes).await?),
         None => None,
     };
-    Ok(TokenPlan { jwt_access_token, resource_scopes, id_token })
+    Ok(TokenPlan { jwt_access_token, resource_scopes, id_token, empty_scope_shown: false })
 }
 
 /// Access token (JWT for a resource, opaque otherwise), ID token with `openid`, refresh
@@ -385,6 +429,7 @@ async fn issue_user_tokens(
         (token, row)
     };
     let mut rows = Vec::with_capacity(2);
+    let empty_scope_shown = plan.empty_scope_shown;
     let (access_token, expires_in, granted) = match plan.jwt_access_token {
         Some((token, expires_in)) => (token, expires_in, plan.resource_scopes),
         None => {
@@ -400,7 +445,7 @@ async fn issue_user_tokens(
         token
     });
     store::insert_tokens(conn, &rows).await?;
-    Ok(TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope: granted.join(" "), token_type: "Bearer", account_id: Some(user.id.clone()) })
+    Ok(TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope: if empty_scope_shown { Some(granted.join(" ")) } else { granted_scope(&granted) }, token_type: "Bearer", account_id: Some(user.id.clone()) })
 }
 
 async fn id_token_claims(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<Map<String, Value>, OidcError> {
@@ -438,7 +483,10 @@ async fn signed_access_token(provider: &Provider, app: &Application, subject: &s
     claims.insert("sub".into(), json!(subject));
     claims.insert("iat".into(), json!(now_s));
     claims.insert("exp".into(), json!(now_s + ttl_s));
-    claims.insert("scope".into(), json!(scope.join(" ")));
+    // Logto leaves an empty `scope` out of API tokens, and keeps it in organization tokens.
+    if !scope.is_empty() || audience.starts_with("urn:logto:organization:") {
+        claims.insert("scope".into(), json!(scope.join(" ")));
+    }
     claims.insert("client_id".into(), json!(app.id));
     claims.insert("iss".into(), json!(provider.issuer()));
     claims.insert("aud".into(), json!(audience));

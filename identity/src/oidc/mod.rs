@@ -193,6 +193,10 @@ impl Provider {
 pub enum OidcError {
     #[error("{error}: {description}")]
     Protocol { error: &'static str, description: String },
+    /// A protocol error answered 403 rather than 400 (Logto: a client asking for a token of
+    /// an organization it is not in).
+    #[error("{error}: {description}")]
+    Forbidden { error: &'static str, description: String },
     #[error("signing keys: {0}")]
     Keys(#[from] keys::KeyError),
     #[error("storage failed: {0}")]
@@ -219,7 +223,7 @@ impl OidcError {
     /// The OAuth `error` value; `server_error` for our own failures.
     pub fn error(&self) -> &'static str {
         match self {
-            OidcError::Protocol { error, .. } => error,
+            OidcError::Protocol { error, .. } | OidcError::Forbidden { error, .. } => error,
             _ => "server_error",
         }
     }
@@ -231,7 +235,7 @@ impl OidcError {
 
     pub fn description(&self) -> String {
         match self {
-            OidcError::Protocol { description, .. } => description.clone(),
+            OidcError::Protocol { description, .. } | OidcError::Forbidden { description, .. } => description.clone(),
             _ => "an unexpected error occurred".to_owned(),
         }
     }

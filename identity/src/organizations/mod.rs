@@ -8,6 +8,7 @@
 //! `entity.not_found` to delete), an id inside a body that names nothing is 422
 //! `entity.relation_foreign_key_not_found`.
 
+pub mod applications;
 pub mod jit;
 pub mod members;
 pub mod template;
@@ -42,6 +43,10 @@ pub enum OrganizationError {
     RoleNamesNotFound(Vec<String>),
     #[error("machine-to-machine organization roles cannot be given to users")]
     MachineRoleForUser,
+    #[error("user organization roles cannot be given to applications")]
+    UserRoleForApplication,
+    #[error("only machine-to-machine applications can be in organizations")]
+    NotMachineToMachine,
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("storage failed: {0}")]
@@ -68,7 +73,7 @@ impl ErrorCode for OrganizationError {
             UnknownReference(_) => "entity.relation_foreign_key_not_found",
             RequireMembership => "organization.require_membership",
             RoleNamesNotFound(_) => "organization.role_names_not_found",
-            MachineRoleForUser => "entity.db_constraint_violated",
+            MachineRoleForUser | UserRoleForApplication | NotMachineToMachine => "entity.db_constraint_violated",
             InvalidInput(_) => "guard.invalid_input",
             Storage(_) => "unexpected",
         }

@@ -152,6 +152,7 @@ impl From<OidcError> for OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let status = match self.0.error() {
+            _ if matches!(self.0, OidcError::Forbidden { .. }) => StatusCode::FORBIDDEN,
             "invalid_client" | "invalid_token" => StatusCode::UNAUTHORIZED,
             "insufficient_scope" => StatusCode::FORBIDDEN,
             "server_error" => {

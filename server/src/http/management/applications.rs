@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_application_role))
 }
 
-fn application_json(app: &Application) -> Value {
+pub(super) fn application_json(app: &Application) -> Value {
     json!({
         "id": app.id,
         "name": app.name,

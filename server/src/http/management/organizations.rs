@@ -5,7 +5,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use identity::organizations::{self, jit, members, OrganizationChanges};
+use identity::organizations::{self, applications, jit, members, OrganizationChanges};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -33,6 +33,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_jit_email_domain))
         .routes(routes!(list_jit_roles, add_jit_roles, replace_jit_roles))
         .routes(routes!(remove_jit_role))
+        .routes(routes!(list_organization_applications, add_organization_applications, replace_organization_applications))
+        .routes(routes!(remove_organization_application))
+        .routes(routes!(list_organization_application_roles, add_organization_application_roles, replace_organization_application_roles))
+        .routes(routes!(remove_organization_application_role))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -299,5 +303,84 @@ async fn replace_jit_roles(State(state): State<AppState>, Path(id): Path<String>
     responses((status = 204, description = "Removed"), (status = 404, description = "Not there", body = schemas::ErrorBody)))]
 async fn remove_jit_role(State(state): State<AppState>, Path((id, role_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     jit::remove_role(&state.store, &id, &role_id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/applications", tag = "Organizations", params(("id" = String, Path), PageParams, ("q" = Option<String>, Query)),
+    responses((status = 200, description = "Machine-to-machine applications with their roles here; Total-Number and Link headers", body = [schemas::Application])))]
+async fn list_organization_applications(State(state): State<AppState>, Path(id): Path<String>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    let page = Page::from_query(query.as_deref())?;
+    let listed = applications::list(&state.store, &id, page.param("q")).await.map_err(domain)?;
+    let body: Vec<Value> = listed
+        .iter()
+        .map(|a| {
+            let mut app = super::applications::application_json(&a.application);
+            app["organizationRoles"] = json!(a.roles);
+            app
+        })
+        .collect();
+    paged(query.as_deref(), &uri, body)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ApplicationIds {
+    application_ids: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/organizations/{id}/applications", tag = "Organizations", params(("id" = String, Path)), request_body = ApplicationIds,
+    responses((status = 201, description = "Added"), (status = 422, description = "Unknown, or not machine-to-machine", body = schemas::ErrorBody)))]
+async fn add_organization_applications(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ApplicationIds>) -> Result<StatusCode, ApiError> {
+    if body.application_ids.is_empty() {
+        return Err(ApiError::invalid_input("at least one application id is needed"));
+    }
+    applications::set(&state.store, state.provider.clock.as_ref(), &id, &body.application_ids, false).await.map_err(domain)?;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(put, path = "/api/organizations/{id}/applications", tag = "Organizations", params(("id" = String, Path)), request_body = ApplicationIds,
+    responses((status = 204, description = "Exactly these applications")))]
+async fn replace_organization_applications(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<ApplicationIds>) -> Result<StatusCode, ApiError> {
+    applications::set(&state.store, state.provider.clock.as_ref(), &id, &body.application_ids, true).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/organizations/{id}/applications/{applicationId}", tag = "Organizations", params(("id" = String, Path), ("applicationId" = String, Path)),
+    responses((status = 204, description = "Removed, with its roles here")))]
+async fn remove_organization_application(State(state): State<AppState>, Path((id, application_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    applications::remove(&state.store, &id, &application_id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/applications/{applicationId}/roles", tag = "Organizations", params(("id" = String, Path), ("applicationId" = String, Path), PageParams),
+    responses((status = 200, description = "The application's roles here", body = [schemas::OrganizationRole])))]
+async fn list_organization_application_roles(State(state): State<AppState>, Path((id, application_id)): Path<(String, String)>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    paged(query.as_deref(), &uri, applications::roles(&state.store, &id, &application_id).await.map_err(domain)?)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ApplicationRoleIds {
+    organization_role_ids: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/organizations/{id}/applications/{applicationId}/roles", tag = "Organizations", params(("id" = String, Path), ("applicationId" = String, Path)),
+    request_body = ApplicationRoleIds, responses((status = 201, description = "Added"), (status = 422, description = "Not in the organization, unknown or user role", body = schemas::ErrorBody)))]
+async fn add_organization_application_roles(State(state): State<AppState>, Path((id, application_id)): Path<(String, String)>, JsonBody(body): JsonBody<ApplicationRoleIds>) -> Result<StatusCode, ApiError> {
+    applications::set_roles(&state.store, &id, &application_id, &body.organization_role_ids, false).await.map_err(domain)?;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(put, path = "/api/organizations/{id}/applications/{applicationId}/roles", tag = "Organizations", params(("id" = String, Path), ("applicationId" = String, Path)),
+    request_body = ApplicationRoleIds, responses((status = 204, description = "Exactly these roles")))]
+async fn replace_organization_application_roles(State(state): State<AppState>, Path((id, application_id)): Path<(String, String)>, JsonBody(body): JsonBody<ApplicationRoleIds>) -> Result<StatusCode, ApiError> {
+    applications::set_roles(&state.store, &id, &application_id, &body.organization_role_ids, true).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/organizations/{id}/applications/{applicationId}/roles/{organizationRoleId}", tag = "Organizations",
+    params(("id" = String, Path), ("applicationId" = String, Path), ("organizationRoleId" = String, Path)), responses((status = 204, description = "Removed")))]
+async fn remove_organization_application_role(State(state): State<AppState>, Path((id, application_id, role_id)): Path<(String, String, String)>) -> Result<StatusCode, ApiError> {
+    applications::remove_role(&state.store, &id, &application_id, &role_id).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
 }
