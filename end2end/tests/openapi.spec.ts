@@ -99,6 +99,18 @@ test('what the Management API answers matches the schemas it declares', async ()
   await conforms('get', '/api/roles', '/api/roles');
   await conforms('get', '/api/roles/{roleId}/applications', `/api/roles/${role.body.id}/applications`);
 
+  const organization = await conforms('post', '/api/organizations', '/api/organizations', { name: 'Acme', customData: { plan: 'pro' }, branding: { logoUrl: 'https://acme.example/logo.svg' } });
+  const orgScope = await conforms('post', '/api/organization-scopes', '/api/organization-scopes', { name: 'read:members' });
+  const orgRole = await conforms('post', '/api/organization-roles', '/api/organization-roles', { name: 'admin', organizationScopeIds: [orgScope.body.id], resourceScopeIds: [scope.body.id] });
+  await call('POST', `/api/organizations/${organization.body.id}/users`, { userIds: [id] });
+  await call('POST', `/api/organizations/${organization.body.id}/users/${id}/roles`, { organizationRoleIds: [orgRole.body.id] });
+  await conforms('get', '/api/organizations', '/api/organizations?showFeatured=1');
+  await conforms('get', '/api/organization-roles', '/api/organization-roles');
+  await conforms('get', '/api/organization-roles/{id}/resource-scopes', `/api/organization-roles/${orgRole.body.id}/resource-scopes`);
+  await conforms('get', '/api/organizations/{id}/users', `/api/organizations/${organization.body.id}/users`);
+  await conforms('get', '/api/organizations/{id}/users/{userId}/roles', `/api/organizations/${organization.body.id}/users/${id}/roles`);
+  await conforms('get', '/api/users/{userId}/organizations', `/api/users/${id}/organizations`);
+
   await conforms('get', '/api/sign-in-exp', '/api/sign-in-exp');
   await conforms('post', '/api/sign-in-exp/default/check-password', '/api/sign-in-exp/default/check-password', { password: '1' });
   await conforms('get', '/api/connector-factories', '/api/connector-factories');

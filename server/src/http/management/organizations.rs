@@ -45,8 +45,11 @@ struct OrganizationBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     description: Option<Option<String>>,
+    #[schema(value_type = Option<Object>)]
     custom_data: Option<Map<String, Value>>,
     is_mfa_required: Option<bool>,
+    /// `logoUrl`, `darkLogoUrl`, `favicon`, `darkFavicon`: http(s) URLs.
+    #[schema(value_type = Option<Object>)]
     branding: Option<Map<String, Value>>,
     /// Logto's create body may carry these; they are ignored.
     #[serde(default)]
