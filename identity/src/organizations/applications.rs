@@ -120,12 +120,7 @@ pub async fn set_roles(store: &Store, organization_id: &str, application_id: &st
         sqlx::query("DELETE FROM organization_application_roles WHERE organization_id = $1 AND application_id = $2").bind(organization_id).bind(application_id).execute(&mut *tx).await?;
     }
     for role_id in role_ids {
-        let role_type: Option<String> = sqlx::query_scalar("SELECT type FROM organization_roles WHERE id = $1").bind(role_id).fetch_optional(&mut *tx).await?;
-        match role_type.as_deref() {
-            None => return Err(OrganizationError::UnknownReference(format!("organization role {role_id}"))),
-            Some("MachineToMachine") => {}
-            Some(_) => return Err(OrganizationError::UserRoleForApplication),
-        }
+        template::require_role_type(&mut tx, role_id, template::OrganizationRoleType::MachineToMachine).await?;
         sqlx::query("INSERT INTO organization_application_roles (organization_id, application_id, organization_role_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(organization_id)
             .bind(application_id)

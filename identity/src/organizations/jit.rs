@@ -93,12 +93,7 @@ pub async fn set_roles(store: &Store, organization_id: &str, role_ids: &[String]
         sqlx::query("DELETE FROM organization_jit_roles WHERE organization_id = $1").bind(organization_id).execute(&mut *tx).await?;
     }
     for role_id in role_ids {
-        let role_type: Option<String> = sqlx::query_scalar("SELECT type FROM organization_roles WHERE id = $1").bind(role_id).fetch_optional(&mut *tx).await?;
-        match role_type.as_deref() {
-            None => return Err(OrganizationError::UnknownReference(format!("organization role {role_id}"))),
-            Some("User") => {}
-            Some(_) => return Err(OrganizationError::MachineRoleForUser),
-        }
+        super::template::require_role_type(&mut tx, role_id, super::template::OrganizationRoleType::User).await?;
         sqlx::query("INSERT INTO organization_jit_roles (organization_id, organization_role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(organization_id)
             .bind(role_id)

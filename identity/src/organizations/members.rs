@@ -128,7 +128,7 @@ pub async fn roles(store: &Store, organization_id: &str, user_id: &str) -> Resul
     if !is_member(&mut conn, organization_id, user_id).await? {
         return Err(OrganizationError::RequireMembership);
     }
-    let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+    let rows = sqlx::query_as(
         "SELECT r.id, r.name, r.description, r.type FROM organization_member_roles mr JOIN organization_roles r ON r.id = mr.organization_role_id \
          WHERE mr.organization_id = $1 AND mr.user_id = $2 ORDER BY r.name, r.id",
     )
@@ -136,15 +136,7 @@ pub async fn roles(store: &Store, organization_id: &str, user_id: &str) -> Resul
     .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, description, role_type)| OrganizationRole {
-            id,
-            name,
-            description,
-            role_type: if role_type == "MachineToMachine" { OrganizationRoleType::MachineToMachine } else { OrganizationRoleType::User },
-        })
-        .collect())
+    Ok(rows.into_iter().map(template::role_from).collect())
 }
 
 /// Gives a member roles named by id and by name (`organizationRoleIds`, `organizationRoleNames`);
@@ -184,12 +176,7 @@ pub async fn remove_role(store: &Store, organization_id: &str, user_id: &str, ro
 
 async fn insert_roles(conn: &mut sqlx::AnyConnection, organization_id: &str, user_id: &str, role_ids: &[String]) -> Result<(), OrganizationError> {
     for role_id in role_ids {
-        let role_type: Option<String> = sqlx::query_scalar("SELECT type FROM organization_roles WHERE id = $1").bind(role_id).fetch_optional(&mut *conn).await?;
-        match role_type.as_deref() {
-            None => return Err(OrganizationError::UnknownReference(format!("organization role {role_id}"))),
-            Some("User") => {}
-            Some(_) => return Err(OrganizationError::MachineRoleForUser),
-        }
+        template::require_role_type(conn, role_id, OrganizationRoleType::User).await?;
         sqlx::query("INSERT INTO organization_member_roles (organization_id, user_id, organization_role_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(organization_id)
             .bind(user_id)

@@ -147,6 +147,19 @@ pub(super) async fn find_role(store: &Store, id: &str) -> Result<Option<Organiza
     Ok(row.map(role_from))
 }
 
+/// Checks, inside a write, that `role_id` names a role of `wanted` type: an unknown id is
+/// 422 `entity.relation_foreign_key_not_found`, a role of the other type 422
+/// `entity.db_constraint_violated` (user roles are for members, machine roles for applications).
+pub(super) async fn require_role_type(conn: &mut sqlx::AnyConnection, role_id: &str, wanted: OrganizationRoleType) -> Result<(), OrganizationError> {
+    let role_type: Option<String> = sqlx::query_scalar("SELECT type FROM organization_roles WHERE id = $1").bind(role_id).fetch_optional(&mut *conn).await?;
+    match role_type.map(|t| OrganizationRoleType::parse(&t)) {
+        None => Err(OrganizationError::UnknownReference(format!("organization role {role_id}"))),
+        Some(found) if found == wanted => Ok(()),
+        Some(OrganizationRoleType::MachineToMachine) => Err(OrganizationError::MachineRoleForUser),
+        Some(OrganizationRoleType::User) => Err(OrganizationError::UserRoleForApplication),
+    }
+}
+
 /// Roles by name (`organizationRoleNames`); every name must exist.
 pub(super) async fn roles_named(store: &Store, names: &[String]) -> Result<Vec<OrganizationRole>, OrganizationError> {
     let all: Vec<OrganizationRole> = sqlx::query_as("SELECT id, name, description, type FROM organization_roles").fetch_all(store.pool()).await?.into_iter().map(role_from).collect();
