@@ -19,6 +19,7 @@ pub mod ids;
 pub mod management;
 pub mod mfa;
 pub mod oidc;
+pub mod one_time_tokens;
 pub mod organizations;
 pub mod passwords;
 pub mod personal_access_tokens;

@@ -126,7 +126,8 @@ fn api_status(code: &str) -> StatusCode {
         "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
         "entity.unique_integrity_violation" | "entity.relation_foreign_key_not_found" | "organization.require_membership"
         | "organization.role_names_not_found" => StatusCode::UNPROCESSABLE_ENTITY,
-        "entity.not_exists" => StatusCode::NOT_FOUND,
+        "entity.not_exists" | "one_time_token.token_not_found" => StatusCode::NOT_FOUND,
+        code if code.starts_with("one_time_token.") => StatusCode::BAD_REQUEST,
         code if code.starts_with("session.email_blocklist.") => StatusCode::UNPROCESSABLE_ENTITY,
         code if code.starts_with("oidc.") => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -7,6 +7,7 @@ mod applications;
 mod configs;
 mod connectors;
 mod logs;
+mod one_time_tokens;
 mod openapi_3_0;
 mod organization_template;
 mod organizations;
@@ -48,7 +49,8 @@ use crate::AppState;
         (name = "Configs", description = "Provider settings such as the claims in ID tokens"),
         (name = "Account center", description = "What people may see and change of their own account"),
         (name = "Organizations", description = "Organizations, their members and the members' roles"),
-        (name = "Organization template", description = "The organization scopes and roles every organization shares")
+        (name = "Organization template", description = "The organization scopes and roles every organization shares"),
+        (name = "One-time tokens", description = "The secrets behind magic links: one email address, used once")
     )
 )]
 struct ApiDoc;
@@ -66,6 +68,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(personal_access_tokens::routes())
         .merge(organizations::routes())
         .merge(organization_template::routes())
+        .merge(one_time_tokens::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Serialised once, shared by reference: axum clones every route's handler for each new

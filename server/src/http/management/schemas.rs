@@ -376,3 +376,18 @@ pub struct UserOrganization {
     created_at: i64,
     organization_roles: Vec<NamedRef>,
 }
+
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OneTimeToken {
+    id: String,
+    email: String,
+    /// In the create and verify answers only.
+    token: Option<String>,
+    /// `{jitOrganizationIds?, interactionEvent?}`.
+    context: Object,
+    /// `active`, `consumed`, `revoked` or `expired`.
+    status: String,
+    created_at: i64,
+    expires_at: i64,
+}
