@@ -88,3 +88,74 @@ on_both_databases! {
         assert_eq!(server.call(&m, "GET", &format!("/api/one-time-tokens/{id}"), None).await.0, 404);
     }
 }
+
+/// A browser in a sign-in (or registration) that has used `token` for `email`.
+async fn with_token(server: &common::TestServer, event: &str, token: &str, email: &str) -> (reqwest::Client, u16, Value) {
+    let browser = server.browser_in_interaction().await;
+    server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": event}))).await;
+    let (status, body) = server.call(&browser, "POST", "/api/experience/verification/one-time-token/verify", Some(json!({"identifier": {"type": "email", "value": email}, "token": token}))).await;
+    (browser, status, body)
+}
+
+on_both_databases! {
+    // Spec §8, as Logto's experience-api one-time-token tests: a magic link signs in,
+    // registers even when registration is closed, and joins the organizations it names; a
+    // token for another interaction is refused, unused.
+    async fn magic_links_sign_in_and_register_invitees_into_organizations(server) {
+        let m = server.management_client().await;
+        server.sign_in_experience(json!({"signInMode": "SignIn", "signUp": {"identifiers": ["email"], "password": false, "verify": true},
+            "signIn": {"methods": [{"identifier": "email", "password": false, "verificationCode": true, "isPasswordPrimary": false}]}})).await;
+        let (_, org) = server.call(&m, "POST", "/api/organizations", Some(json!({"name": "Acme"}))).await;
+        let org = org["id"].as_str().unwrap().to_owned();
+        server.call(&m, "POST", "/api/organization-roles", Some(json!({"name": "member"}))).await;
+        let (_, member) = server.call(&m, "GET", "/api/organization-roles?q=member", None).await;
+        server.call(&m, "POST", &format!("/api/organizations/{org}/jit/roles"), Some(json!({"organizationRoleIds": [member[0]["id"]]}))).await;
+        let issue = |email: &'static str, context: Value| {
+            let (server, m) = (&server, &m);
+            async move { server.call(m, "POST", "/api/one-time-tokens", Some(json!({"email": email, "context": context}))).await.1["token"].as_str().unwrap().to_owned() }
+        };
+
+        // Invite-only sign-up: registration is closed, the link registers anyway, into Acme.
+        let invitation = issue("invitee@example.com", json!({"jitOrganizationIds": [org], "interactionEvent": "Register"})).await;
+        let (_, status, body) = with_token(&server, "SignIn", &invitation, "invitee@example.com").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("one_time_token.interaction_event_mismatch")));
+        let (browser, status, verified) = with_token(&server, "Register", &invitation, "invitee@example.com").await;
+        assert_eq!(status, 200, "{verified} (the mismatch left the token unused)");
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, submitted) = server.submit(&browser).await;
+        assert!(status == 200 && submitted["redirectTo"].is_string(), "{status} {submitted}");
+        let invitee = identity::users::find_by_email(&server.state.store, "invitee@example.com").await.unwrap().expect("registered");
+        let (_, memberships) = server.call(&m, "GET", &format!("/api/users/{}/organizations", invitee.id), None).await;
+        assert_eq!((&memberships[0]["id"], &memberships[0]["organizationRoles"][0]["name"]), (&json!(org), &json!("member")), "{memberships}");
+        let (_, status, body) = with_token(&server, "Register", &invitation, "invitee@example.com").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("one_time_token.token_consumed")));
+
+        // Without a token, registration stays closed.
+        let browser = server.browser_in_interaction().await;
+        server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "Register"}))).await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({}))).await.0, 403);
+
+        // Magic-link sign-in, into the organizations the link names.
+        server.user("ada", "Correct-Horse-9").await;
+        let link = issue("ada@example.com", json!({"jitOrganizationIds": [org]})).await;
+        let (_, status, body) = with_token(&server, "SignIn", &link, "someone@example.com").await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("one_time_token.email_mismatch")));
+        let (browser, status, verified) = with_token(&server, "SignIn", &link, "ada@example.com").await;
+        assert_eq!(status, 200, "{verified}");
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
+        let (status, submitted) = server.submit(&browser).await;
+        assert!(status == 200 && submitted["redirectTo"].is_string(), "{status} {submitted}");
+        let ada = identity::users::find_by_email(&server.state.store, "ada@example.com").await.unwrap().unwrap();
+        assert_eq!(server.call(&m, "GET", &format!("/api/users/{}/organizations", ada.id), None).await.1[0]["id"], json!(org));
+        let (_, status, body) = with_token(&server, "SignIn", "not-a-token", "ada@example.com").await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("one_time_token.token_not_found")));
+
+        // Signing in by email is not even a sign-in method now: the link still signs in.
+        server.sign_in_experience(json!({"signInMode": "SignInAndRegister", "signUp": {"identifiers": ["username"], "password": true, "verify": false},
+            "signIn": {"methods": [{"identifier": "username", "password": true, "verificationCode": false, "isPasswordPrimary": true}]}})).await;
+        let link = issue("ada@example.com", json!({})).await;
+        let (browser, _, verified) = with_token(&server, "SignIn", &link, "ada@example.com").await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
+    }
+}

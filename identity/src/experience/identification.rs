@@ -49,6 +49,8 @@ async fn identify_existing(
             }
             let enabled = match record.kind {
                 RecordKind::SignInPasskey => sie.passkey_sign_in.enabled,
+                // A magic link signs in whatever the sign-in methods.
+                RecordKind::OneTimeToken => true,
                 code if code.is_code() => sie.allows_code_sign_in(kind),
                 _ => sie.allows_password_sign_in(kind),
             };
@@ -57,7 +59,9 @@ async fn identify_existing(
             }
         }
         _ => {
-            if !record.kind.is_code() || !sie.allows_password_reset_by(kind) {
+            // A password-reset link (a one-time token) proves the address as a code would.
+            let proven = record.kind == RecordKind::OneTimeToken || (record.kind.is_code() && sie.allows_password_reset_by(kind));
+            if !proven {
                 return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: true });
             }
         }
@@ -72,6 +76,11 @@ async fn identify_existing(
     }
     if state.user_id.as_ref().is_some_and(|id| *id != user.id) {
         return Err(ExperienceError::IdentityConflict);
+    }
+    if !record.jit_organization_ids.is_empty() {
+        let mut tx = provider.store.begin_write().await?;
+        crate::organizations::jit::join(&mut tx, provider.clock.as_ref(), &user.id, &record.jit_organization_ids).await?;
+        tx.commit().await?;
     }
     state.user_id = Some(user.id);
     super::save(provider, interaction, &state).await?;
@@ -90,6 +99,7 @@ async fn register(
     if state.user_id.is_some() {
         return Ok(Identified::Existing);
     }
+    let mut invited_to: Vec<String> = Vec::new();
     if let Some(id) = verification_id {
         let record = state.record(id)?.clone();
         if !record.verified || matches!(record.kind, RecordKind::Password | RecordKind::SignInPasskey) {
@@ -98,8 +108,13 @@ async fn register(
         stage(provider, &mut state.profile, &record).await?;
         // Staged data stays even when a later gate fails (the client fixes and retries).
         super::save(provider, interaction, &state).await?;
+        if record.kind == RecordKind::OneTimeToken {
+            invited_to = record.jit_organization_ids.clone();
+        }
     }
-    if !sie.sign_in_mode.allows_registration() {
+    // A magic link is an invitation: it registers even when registration is closed.
+    let invited = verification_id.is_some_and(|id| state.record(id).is_ok_and(|r| r.kind == RecordKind::OneTimeToken));
+    if !sie.sign_in_mode.allows_registration() && !invited {
         return Err(ExperienceError::Forbidden);
     }
     if sie.registration_needs_agreement() && !state.terms_agreed {
@@ -128,6 +143,7 @@ async fn register(
     if let Some(email) = &user.primary_email {
         crate::organizations::jit::provision(&mut tx, provider.clock.as_ref(), &user.id, email).await?;
     }
+    crate::organizations::jit::join(&mut tx, provider.clock.as_ref(), &user.id, &invited_to).await?;
     state.user_id = Some(user.id);
     interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
     tx.commit().await?;
@@ -138,7 +154,7 @@ async fn register(
 async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &VerificationRecord) -> Result<(), ExperienceError> {
     let value = record.identifier.value.clone();
     match record.kind {
-        RecordKind::EmailVerificationCode => {
+        RecordKind::EmailVerificationCode | RecordKind::OneTimeToken => {
             if users::find_by_email(&provider.store, &value).await?.is_some() {
                 return Err(UserError::EmailAlreadyInUse.into());
             }

@@ -7,6 +7,7 @@ pub mod hosted;
 mod identification;
 pub mod mfa;
 mod new_password;
+pub mod one_time_token;
 pub mod passkey;
 mod password;
 mod profile;
@@ -62,6 +63,8 @@ pub enum RecordKind {
     NewPasswordIdentity,
     /// A passkey answered a sign-in challenge; the record names its owner (`user_id`).
     SignInPasskey,
+    /// A magic link's one-time token, used for its email address (spec §8).
+    OneTimeToken,
 }
 
 impl RecordKind {
@@ -113,6 +116,9 @@ pub struct VerificationRecord {
     /// The chosen password of a new-password identity.
     #[serde(default)]
     pub password: Option<StagedPassword>,
+    /// A one-time token's organizations to join (`context.jitOrganizationIds`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jit_organization_ids: Vec<String>,
 }
 
 /// Profile fields collected before they are written (nothing reaches the users table
@@ -220,6 +226,10 @@ pub enum ExperienceError {
     Blocked,
     #[error(transparent)]
     Code(#[from] CodeError),
+    #[error(transparent)]
+    OneTimeToken(#[from] crate::one_time_tokens::OneTimeTokenError),
+    #[error("the one-time token is for another kind of interaction")]
+    InteractionEventMismatch,
     #[error("the email does not match the verification")]
     EmailMismatch,
     #[error("the phone number does not match the verification")]
@@ -306,6 +316,8 @@ impl ErrorCode for ExperienceError {
             InvalidInteractionType => "session.invalid_interaction_type",
             Blocked => "session.verification_blocked_too_many_attempts",
             Code(e) => e.code(),
+            OneTimeToken(e) => e.code(),
+            InteractionEventMismatch => "one_time_token.interaction_event_mismatch",
             EmailMismatch => "verification_code.email_mismatch",
             PhoneMismatch => "verification_code.phone_mismatch",
             UserNotExist(_) => "user.user_not_exist",

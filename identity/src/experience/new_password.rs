@@ -26,6 +26,7 @@ pub async fn new_password_identity(provider: &Provider, cookie: Option<&str>, id
         user_id: None,
         code_id: None,
         password: Some(hash.into()),
+        jit_organization_ids: Vec::new(),
     };
     let id = record.id.clone();
     state.put_record(record);

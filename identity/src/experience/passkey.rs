@@ -213,6 +213,7 @@ pub async fn verify_sign_in(provider: &Provider, cookie: Option<&str>, verificat
         user_id: Some(user_id),
         code_id: None,
         password: None,
+        jit_organization_ids: Vec::new(),
     });
     save(provider, &interaction, &state).await?;
     Ok(id)

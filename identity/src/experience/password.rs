@@ -57,6 +57,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
         user_id: Some(user.id.clone()),
         code_id: None,
         password: None,
+        jit_organization_ids: Vec::new(),
     };
     let id = record.id.clone();
     state.put_record(record);

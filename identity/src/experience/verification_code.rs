@@ -45,6 +45,7 @@ pub async fn send_code(provider: &Provider, cookie: Option<&str>, identifier: Id
         user_id: None,
         code_id: Some(code_id),
         password: None,
+        jit_organization_ids: Vec::new(),
     };
     let id = record.id.clone();
     state.put_record(record);

@@ -119,20 +119,38 @@ pub async fn provision(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_i
         .fetch_all(&mut *conn)
         .await?;
     for organization_id in &organizations {
-        sqlx::query("INSERT INTO organization_members (organization_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(organization_id)
-            .bind(user_id)
-            .bind(clock.now_ms())
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT INTO organization_member_roles (organization_id, user_id, organization_role_id) \
-             SELECT organization_id, $2, organization_role_id FROM organization_jit_roles WHERE organization_id = $1 ON CONFLICT DO NOTHING",
-        )
-        .bind(organization_id)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+        add_member_with_jit_roles(conn, clock, organization_id, user_id).await?;
     }
     Ok(organizations)
+}
+
+/// Joins a person to the organizations a one-time token names (an invitation), with each
+/// one's JIT roles; organizations that no longer exist are skipped. In the caller's transaction.
+pub async fn join(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &str, organization_ids: &[String]) -> Result<(), sqlx::Error> {
+    for organization_id in organization_ids {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1").bind(organization_id).fetch_optional(&mut *conn).await?;
+        if exists.is_none() {
+            continue;
+        }
+        add_member_with_jit_roles(conn, clock, organization_id, user_id).await?;
+    }
+    Ok(())
+}
+
+async fn add_member_with_jit_roles(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, organization_id: &str, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO organization_members (organization_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(organization_id)
+        .bind(user_id)
+        .bind(clock.now_ms())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO organization_member_roles (organization_id, user_id, organization_role_id) \
+         SELECT organization_id, $2, organization_role_id FROM organization_jit_roles WHERE organization_id = $1 ON CONFLICT DO NOTHING",
+    )
+    .bind(organization_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

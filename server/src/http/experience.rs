@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/verification/verification-code", post(send_code))
         .route("/api/experience/verification/verification-code/verify", post(verify_code))
         .route("/api/experience/verification/new-password-identity", post(new_password_identity))
+        .route("/api/experience/verification/one-time-token/verify", post(verify_one_time_token))
         .route("/api/experience/identification", post(identify))
         // POST is Logto's; PATCH is accepted too (the same partial update).
         .route("/api/experience/profile", post(add_profile).patch(add_profile))
@@ -302,5 +303,17 @@ async fn start_passkey_sign_in(State(state): State<AppState>, jar: CookieJar, Js
 
 async fn verify_passkey_sign_in(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<WebAuthnAnswer>) -> Result<Json<Value>, ApiError> {
     let id = experience::passkey::verify_sign_in(&state.provider, interaction(&jar), body.verification_id.as_deref(), &body.payload).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OneTimeTokenBody {
+    identifier: Identifier,
+    token: String,
+}
+
+async fn verify_one_time_token(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<OneTimeTokenBody>) -> Result<Json<Value>, ApiError> {
+    let id = experience::one_time_token::verify(&state.provider, interaction(&jar), body.identifier, &body.token).await?;
     Ok(Json(json!({ "verificationId": id })))
 }
