@@ -45,7 +45,7 @@ pub async fn list(store: &Store, organization_id: &str, search: Option<&str>) ->
     let mut listed = Vec::new();
     for id in ids {
         // Applications are few per organization, and cached by the provider elsewhere.
-        if let Some(application) = applications::find(store, &id).await.map_err(|e| OrganizationError::InvalidInput(e.to_string()))? {
+        if let Some(application) = applications::find(store, &id).await? {
             let roles = roles.iter().filter(|(a, ..)| *a == id).map(|(_, id, name)| NamedRef { id: id.clone(), name: name.clone() }).collect();
             listed.push(OrganizationApplication { application, roles });
         }
@@ -58,7 +58,7 @@ pub async fn list(store: &Store, organization_id: &str, search: Option<&str>) ->
 pub async fn set(store: &Store, clock: &dyn Clock, organization_id: &str, application_ids: &[String], replace: bool) -> Result<(), OrganizationError> {
     let mut checked = Vec::new();
     for id in application_ids {
-        match applications::find(store, id).await.map_err(|e| OrganizationError::InvalidInput(e.to_string()))? {
+        match applications::find(store, id).await? {
             None => return Err(OrganizationError::UnknownReference(format!("application {id}"))),
             Some(app) if app.app_type != AppType::MachineToMachine => return Err(OrganizationError::NotMachineToMachine),
             Some(_) if checked.contains(id) => {}

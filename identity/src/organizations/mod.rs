@@ -62,6 +62,17 @@ impl From<crate::users::UserError> for OrganizationError {
     }
 }
 
+/// Reading an application can only fail in storage; that is a failure of ours (500), never
+/// the caller's input.
+impl From<crate::applications::ApplicationError> for OrganizationError {
+    fn from(err: crate::applications::ApplicationError) -> Self {
+        match err {
+            crate::applications::ApplicationError::Storage(e) => OrganizationError::Storage(e),
+            other => OrganizationError::InvalidInput(other.to_string()),
+        }
+    }
+}
+
 impl ErrorCode for OrganizationError {
     fn code(&self) -> &'static str {
         use OrganizationError::*;
