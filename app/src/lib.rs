@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod components;
+pub mod console;
 pub mod context;
 #[cfg(feature = "ssr")]
 pub mod demo_page;
@@ -69,8 +70,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/mfa/bind") view=pages::mfa::MfaBindPage ssr=SsrMode::Async/>
                 <Route path=path!("/mfa/backup-codes") view=pages::mfa::BackupCodesPage ssr=SsrMode::Async/>
                 <Route path=path!("/passkey") view=pages::mfa::CreatePasskeyPage ssr=SsrMode::Async/>
+                <Route path=path!("/one-time-token") view=pages::one_time_token::OneTimeTokenPage ssr=SsrMode::Async/>
+                <Route path=path!("/switch-account") view=pages::one_time_token::SwitchAccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
                 <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/console") view=console::ConsolePage ssr=SsrMode::Async/>
                 <Route path=path!("/account/deleted") view=pages::signed_out::AccountDeletedPage/>
             </Routes>
         </Router>

@@ -1,14 +1,10 @@
 import Ajv from 'ajv';
 import OpenApiSchemaValidator from 'openapi-schema-validator';
-import { baseURL, vestibule, expect, test } from './support';
+import { baseURL, managementApi, expect, test } from './support';
 
 // The OpenAPI document as Logto's own `swagger-check.test.ts` checks it (the same validator,
 // for version 3), and as a client generator reads it: every response with a body declares
 // its schema, pagination declares its bounds, and what the server really answers matches.
-
-const ADMIN_ID = 'e2e-admin';
-const ADMIN_SECRET = 'e2e-admin-secret-long-enough-0001';
-const INDICATOR = 'https://default.logto.app/api';
 
 async function swagger() {
   const response = await fetch(`${baseURL()}/api/swagger.json`);
@@ -44,19 +40,7 @@ test('the document is valid OpenAPI 3.0, as Logto serves it', async () => {
 });
 
 test('what the Management API answers matches the schemas it declares', async () => {
-  vestibule('bootstrap', '--m2m-id', ADMIN_ID, '--m2m-secret', ADMIN_SECRET);
-  const grant = await fetch(`${baseURL()}/oidc/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${ADMIN_ID}:${ADMIN_SECRET}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: INDICATOR, scope: 'all' }),
-  });
-  const token = (await grant.json()).access_token as string;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${baseURL()}${path}`, {
-      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: response.status === 204 ? null : await response.json() };
-  };
+  const call = await managementApi();
 
   const document = await swagger();
   // Formats (`int64`, …) describe the wire, not constraints to check here.

@@ -66,6 +66,8 @@ export async function signInWithPassword(page: Page, authorize: string, username
 export interface MailServer {
   /** The six-digit code of the newest message to `address` (waits up to 5 s for it). */
   codeSentTo(address: string): Promise<string>;
+  /** The first link in the last message to `address` whose URL contains `part`. */
+  linkSentTo(address: string, part: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,46 @@ export async function startMailServer(): Promise<MailServer> {
       }
       throw new Error(`no code sent to ${address}`);
     },
+    async linkSentTo(address: string, part: string) {
+      for (let i = 0; i < 100; i++) {
+        const mail = [...mails].reverse().find((m) => m.to.includes(address.toLowerCase()));
+        const link = mail && mailText(mail.raw).split(/\s+/).find((w) => w.startsWith('http') && w.includes(part));
+        if (link) return link;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no link with ${part} sent to ${address}`);
+    },
     close: () => new Promise<void>((resolve) => smtp.close(() => resolve())),
+  };
+}
+
+/** A message's text, whatever its transfer encoding (7bit, quoted-printable or base64). */
+function mailText(raw: string): string {
+  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+  const body = rest.join('\n');
+  if (/content-transfer-encoding: base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (!/content-transfer-encoding: quoted-printable/i.test(head)) return body;
+  const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex) => `%${hex}`);
+  return decodeURIComponent(bytes.replace(/%(?![0-9A-F]{2})/gi, '%25'));
+}
+
+const MANAGEMENT_ID = 'e2e-admin';
+const MANAGEMENT_SECRET = 'e2e-admin-secret-long-enough-0001';
+const MANAGEMENT_INDICATOR = 'https://default.logto.app/api';
+
+/** A Management API caller: a machine-to-machine app made sure of with `vestibule bootstrap`. */
+export async function managementApi() {
+  vestibule('bootstrap', '--m2m-id', MANAGEMENT_ID, '--m2m-secret', MANAGEMENT_SECRET);
+  const grant = await fetch(`${baseURL()}/oidc/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${MANAGEMENT_ID}:${MANAGEMENT_SECRET}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: MANAGEMENT_INDICATOR, scope: 'all' }),
+  });
+  const token = (await grant.json()).access_token as string;
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${baseURL()}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: response.status === 204 ? null : await response.json() };
   };
 }

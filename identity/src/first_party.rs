@@ -1,6 +1,7 @@
 //! Vestibule's own applications: first-party public clients it registers for itself and that
 //! sign people in through the very same authorization-code flow with PKCE as any application
-//! — the demo app (`/demo-app`) and the account center (`/account`).
+//! — the demo app (`/demo-app`), the account center (`/account`) and the organization
+//! console (`/console`).
 
 use sha2::{Digest, Sha256};
 
@@ -63,6 +64,12 @@ impl FirstPartyClient {
     }
 
     pub fn start(&self, endpoint: &str) -> Started {
+        self.start_with(endpoint, &[])
+    }
+
+    /// A sign-in with more authorization parameters (a magic link's `one_time_token` and
+    /// `login_hint`).
+    pub fn start_with(&self, endpoint: &str, extra: &[(&str, &str)]) -> Started {
         let state = crypto::random_token();
         let verifier = crypto::random_token();
         let challenge = crypto::base64url(&Sha256::digest(verifier.as_bytes()));
@@ -78,6 +85,7 @@ impl FirstPartyClient {
         if self.always_prompt {
             query.append_pair("prompt", "login");
         }
+        query.extend_pairs(extra);
         Started { authorization_url: format!("{endpoint}/oidc/auth?{}", query.finish()), state, verifier }
     }
 

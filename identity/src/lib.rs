@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cache;
 pub mod clock;
 pub mod configs;
+pub mod console;
 pub mod connectors;
 pub mod crypto;
 pub mod demo_app;

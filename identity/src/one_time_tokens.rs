@@ -139,7 +139,7 @@ fn check_context(context: &Map<String, Value>) -> Result<(), OneTimeTokenError> 
 /// A new token for `email`, valid `expires_in_s` seconds; this email's tokens whose time is
 /// up are marked expired on the way.
 pub async fn create(store: &Store, clock: &dyn Clock, email: &str, context: Map<String, Value>, expires_in_s: Option<i64>) -> Result<OneTimeToken, OneTimeTokenError> {
-    let email = crate::identifiers::normalize(crate::sign_in_experience::IdentifierKind::Email, email).map_err(|_| OneTimeTokenError::InvalidInput("email must be an email address".into()))?;
+    let email = crate::identifiers::normalize(crate::sign_in_experience::IdentifierKind::Email, email).map_err(|_| OneTimeTokenError::InvalidInput("email must be an email address".into()))?.to_lowercase();
     check_context(&context)?;
     let lifetime = expires_in_s.unwrap_or(DEFAULT_LIFETIME_S);
     if !(1..=30 * 24 * 3600).contains(&lifetime) {

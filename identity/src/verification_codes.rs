@@ -28,7 +28,7 @@ impl Recipient {
     /// The key codes and limits are counted by: emails ignore case.
     fn key(&self) -> String {
         match self.kind {
-            IdentifierKind::Email => format!("email:{}", self.address.to_lowercase()),
+            IdentifierKind::Email => email_key(&self.address),
             _ => format!("phone:{}", self.address),
         }
     }
@@ -66,6 +66,24 @@ impl ErrorCode for CodeError {
     }
 }
 
+/// How many messages `recipient_key` was sent in the window before `now`: codes (delivered
+/// or suppressed) and other messages (invitation emails) alike.
+pub(crate) async fn recent_sends(store: &Store, recipient_key: &str, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM verification_codes WHERE recipient = $1 AND created_at > $2) \
+              + (SELECT COUNT(*) FROM message_sends WHERE recipient = $1 AND created_at > $2)",
+    )
+    .bind(recipient_key)
+    .bind(now - SEND_WINDOW_MS)
+    .fetch_one(store.pool())
+    .await
+}
+
+/// The key an email address's sends are counted by.
+pub(crate) fn email_key(address: &str) -> String {
+    format!("email:{}", address.to_lowercase())
+}
+
 /// What to send: the usage picks the template, the locale its language.
 pub struct CodeRequest<'a> {
     pub recipient: &'a Recipient,
@@ -82,12 +100,7 @@ pub struct CodeRequest<'a> {
 pub async fn send(store: &Store, clock: &dyn Clock, policy: VerificationCodePolicy, request: CodeRequest<'_>) -> Result<String, CodeError> {
     let now = clock.now_ms();
     let key = request.recipient.key();
-    let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification_codes WHERE recipient = $1 AND created_at > $2")
-        .bind(&key)
-        .bind(now - SEND_WINDOW_MS)
-        .fetch_one(store.pool())
-        .await?;
-    if recent >= SENDS_PER_WINDOW {
+    if recent_sends(store, &key, now).await? >= SENDS_PER_WINDOW {
         return Err(CodeError::RateLimited);
     }
     let id = crate::ids::entity_id();

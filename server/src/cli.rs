@@ -52,6 +52,9 @@ pub enum Command {
     /// allows, self-service deletion.
     #[command(subcommand, name = "account-center")]
     AccountCenter(AccountCenterCommand),
+    /// The organization console (/console): whether people may create organizations there.
+    #[command(subcommand)]
+    Console(ConsoleCommand),
     /// Email and SMS connectors that deliver verification codes.
     #[command(subcommand)]
     Connector(ConnectorCommand),
@@ -86,6 +89,18 @@ pub enum AccountCenterCommand {
     Set {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleCommand {
+    /// Print the console settings as JSON.
+    Show,
+    /// Change the console settings.
+    Set {
+        /// Let anyone signed in create an organization from /console (they become its admin).
+        #[arg(long, value_name = "BOOL")]
+        allow_organization_creation: bool,
     },
 }
 

@@ -9,7 +9,7 @@ use identity::users::{self, NewUser};
 use identity::{ErrorCode, Store, SystemClock};
 use serde_json::json;
 
-use crate::cli::{AccountCenterCommand, AppCommand, AppCreate, AppKind, ConnectorCommand, KeysCommand, ResourceCommand, RoleCommand, RoleKind, SignInExperienceCommand, UserCommand};
+use crate::cli::{AccountCenterCommand, AppCommand, AppCreate, AppKind, ConnectorCommand, ConsoleCommand, KeysCommand, ResourceCommand, RoleCommand, RoleKind, SignInExperienceCommand, UserCommand};
 use crate::config::Config;
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +161,17 @@ pub async fn account_center(config: &Config, command: AccountCenterCommand) -> R
         AccountCenterCommand::Show => identity::account::settings::load(&store).await.map_err(domain)?,
         AccountCenterCommand::Set { file } => identity::account::settings::update(&store, &SystemClock, &read_json(&file)?).await.map_err(domain)?,
     };
+    println!("{}", serde_json::to_string_pretty(&current).expect("settings serialize"));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn console(config: &Config, command: ConsoleCommand) -> Result<ExitCode, CommandError> {
+    let store = open(config).await?;
+    if let ConsoleCommand::Set { allow_organization_creation } = command {
+        let settings = identity::console::ConsoleSettings { allow_organization_creation };
+        identity::console::save_settings(&store, &SystemClock, &settings).await.map_err(|e| domain(identity::console::ConsoleError::from(e)))?;
+    }
+    let current = identity::console::settings(&store).await.map_err(|e| domain(identity::console::ConsoleError::from(e)))?;
     println!("{}", serde_json::to_string_pretty(&current).expect("settings serialize"));
     Ok(ExitCode::SUCCESS)
 }

@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
         Command::Role(command) => commands::role(&config, command).await,
         Command::SignInExperience(command) => commands::sign_in_experience(&config, command).await,
         Command::AccountCenter(command) => commands::account_center(&config, command).await,
+        Command::Console(command) => commands::console(&config, command).await,
         Command::Connector(command) => commands::connector(&config, command).await,
         Command::Bootstrap { m2m_id, m2m_secret } => commands::bootstrap(&config, m2m_id, m2m_secret).await,
     };

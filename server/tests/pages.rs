@@ -194,3 +194,23 @@ async fn the_bundle_is_cached_for_good_under_its_build_and_served_precompressed(
     assert_eq!(server.http.get(server.url(&format!("/pkg/{build}/missing.js"))).send().await.unwrap().status(), 404);
     assert_eq!(server.http.get(server.url("/pkg/../secret.key")).send().await.unwrap().status(), 404);
 }
+
+/// `organization_id` on the authorization request (spec §13): the sign-in pages show that
+/// organization's logo instead of the sign-in experience's.
+#[tokio::test]
+async fn the_sign_in_page_wears_the_organizations_branding() {
+    let server = TestServer::on_sqlite().await;
+    server.app(identity::applications::AppType::Spa, "spa").await;
+    let m = server.management_client().await;
+    let branding = serde_json::json!({"name": "Acme", "branding": {"logoUrl": "https://acme.example/logo.svg", "darkLogoUrl": "https://acme.example/dark.svg"}});
+    let (_, acme) = server.call(&m, "POST", "/api/organizations", Some(branding)).await;
+    let browser = server.browser();
+    let landing = server.begin(&browser, &server.auth_url("spa", &[("organization_id", acme["id"].as_str().unwrap())])).await;
+    assert!(landing.contains("organization_id="), "{landing}");
+    let html = browser.get(server.url(&landing)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("https://acme.example/logo.svg") && html.contains("https://acme.example/dark.svg"), "{html}");
+
+    let plain = server.browser_in_interaction().await;
+    let html = plain.get(server.url("/sign-in")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("acme.example"), "without it, the sign-in experience's own branding");
+}

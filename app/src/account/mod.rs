@@ -8,7 +8,7 @@
 mod delete;
 mod devices;
 #[cfg(feature = "ssr")]
-mod engine;
+pub(crate) mod engine;
 mod identifiers;
 mod mfa;
 mod password;
@@ -276,7 +276,7 @@ fn AccountCenter(data: AccountData, logo: (Option<String>, Option<String>)) -> i
 }
 
 #[component]
-fn Brand(logo: (Option<String>, Option<String>)) -> impl IntoView {
+pub(crate) fn Brand(logo: (Option<String>, Option<String>)) -> impl IntoView {
     match logo {
         (None, None) => view! { <span class="text-lg font-semibold tracking-tight">"Vestibule"</span> }.into_any(),
         (light, dark) => {
@@ -292,7 +292,7 @@ fn Brand(logo: (Option<String>, Option<String>)) -> impl IntoView {
 
 /// A card of the page, with its anchor (`#profile`, …) for links and redirects.
 #[component]
-fn Section(id: &'static str, title: String, #[prop(optional)] description: Option<String>, children: Children) -> impl IntoView {
+pub(crate) fn Section(id: &'static str, title: String, #[prop(optional)] description: Option<String>, children: Children) -> impl IntoView {
     view! {
         <section id=id data-testid=format!("section-{id}") class="scroll-mt-6 rounded-2xl border border-slate-200 bg-white p-6 shadow-sm sm:p-8 dark:border-slate-800 dark:bg-slate-900">
             <h2 class="text-lg font-semibold tracking-tight">{title}</h2>
@@ -304,7 +304,7 @@ fn Section(id: &'static str, title: String, #[prop(optional)] description: Optio
 
 /// The error of an action whose form was posted (with or without JavaScript).
 #[component]
-fn ActionError<S>(action: ServerAction<S>) -> impl IntoView
+pub(crate) fn ActionError<S>(action: ServerAction<S>) -> impl IntoView
 where
     S: leptos::server_fn::ServerFn<Error = ServerFnError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
@@ -347,7 +347,7 @@ pub const LABEL: &str = "mb-1.5 block text-sm font-medium text-slate-700 dark:te
 
 /// A labelled input of an account form.
 #[component]
-fn Field(
+pub(crate) fn Field(
     name: &'static str,
     label: String,
     #[prop(default = "text")] kind: &'static str,

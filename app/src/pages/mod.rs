@@ -1,6 +1,7 @@
 pub mod complete_profile;
 pub mod mfa;
 pub mod not_found;
+pub mod one_time_token;
 pub mod register;
 pub mod reset_password;
 pub mod sign_in;

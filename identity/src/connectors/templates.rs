@@ -1,4 +1,5 @@
-//! The texts of verification-code messages, per usage and language (English and French).
+//! The texts of messages — verification codes and organization invitations — per usage and
+//! language (English and French).
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,24 @@ pub fn verification_code(usage: Usage, locale: &str, code: &str, minutes: u32) -
     Template { subject: subject.to_owned(), text }
 }
 
+/// Logto's `OrganizationInvitation` email: who invites whom into what, and the magic link that
+/// accepts. `inviter` is a display name, when the invitation has an inviter.
+pub fn organization_invitation(locale: &str, organization: &str, inviter: Option<&str>, link: &str) -> Template {
+    if locale.to_ascii_lowercase().starts_with("fr") {
+        let who = inviter.map(|name| format!("{name} vous invite")).unwrap_or_else(|| "Vous êtes invité".to_owned());
+        Template {
+            subject: format!("Rejoignez {organization}"),
+            text: format!("{who} à rejoindre {organization}.\n\nPour accepter, ouvrez ce lien :\n{link}\n\nSi vous ne vous attendiez pas à cette invitation, ignorez ce message."),
+        }
+    } else {
+        let who = inviter.map(|name| format!("{name} invited you")).unwrap_or_else(|| "You are invited".to_owned());
+        Template {
+            subject: format!("Join {organization}"),
+            text: format!("{who} to join {organization}.\n\nTo accept, open this link:\n{link}\n\nIf you weren't expecting this invitation, you can ignore this message."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +67,14 @@ mod tests {
         assert!(en.text.contains("123456") && en.text.contains("10 minutes"));
         let fr = verification_code(Usage::ForgotPassword, "fr-CA", "654321", 10);
         assert!(fr.text.contains("654321") && fr.subject.contains("Réinitialisez"));
+    }
+
+    #[test]
+    fn invitations_name_the_organization_the_inviter_and_the_link() {
+        let en = organization_invitation("en", "Acme", Some("Ada"), "https://id.example/accept");
+        assert_eq!(en.subject, "Join Acme");
+        assert!(en.text.starts_with("Ada invited you to join Acme.") && en.text.contains("https://id.example/accept"));
+        let fr = organization_invitation("fr-FR", "Acme", None, "https://id.example/accept");
+        assert!(fr.subject == "Rejoignez Acme" && fr.text.starts_with("Vous êtes invité à rejoindre Acme."));
     }
 }

@@ -145,6 +145,45 @@ pub async fn submit_code(provider: &Provider, cookie: Option<&str>, code: &str) 
     }
 }
 
+/// The magic-link page (`/one-time-token`): the token says what it is for (its
+/// `interactionEvent`; sign-in when it says nothing). Signing in with a link for an address
+/// that has no account registers it — even when registration is closed: the link is the
+/// invitation. A password-reset link goes on to the new-password form.
+pub async fn use_one_time_token(provider: &Provider, cookie: Option<&str>, email: &str, token: &str, agreed: bool) -> Result<Next, ExperienceError> {
+    let found = crate::one_time_tokens::check(&provider.store, provider.clock.as_ref(), token, email).await?;
+    let event = match found.context.get("interactionEvent").and_then(serde_json::Value::as_str) {
+        Some("Register") => InteractionEvent::Register,
+        Some("ForgotPassword") => InteractionEvent::ForgotPassword,
+        _ => InteractionEvent::SignIn,
+    };
+    if event == InteractionEvent::SignIn && !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    start(provider, cookie, event, agreed).await?;
+    let identifier = Identifier { kind: IdentifierType::Email, value: email.trim().to_owned() };
+    let verification_id = super::one_time_token::verify(provider, cookie, identifier, token).await?;
+    match event {
+        InteractionEvent::ForgotPassword => {
+            identify(provider, cookie, Some(&verification_id)).await?;
+            Ok(Next::ChooseNewPassword)
+        }
+        InteractionEvent::SignIn => match identify(provider, cookie, Some(&verification_id)).await {
+            Err(ExperienceError::UserNotExist(_)) => {
+                set_event(provider, cookie, InteractionEvent::Register, agreed).await?;
+                proceed(identify(provider, cookie, Some(&verification_id)).await, provider, cookie).await
+            }
+            other => proceed(other, provider, cookie).await,
+        },
+        InteractionEvent::Register => match identify(provider, cookie, Some(&verification_id)).await {
+            Err(ExperienceError::User(UserError::EmailAlreadyInUse)) => {
+                set_event(provider, cookie, InteractionEvent::SignIn, false).await?;
+                proceed(identify(provider, cookie, Some(&verification_id)).await, provider, cookie).await
+            }
+            other => proceed(other, provider, cookie).await,
+        },
+    }
+}
+
 /// The profile form: a username and/or a password the account still needs.
 pub async fn complete_profile(provider: &Provider, cookie: Option<&str>, username: Option<&str>, password: Option<&str>) -> Result<Next, ExperienceError> {
     if let Some(username) = username.map(str::trim).filter(|u| !u.is_empty()) {

@@ -99,7 +99,6 @@ async fn register(
     if state.user_id.is_some() {
         return Ok(Identified::Existing);
     }
-    let mut invited_to: Vec<String> = Vec::new();
     if let Some(id) = verification_id {
         let record = state.record(id)?.clone();
         if !record.verified || matches!(record.kind, RecordKind::Password | RecordKind::SignInPasskey) {
@@ -108,12 +107,16 @@ async fn register(
         stage(provider, &mut state.profile, &record).await?;
         // Staged data stays even when a later gate fails (the client fixes and retries).
         super::save(provider, interaction, &state).await?;
-        if record.kind == RecordKind::OneTimeToken {
-            invited_to = record.jit_organization_ids.clone();
-        }
     }
-    // A magic link is an invitation: it registers even when registration is closed.
-    let invited = verification_id.is_some_and(|id| state.record(id).is_ok_and(|r| r.kind == RecordKind::OneTimeToken));
+    // A magic link is an invitation: it registers the address it was sent to even when
+    // registration is closed, into its organizations — also when the profile step came
+    // between the link and this call.
+    let magic_link = state
+        .verification_records
+        .iter()
+        .find(|r| r.kind == RecordKind::OneTimeToken && r.verified && state.profile.primary_email.as_deref() == Some(r.identifier.value.as_str()));
+    let invited = magic_link.is_some();
+    let invited_to = magic_link.map(|r| r.jit_organization_ids.clone()).unwrap_or_default();
     if !sie.sign_in_mode.allows_registration() && !invited {
         return Err(ExperienceError::Forbidden);
     }

@@ -411,7 +411,8 @@ pub async fn set_event(provider: &Provider, cookie: Option<&str>, event: Interac
     let sie = provider.sign_in_experience().await?;
     let allowed = match event {
         InteractionEvent::SignIn => sie.sign_in_mode.allows_sign_in(),
-        InteractionEvent::Register => sie.sign_in_mode.allows_registration(),
+        // A magic link is an invitation: with its verified token, registration is open.
+        InteractionEvent::Register => sie.sign_in_mode.allows_registration() || state.verification_records.iter().any(|r| r.kind == RecordKind::OneTimeToken),
         InteractionEvent::ForgotPassword => true,
     };
     if !allowed {

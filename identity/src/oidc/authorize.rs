@@ -81,6 +81,11 @@ pub async fn authorize(
         None => true,
         Some(s) => params.prompts("login") || params.max_age.is_some_and(|max| (provider.now_ms() - s.auth_time) / 1000 > max),
     };
+    if let (false, Some(s), Some(token)) = (needs_login, &session, params.extra.get("one_time_token")) {
+        if let Some(landing) = magic_link_with_session(provider, &params, &s.account_id, token).await? {
+            return start_interaction_at(provider, params, Some(landing)).await;
+        }
+    }
     if !needs_login {
         let session = session.expect("checked above");
         let mut tx = provider.store.begin_write().await?;
@@ -94,7 +99,25 @@ pub async fn authorize(
     start_interaction(provider, params).await
 }
 
+/// A magic link opened where someone is already signed in (spec §8): someone else → the
+/// switch-account page; the link's own person with the link still unused → the magic-link
+/// page (it is used, and its organizations joined); a link already used → on as they are.
+async fn magic_link_with_session(provider: &Provider, params: &AuthorizationParams, account_id: &str, token: &str) -> Result<Option<String>, AuthorizeError> {
+    let hint = params.login_hint.clone().unwrap_or_default();
+    let email = crate::users::find_by_id(&provider.store, account_id).await.ok().flatten().and_then(|u| u.primary_email);
+    let landing = landing_page(params);
+    if !email.is_some_and(|e| e.eq_ignore_ascii_case(hint.trim())) {
+        return Ok(Some(landing.replacen("/one-time-token?", "/switch-account?", 1)));
+    }
+    let unused = crate::one_time_tokens::check(&provider.store, provider.clock.as_ref(), token, &hint).await.is_ok();
+    Ok(unused.then_some(landing))
+}
+
 async fn start_interaction(provider: &Provider, params: AuthorizationParams) -> Result<AuthorizeOutcome, AuthorizeError> {
+    start_interaction_at(provider, params, None).await
+}
+
+async fn start_interaction_at(provider: &Provider, params: AuthorizationParams, landing: Option<String>) -> Result<AuthorizeOutcome, AuthorizeError> {
     let uid = crate::ids::entity_id();
     let cookie_token = crypto::random_token();
     let now = provider.now_ms();
@@ -110,7 +133,7 @@ async fn start_interaction(provider: &Provider, params: AuthorizationParams) -> 
     };
     store::insert_interaction(&provider.store, &row, now).await?;
     log_interaction(provider, "Interaction.Create", &uid, None, &params).await;
-    let location = landing_page(&params);
+    let location = landing.unwrap_or_else(|| landing_page(&params));
     Ok(AuthorizeOutcome::Interaction { uid, cookie_token, location, params: Box::new(params) })
 }
 
@@ -121,14 +144,15 @@ async fn start_interaction(provider: &Provider, params: AuthorizationParams) -> 
 pub fn landing_page(params: &AuthorizationParams) -> String {
     let extra = |key: &str| params.extra.get(key).map(String::as_str);
     let screen = extra("first_screen").or(extra("interaction_mode")).unwrap_or("sign_in");
-    let landing = match screen {
+    // A magic link lands on its own page, whatever the first screen.
+    let landing = if extra("one_time_token").is_some_and(|t| !t.is_empty()) { "/one-time-token" } else { match screen {
         "register" | "signUp" => "/register",
         "reset_password" => "/reset-password",
         "identifier:sign_in" => "/identifier-sign-in",
         "identifier:register" => "/identifier-register",
         "single_sign_on" => "/single-sign-on",
         _ => "/sign-in",
-    };
+    } };
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("app_id", &params.client_id);
     let hints = [

@@ -18,7 +18,7 @@ pub struct EmailDomain {
 }
 
 /// `example.com`: a domain name, lower case, no `@`.
-fn normalized_domain(domain: &str) -> Result<String, OrganizationError> {
+pub fn normalized_domain(domain: &str) -> Result<String, OrganizationError> {
     let domain = domain.trim().to_ascii_lowercase();
     let valid = !domain.is_empty() && domain.len() <= 253 && domain.contains('.') && domain.split('.').all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
     if valid { Ok(domain) } else { Err(OrganizationError::InvalidInput(format!("not an email domain: {domain}"))) }

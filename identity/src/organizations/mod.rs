@@ -9,6 +9,7 @@
 //! `entity.relation_foreign_key_not_found`.
 
 pub mod applications;
+pub mod invitations;
 pub mod jit;
 pub mod members;
 pub mod template;

@@ -98,6 +98,11 @@ pub struct User {
 }
 
 impl User {
+    /// How to name the person to others: their name, else username, email, phone or id.
+    pub fn display_name(&self) -> String {
+        [&self.name, &self.username, &self.primary_email, &self.primary_phone].into_iter().flatten().find(|v| !v.trim().is_empty()).cloned().unwrap_or_else(|| self.id.clone())
+    }
+
     /// Whether the account would still have an identifier to sign in with (username, email
     /// or phone; social and enterprise identities will count too) without the one of `kind`.
     pub fn keeps_identifier_without(&self, kind: IdentifierKind) -> bool {

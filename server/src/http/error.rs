@@ -122,7 +122,8 @@ fn api_status(code: &str) -> StatusCode {
         "session.identity_conflict" => StatusCode::CONFLICT,
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,
-        "auth.forbidden" => StatusCode::FORBIDDEN,
+        "auth.forbidden" | "console.forbidden" | "console.creation_disabled" => StatusCode::FORBIDDEN,
+        "console.last_admin" => StatusCode::UNPROCESSABLE_ENTITY,
         "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
         "entity.unique_integrity_violation" | "entity.relation_foreign_key_not_found" | "organization.require_membership"
         | "organization.role_names_not_found" => StatusCode::UNPROCESSABLE_ENTITY,

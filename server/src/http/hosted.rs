@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/mfa/bind/passkey", post(bind_mfa_passkey))
         .route("/passkey/create", post(create_sign_in_passkey))
         .route("/passkey/skip", post(skip_passkey))
+        .route("/one-time-token", post(use_one_time_token))
         .route("/direct/{method}/{target}", get(direct_sign_in))
         .route("/single-sign-on", get(single_sign_on))
 }
@@ -75,6 +76,9 @@ pub struct HostedForm {
     verification_id: String,
     #[serde(default)]
     credential: String,
+    /// The magic-link page: the link's one-time token (its address is `identifier`).
+    #[serde(default)]
+    one_time_token: String,
 }
 
 impl HostedForm {
@@ -121,6 +125,14 @@ async fn register(State(state): State<AppState>, jar: CookieJar, headers: Header
     };
     let kept = form.new_username.as_deref().unwrap_or(&form.identifier);
     respond(&step, result, "/register", &[("entered", kept)])
+}
+
+/// The magic-link page's button: the link is used only when the person asks (a mail
+/// scanner following the link uses nothing).
+async fn use_one_time_token(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::use_one_time_token(&state.provider, step.cookie, &form.identifier, &form.one_time_token, form.agreed()).await;
+    respond(&step, result, "/one-time-token", &[("one_time_token", &form.one_time_token), ("login_hint", &form.identifier)])
 }
 
 async fn verify_code(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {

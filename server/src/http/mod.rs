@@ -1,7 +1,7 @@
 //! The HTTP surface: one router, cross-cutting layers, and the Leptos pages.
 
 mod account;
-mod account_sign_in;
+mod first_party_sign_in;
 pub mod assets;
 mod cookies;
 mod demo_app;
@@ -67,7 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(hosted::routes())
         .merge(demo_app::routes())
-        .merge(account_sign_in::routes())
+        .merge(first_party_sign_in::routes())
         .merge(management)
         // The pages' server functions (the page context), with the same context as SSR.
         .route(

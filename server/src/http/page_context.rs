@@ -36,6 +36,16 @@ async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> Pag
     let methods = |pick: fn(&identity::sign_in_experience::SignInMethod) -> bool| -> Vec<String> {
         sie.sign_in.methods.iter().filter(|m| pick(m)).map(|m| name(&m.identifier)).collect()
     };
+    // `organization_id` (spec §13): the organization's own logos, where it has them.
+    let organization = match params.and_then(|p| p.extra.get("organization_id")) {
+        Some(id) => identity::organizations::find(&provider.store, id).await.ok().flatten(),
+        None => None,
+    };
+    let organization_logo = |key: &str| organization.as_ref().and_then(|o| o.branding.get(key)).and_then(|v| v.as_str()).map(str::to_owned);
+    let (logo_url, dark_logo_url) = match (organization_logo("logoUrl"), organization_logo("darkLogoUrl")) {
+        (None, None) => (sie.branding.logo_url.clone(), sie.branding.dark_logo_url.clone()),
+        logos => logos,
+    };
     PageContext {
         sign_in_mode: format!("{:?}", sie.sign_in_mode),
         sign_up_identifiers: sie.sign_up.identifiers.iter().map(name).collect(),
@@ -46,8 +56,8 @@ async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> Pag
         terms_of_use_url: sie.terms_of_use_url.clone(),
         privacy_policy_url: sie.privacy_policy_url.clone(),
         agree_to_terms: format!("{:?}", sie.agree_to_terms_policy),
-        logo_url: sie.branding.logo_url.clone(),
-        dark_logo_url: sie.branding.dark_logo_url.clone(),
+        logo_url,
+        dark_logo_url,
         primary_color: sie.color.primary_color.clone(),
         dark_primary_color: sie.color.dark_primary_color.clone(),
         custom_css: sie.custom_css.clone(),

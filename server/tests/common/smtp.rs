@@ -28,6 +28,43 @@ impl ReceivedMail {
             .unwrap_or_else(|| panic!("no code in {}", self.data))
     }
 
+    /// The message body as text, whatever its transfer encoding (7bit, quoted-printable or base64).
+    pub fn text(&self) -> String {
+        let (head, body) = self.data.split_once("\r\n\r\n").unwrap_or((&self.data, ""));
+        let head = head.to_ascii_lowercase();
+        if head.contains("content-transfer-encoding: base64") {
+            use base64::Engine;
+            let joined: String = body.split_whitespace().collect();
+            return String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(joined).unwrap_or_default()).into_owned();
+        }
+        if !head.contains("content-transfer-encoding: quoted-printable") {
+            return body.to_owned();
+        }
+        let unfolded = body.replace("=\r\n", "");
+        let bytes = unfolded.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match (bytes[i], bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())) {
+                (b'=', Some(byte)) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                (byte, _) => {
+                    out.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The first link in the message whose address contains `part`.
+    pub fn link(&self, part: &str) -> String {
+        let text = self.text();
+        text.split_whitespace().find(|w| w.starts_with("http") && w.contains(part)).unwrap_or_else(|| panic!("no link with {part} in {text}")).to_owned()
+    }
+
     pub fn subject(&self) -> String {
         self.data.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default().to_owned()
     }

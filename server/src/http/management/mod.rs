@@ -8,6 +8,7 @@ mod configs;
 mod connectors;
 mod logs;
 mod one_time_tokens;
+mod organization_invitations;
 mod openapi_3_0;
 mod organization_template;
 mod organizations;
@@ -50,7 +51,8 @@ use crate::AppState;
         (name = "Account center", description = "What people may see and change of their own account"),
         (name = "Organizations", description = "Organizations, their members and the members' roles"),
         (name = "Organization template", description = "The organization scopes and roles every organization shares"),
-        (name = "One-time tokens", description = "The secrets behind magic links: one email address, used once")
+        (name = "One-time tokens", description = "The secrets behind magic links: one email address, used once"),
+        (name = "Organization invitations", description = "Email addresses invited into an organization with roles")
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(organizations::routes())
         .merge(organization_template::routes())
         .merge(one_time_tokens::routes())
+        .merge(organization_invitations::routes())
         .split_for_parts();
     let routes = routes.layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Serialised once, shared by reference: axum clones every route's handler for each new

@@ -391,3 +391,20 @@ pub struct OneTimeToken {
     created_at: i64,
     expires_at: i64,
 }
+
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationInvitation {
+    id: String,
+    inviter_id: Option<String>,
+    /// The invited email address (lower case).
+    invitee: String,
+    accepted_user_id: Option<String>,
+    organization_id: String,
+    /// `Pending`, `Accepted`, `Revoked` or `Expired`.
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: i64,
+    organization_roles: Vec<NamedRef>,
+}
