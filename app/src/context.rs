@@ -41,6 +41,8 @@ pub struct PageContext {
     /// identifier field's autofill.
     pub passkey_button: bool,
     pub passkey_autofill: bool,
+    /// "Email me a sign-in link" beside the code form (the operator's `magicLinkSignIn`).
+    pub sign_in_link: bool,
 }
 
 impl Default for PageContext {
@@ -68,6 +70,7 @@ impl Default for PageContext {
             demo_app: false,
             passkey_button: false,
             passkey_autofill: false,
+            sign_in_link: false,
         }
     }
 }

@@ -26,6 +26,7 @@ const DEFAULTS = {
   privacyPolicyUrl: null,
   agreeToTermsPolicy: 'Automatic',
   mfa: { factors: [], policy: 'UserControlled' },
+  magicLinkSignIn: false,
 };
 
 function configure(patch: object) {
@@ -120,6 +121,21 @@ test('register by email with a code, then sign in with an emailed code', async (
   await other.getByRole('button', { name: 'Continue' }).click();
   await expectBackAtApp(other);
   await context.close();
+});
+
+test('"email me a sign-in link": the emailed magic link signs in, in the same browser', async ({ page }) => {
+  configure({ magicLinkSignIn: true });
+  vestibule('user', 'create', '--username', 'hosted_linda', '--password', STRONG, '--email', 'hosted_linda@example.com');
+  await page.goto(authorize());
+  await page.getByTestId('sign-in-with-code').click();
+  await page.getByLabel('Email').fill('hosted_linda@example.com');
+  await page.getByTestId('send-sign-in-link').click();
+  await expect(page).toHaveURL(/\/sign-in\/link-sent/);
+  await expect(page.getByTestId('sign-in-link-sent')).toContainText('hosted_linda@example.com');
+  await page.goto(await smtp.linkSentTo('hosted_linda@example.com', '/one-time-token'));
+  await expect(page.getByTestId('magic-link-email')).toHaveText('hosted_linda@example.com');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expectBackAtApp(page);
 });
 
 test('reset a forgotten password by email', async ({ page }) => {

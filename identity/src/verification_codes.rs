@@ -79,6 +79,12 @@ pub(crate) async fn recent_sends(store: &Store, recipient_key: &str, now: i64) -
     .await
 }
 
+/// Counts a message other than a code (an invitation, a sign-in link) against the limit.
+pub(crate) async fn record_send(store: &Store, recipient_key: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO message_sends (recipient, created_at) VALUES ($1, $2)").bind(recipient_key).bind(now).execute(store.pool()).await?;
+    Ok(())
+}
+
 /// The key an email address's sends are counted by.
 pub(crate) fn email_key(address: &str) -> String {
     format!("email:{}", address.to_lowercase())

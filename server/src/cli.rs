@@ -99,7 +99,7 @@ pub enum ConsoleCommand {
     /// Change the console settings.
     Set {
         /// Let anyone signed in create an organization from /console (they become its admin).
-        #[arg(long, value_name = "BOOL")]
+        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
         allow_organization_creation: bool,
     },
 }

@@ -204,3 +204,18 @@ fn commands_refuse_a_database_that_does_not_exist_yet() {
     let again = run(&[]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("user.username_already_in_use"), "{}", String::from_utf8_lossy(&again.stderr));
 }
+
+#[test]
+fn the_console_setting_is_shown_and_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("vestibule.db").display());
+    let run = |args: &[&str]| {
+        let out = vestibule(dir.path(), &url).arg("--create-database").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(run(&["console", "show"]), serde_json::json!({"allowOrganizationCreation": false}));
+    assert_eq!(run(&["console", "set", "--allow-organization-creation", "true"]), serde_json::json!({"allowOrganizationCreation": true}));
+    assert_eq!(run(&["console", "show"]), serde_json::json!({"allowOrganizationCreation": true}));
+    assert_eq!(run(&["console", "set", "--allow-organization-creation", "false"])["allowOrganizationCreation"], false);
+}

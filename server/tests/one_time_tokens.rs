@@ -159,3 +159,55 @@ on_both_databases! {
         assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": verified["verificationId"]}))).await.0, 204);
     }
 }
+
+on_both_databases! {
+    // Vestibule's "Email me a sign-in link" (`magicLinkSignIn`): the hosted sign-in page emails
+    // a one-time token back to this interaction's magic-link page; an address that may not
+    // sign in or register here gets nothing, and the page says the same either way.
+    async fn the_sign_in_page_emails_a_sign_in_link_when_the_operator_allows_it(server) {
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        let smtp = server.mail_server().await;
+        let ada = server.user("ada", "Correct-Horse-9").await;
+        let send = |browser: reqwest::Client, to: &'static str| {
+            let server = &server;
+            async move {
+                let response = browser.post(server.url("/sign-in/link")).form(&[("identifier", to)]).send().await.unwrap();
+                response.headers()["location"].to_str().unwrap().to_owned()
+            }
+        };
+        let location = send(server.browser_in_interaction().await, "ada@example.com").await;
+        assert!(location.starts_with("/sign-in/code?error=user.sign_in_method_not_enabled"), "off by default: {location}");
+        assert_eq!(smtp.count_to("ada@example.com"), 0);
+
+        server.sign_in_experience(json!({"magicLinkSignIn": true})).await;
+        let browser = server.browser();
+        server.begin(&browser, &server.auth_url("spa", &[])).await;
+        let location = send(browser.clone(), "Ada@Example.com").await;
+        assert_eq!(location, "/sign-in/link-sent?to=ada%40example.com");
+        let mail = smtp.last_to("ada@example.com").await;
+        assert_eq!(mail.subject(), "Your sign-in link");
+        let link = mail.link("/one-time-token");
+        let query: Vec<(String, String)> = form_urlencoded::parse(link.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
+        let token = &query.iter().find(|(k, _)| k == "one_time_token").unwrap().1;
+        assert_eq!(query.iter().find(|(k, _)| k == "login_hint").map(|(_, v)| v.as_str()), Some("ada@example.com"));
+        let response = browser.post(server.url("/one-time-token")).form(&[("identifier", "ada@example.com"), ("one_time_token", token.as_str())]).send().await.unwrap();
+        let resume = response.headers()["location"].to_str().unwrap().to_owned();
+        let resume = if resume.starts_with("http") { resume } else { server.url(&resume) };
+        let code = server.code_from(&browser, &resume).await;
+        let tokens = server.exchange_code("spa", &code).await;
+        let claims = server.verify_jwt(tokens["id_token"].as_str().unwrap(), "spa").await;
+        assert_eq!(claims["sub"], json!(ada), "the link signed ada in");
+
+        // Registration is open: a new address gets a link that creates the account.
+        send(server.browser_in_interaction().await, "newcomer@example.com").await;
+        assert_eq!(smtp.count_to("newcomer@example.com"), 1);
+        // Closed: nothing goes out, and the answer is the same.
+        server.sign_in_experience(json!({"signInMode": "SignIn"})).await;
+        let location = send(server.browser_in_interaction().await, "stranger@example.com").await;
+        assert_eq!(location, "/sign-in/link-sent?to=stranger%40example.com");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert_eq!(smtp.count_to("stranger@example.com"), 0);
+        let location = send(server.browser_in_interaction().await, "not-an-email").await;
+        assert!(location.contains("error=guard.invalid_input"), "{location}");
+    }
+}

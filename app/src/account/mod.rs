@@ -242,20 +242,7 @@ fn AccountCenter(data: AccountData, logo: (Option<String>, Option<String>)) -> i
     let who = data.name.clone().or(data.username.clone()).or(data.email.clone()).or(data.phone.clone()).unwrap_or_default();
     let done = query_param("done");
     view! {
-        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
-            <div class="mx-auto flex max-w-3xl items-center justify-between gap-4 px-4 py-4 sm:px-6">
-                <div class="flex items-center gap-3">
-                    <Brand logo/>
-                    <span class="text-sm font-medium text-slate-500 dark:text-slate-400">{tr!("account.title")}</span>
-                </div>
-                <div class="flex items-center gap-3 text-sm">
-                    <span class="hidden max-w-48 truncate text-slate-600 sm:inline dark:text-slate-300" data-testid="account-who">{who}</span>
-                    <form method="post" action="/oidc/session/end">
-                        <button type="submit" data-testid="sign-out" class="rounded-lg border border-slate-300 px-3 py-1.5 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">{tr!("account.sign_out")}</button>
-                    </form>
-                </div>
-            </div>
-        </header>
+        <TopBar logo title=tr!("account.title") who testid="account-who" width="max-w-3xl"/>
         <main class="mx-auto max-w-3xl space-y-6 px-4 py-8 sm:px-6" data-testid="account-center">
             {done.map(|section| {
                 let key = format!("account.done.{section}");
@@ -275,8 +262,31 @@ fn AccountCenter(data: AccountData, logo: (Option<String>, Option<String>)) -> i
     }
 }
 
+/// The bar atop the account center and the console: the brand and the page's name, then
+/// `children` (e.g. an organization picker), who is signed in, and "Sign out".
 #[component]
-pub(crate) fn Brand(logo: (Option<String>, Option<String>)) -> impl IntoView {
+pub(crate) fn TopBar(logo: (Option<String>, Option<String>), title: String, who: String, testid: &'static str, width: &'static str, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
+            <div class=format!("mx-auto flex {width} flex-wrap items-center justify-between gap-4 px-4 py-4 sm:px-6")>
+                <div class="flex items-center gap-3">
+                    <Brand logo/>
+                    <span class="text-sm font-medium text-slate-500 dark:text-slate-400">{title}</span>
+                </div>
+                <div class="flex items-center gap-3 text-sm">
+                    {children.map(|c| c())}
+                    <span class="hidden max-w-48 truncate text-slate-600 sm:inline dark:text-slate-300" data-testid=testid>{who}</span>
+                    <form method="post" action="/oidc/session/end">
+                        <button type="submit" data-testid="sign-out" class=QUIET_BUTTON>{tr!("account.sign_out")}</button>
+                    </form>
+                </div>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn Brand(logo: (Option<String>, Option<String>)) -> impl IntoView {
     match logo {
         (None, None) => view! { <span class="text-lg font-semibold tracking-tight">"Vestibule"</span> }.into_any(),
         (light, dark) => {

@@ -16,7 +16,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use serde::{Deserialize, Serialize};
 
-use crate::account::{error_code, Brand};
+use crate::account::{error_code, TopBar};
 use crate::components::form::query_param;
 use crate::components::{ErrorBanner, Notice};
 use crate::tr;
@@ -207,21 +207,9 @@ fn Console(data: ConsoleData, logo: (Option<String>, Option<String>)) -> impl In
     let done = query_param("done");
     let current = data.managed.as_ref().map(|m| m.id.clone());
     view! {
-        <header class="border-b border-slate-200 bg-white/80 backdrop-blur dark:border-slate-800 dark:bg-slate-900/80">
-            <div class="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-4 px-4 py-4 sm:px-6">
-                <div class="flex items-center gap-3">
-                    <Brand logo/>
-                    <span class="text-sm font-medium text-slate-500 dark:text-slate-400">{tr!("console.title")}</span>
-                </div>
-                <div class="flex items-center gap-3 text-sm">
-                    <OrganizationPicker organizations=data.organizations.clone() current=current.clone()/>
-                    <span class="hidden max-w-48 truncate text-slate-600 md:inline dark:text-slate-300" data-testid="console-who">{data.who.clone()}</span>
-                    <form method="post" action="/oidc/session/end">
-                        <button type="submit" class=crate::account::QUIET_BUTTON>{tr!("account.sign_out")}</button>
-                    </form>
-                </div>
-            </div>
-        </header>
+        <TopBar logo title=tr!("console.title") who=data.who.clone() testid="console-who" width="max-w-5xl">
+            <OrganizationPicker organizations=data.organizations.clone() current=current.clone()/>
+        </TopBar>
         <main class="mx-auto max-w-5xl space-y-6 px-4 py-8 sm:px-6" data-testid="console">
             {done.map(|section| {
                 let key = format!("console.done.{section}");

@@ -108,6 +108,27 @@ fn code_form(context: PageContext) -> impl IntoView {
             <TextField name="identifier" label=identifier_label(&kinds) kind=input_kind(&kinds) autocomplete="username" value=value.unwrap_or_default()/>
             {terms}
             <SubmitButton label=tr!("sign_in.send_code")/>
+            {context.sign_in_link.then(|| view! {
+                <button type="submit" formaction="/sign-in/link" data-testid="send-sign-in-link"
+                    class="w-full rounded-lg border border-slate-300 px-4 py-2.5 text-base font-semibold transition hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+                    {tr!("magic_link.send")}
+                </button>
+            })}
         </PostForm>
+    }
+}
+
+/// `/sign-in/link-sent`: where the emailed link went.
+#[component]
+pub fn SignInLinkSentPage() -> impl IntoView {
+    view! {
+        <Title text=tr!("magic_link.sent_title")/>
+        <HostedCard title=tr!("magic_link.sent_title") render=|_context: PageContext| {
+            let to = query_param("to").unwrap_or_default();
+            view! {
+                <p class="text-sm text-slate-600 dark:text-slate-400" data-testid="sign-in-link-sent">{tr!("magic_link.sent_body", to = to)}</p>
+                <div class="mt-6 text-center text-sm"><FormLink href=with_hints("/sign-in") text=tr!("magic_link.other_way")/></div>
+            }
+        }/>
     }
 }

@@ -57,6 +57,21 @@ pub fn organization_invitation(locale: &str, organization: &str, inviter: Option
     }
 }
 
+/// "Email me a sign-in link": the link, valid `minutes`, to open in the same browser.
+pub fn sign_in_link(locale: &str, link: &str, minutes: u32) -> Template {
+    if locale.to_ascii_lowercase().starts_with("fr") {
+        Template {
+            subject: "Votre lien de connexion".to_owned(),
+            text: format!("Pour vous connecter, ouvrez ce lien dans le navigateur où vous l'avez demandé :\n{link}\n\nIl expire dans {minutes} minutes et ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message."),
+        }
+    } else {
+        Template {
+            subject: "Your sign-in link".to_owned(),
+            text: format!("To sign in, open this link in the browser where you asked for it:\n{link}\n\nIt expires in {minutes} minutes and works once. If you didn't ask for this, you can ignore this message."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

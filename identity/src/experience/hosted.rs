@@ -33,6 +33,8 @@ pub enum Next {
     SaveBackupCodes,
     /// Offer to create a passkey for signing in (or skip).
     CreatePasskey,
+    /// A sign-in link went to this address (if it may sign in or register there).
+    SignInLinkSent { to: String },
 }
 
 /// Which flow a code form belongs to.
@@ -143,6 +145,20 @@ pub async fn submit_code(provider: &Provider, cookie: Option<&str>, code: &str) 
             other => proceed(other, provider, cookie).await,
         },
     }
+}
+
+/// "Email me a sign-in link" on the sign-in page (the operator's `magicLinkSignIn`): the
+/// link comes back to this interaction's magic-link page.
+pub async fn send_sign_in_link(provider: &Provider, cookie: Option<&str>, to: &str, agreed: bool, locale: Option<&str>) -> Result<Next, ExperienceError> {
+    if identifiers::guess_kind(to) != IdentifierType::Email {
+        return Err(ExperienceError::InvalidInput("enter an email address".into()));
+    }
+    if !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    start(provider, cookie, InteractionEvent::SignIn, agreed).await?;
+    let to = super::one_time_token::send_sign_in_link(provider, cookie, to.trim(), locale.unwrap_or("en")).await?;
+    Ok(Next::SignInLinkSent { to })
 }
 
 /// The magic-link page (`/one-time-token`): the token says what it is for (its

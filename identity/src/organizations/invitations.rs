@@ -14,7 +14,7 @@ use crate::error::ErrorCode;
 use crate::sign_in_experience::IdentifierKind;
 use crate::store::{unique_violation, Store};
 use crate::users;
-use crate::verification_codes::{email_key, recent_sends, SENDS_PER_WINDOW};
+use crate::verification_codes::{email_key, recent_sends, record_send, SENDS_PER_WINDOW};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
@@ -308,7 +308,7 @@ pub async fn send(store: &Store, clock: &dyn Clock, id: &str, message: &Invitati
     let email = Message { to: invitation.invitee, subject: template.subject, text: template.text };
     connectors::deliver(store, ConnectorKind::Email, &email, false).await?;
     // Counted once sent, as codes are (a code whose delivery fails is not kept either).
-    sqlx::query("INSERT INTO message_sends (recipient, created_at) VALUES ($1, $2)").bind(&recipient).bind(now).execute(store.pool()).await?;
+    record_send(store, &recipient, now).await?;
     Ok(())
 }
 

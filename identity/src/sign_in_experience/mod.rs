@@ -205,6 +205,10 @@ pub struct SignInExperience {
     /// Passkeys as a first factor (spec §6 "Passkey for sign-in").
     #[serde(default)]
     pub passkey_sign_in: PasskeySignIn,
+    /// Vestibule's own: the sign-in page also offers "Email me a sign-in link" wherever an
+    /// email address may sign in with a code (the link is a one-time token).
+    #[serde(default)]
+    pub magic_link_sign_in: bool,
     /// [`STORED_LOGTO_FIELDS`] as they were given.
     #[serde(flatten)]
     pub stored_logto_fields: serde_json::Map<String, Value>,
@@ -249,6 +253,7 @@ impl Default for SignInExperience {
             language_info: LanguageInfo::default(),
             mfa: crate::mfa::MfaSettings::default(),
             passkey_sign_in: PasskeySignIn::default(),
+            magic_link_sign_in: false,
             single_sign_on_enabled: false,
             stored_logto_fields: serde_json::Map::new(),
         }
@@ -281,6 +286,11 @@ impl SignInExperience {
     /// Whether a password or a code may sign this identifier in.
     pub fn allows_password_sign_in(&self, identifier: IdentifierKind) -> bool {
         self.method(identifier).is_some_and(|m| m.password)
+    }
+
+    /// Whether the sign-in page offers an emailed sign-in link.
+    pub fn offers_sign_in_link(&self) -> bool {
+        self.magic_link_sign_in && self.allows_code_sign_in(IdentifierKind::Email)
     }
 
     pub fn allows_code_sign_in(&self, identifier: IdentifierKind) -> bool {

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/passkey/create", post(create_sign_in_passkey))
         .route("/passkey/skip", post(skip_passkey))
         .route("/one-time-token", post(use_one_time_token))
+        .route("/sign-in/link", post(sign_in_link))
         .route("/direct/{method}/{target}", get(direct_sign_in))
         .route("/single-sign-on", get(single_sign_on))
 }
@@ -125,6 +126,13 @@ async fn register(State(state): State<AppState>, jar: CookieJar, headers: Header
     };
     let kept = form.new_username.as_deref().unwrap_or(&form.identifier);
     respond(&step, result, "/register", &[("entered", kept)])
+}
+
+async fn sign_in_link(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::send_sign_in_link(&state.provider, step.cookie, &form.identifier, form.agreed(), step.language.as_deref()).await;
+    // The link's button sits beside the code form's.
+    respond(&step, result, "/sign-in/code", &[("entered", &form.identifier)])
 }
 
 /// The magic-link page's button: the link is used only when the person asks (a mail
@@ -268,6 +276,10 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
         }
         Ok(Next::SaveBackupCodes) => "/mfa/backup-codes",
         Ok(Next::CreatePasskey) => "/passkey",
+        Ok(Next::SignInLinkSent { to }) => {
+            query.append_pair("to", &to);
+            "/sign-in/link-sent"
+        }
         Ok(Next::PasswordReset) => {
             query.append_pair("notice", "password_reset");
             "/sign-in"

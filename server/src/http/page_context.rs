@@ -73,6 +73,7 @@ async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> Pag
         demo_app,
         passkey_button: sie.passkey_sign_in.enabled && sie.passkey_sign_in.show_passkey_button,
         passkey_autofill: sie.passkey_sign_in.enabled && sie.passkey_sign_in.allow_autofill,
+        sign_in_link: sie.offers_sign_in_link(),
     }
 }
 
