@@ -159,17 +159,23 @@ pub struct MyOrganization {
     pub manages: bool,
 }
 
-async fn manages(store: &Store, organization_id: &str, user_id: &str) -> Result<bool, ConsoleError> {
-    Ok(members::scopes(store, organization_id, user_id).await?.iter().any(|s| s.name == MANAGE_SCOPE))
+/// The organizations where `user_id`'s roles grant [`MANAGE_SCOPE`] (one query).
+async fn managed_by(store: &Store, user_id: &str) -> Result<Vec<String>, ConsoleError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT mr.organization_id FROM organization_member_roles mr \
+         JOIN organization_role_scopes rs ON rs.organization_role_id = mr.organization_role_id \
+         JOIN organization_scopes s ON s.id = rs.organization_scope_id WHERE mr.user_id = $1 AND s.name = $2",
+    )
+    .bind(user_id)
+    .bind(MANAGE_SCOPE)
+    .fetch_all(store.pool())
+    .await?)
 }
 
+/// My organizations, in the order I joined them, and which of them I manage.
 pub async fn my_organizations(store: &Store, user: &User) -> Result<Vec<MyOrganization>, ConsoleError> {
-    let mut mine = Vec::new();
-    for organization in organizations::joined_by(store, &user.id).await? {
-        let manages = manages(store, &organization.id, &user.id).await?;
-        mine.push(MyOrganization { organization, manages });
-    }
-    Ok(mine)
+    let managed = managed_by(store, &user.id).await?;
+    Ok(organizations::joined_by(store, &user.id).await?.into_iter().map(|organization| MyOrganization { manages: managed.contains(&organization.id), organization }).collect())
 }
 
 /// A member allowed to manage this organization.
@@ -182,7 +188,7 @@ pub struct Admin {
 /// member, or it does not exist: the console does not confirm which organizations exist).
 pub async fn admin(store: &Store, user: User, organization_id: &str) -> Result<Admin, ConsoleError> {
     let organization = organizations::find(store, organization_id).await?.ok_or(ConsoleError::NotAdmin)?;
-    if !members::scopes(store, organization_id, &user.id).await.map(|s| s.iter().any(|s| s.name == MANAGE_SCOPE)).unwrap_or(false) {
+    if !managed_by(store, &user.id).await?.iter().any(|id| id == organization_id) {
         return Err(ConsoleError::NotAdmin);
     }
     Ok(Admin { user, organization })

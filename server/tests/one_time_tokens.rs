@@ -211,3 +211,25 @@ on_both_databases! {
         assert!(location.contains("error=guard.invalid_input"), "{location}");
     }
 }
+
+on_both_databases! {
+    // Spec §8 reset links: `first_screen=reset_password&one_time_token` with a ForgotPassword
+    // token lands on the magic-link page, which proves the address and goes on to the
+    // new-password form; the new password then signs in.
+    async fn a_password_reset_link_leads_to_the_new_password_form(server) {
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        let m = server.management_client().await;
+        server.user("ada", "Correct-Horse-9").await;
+        let (_, token) = server.call(&m, "POST", "/api/one-time-tokens", Some(json!({"email": "ada@example.com", "context": {"interactionEvent": "ForgotPassword"}}))).await;
+        let token = token["token"].as_str().unwrap().to_owned();
+        let browser = server.browser();
+        let landing = server.begin(&browser, &server.auth_url("spa", &[("first_screen", "reset_password"), ("one_time_token", &token), ("login_hint", "ada@example.com")])).await;
+        assert!(landing.starts_with("/one-time-token?"), "{landing}");
+        let response = browser.post(server.url("/one-time-token")).form(&[("identifier", "ada@example.com"), ("one_time_token", token.as_str())]).send().await.unwrap();
+        assert_eq!(response.headers()["location"], "/reset-password/new");
+        let response = browser.post(server.url("/reset-password/new")).form(&[("password", "Brand-New-Secret-42")]).send().await.unwrap();
+        assert!(response.headers()["location"].to_str().unwrap().starts_with("/sign-in?notice=password_reset"));
+        let signed_in = server.browser();
+        server.authorize(&signed_in, "spa", "ada", "Brand-New-Secret-42", &[]).await;
+    }
+}
