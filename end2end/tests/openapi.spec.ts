@@ -85,7 +85,7 @@ test('what the Management API answers matches the schemas it declares', async ()
 
   const organization = await conforms('post', '/api/organizations', '/api/organizations', { name: 'Acme', customData: { plan: 'pro' }, branding: { logoUrl: 'https://acme.example/logo.svg' } });
   const orgScope = await conforms('post', '/api/organization-scopes', '/api/organization-scopes', { name: 'read:members' });
-  const orgRole = await conforms('post', '/api/organization-roles', '/api/organization-roles', { name: 'admin', organizationScopeIds: [orgScope.body.id], resourceScopeIds: [scope.body.id] });
+  const orgRole = await conforms('post', '/api/organization-roles', '/api/organization-roles', { name: 'openapi-admin', organizationScopeIds: [orgScope.body.id], resourceScopeIds: [scope.body.id] });
   await call('POST', `/api/organizations/${organization.body.id}/users`, { userIds: [id] });
   await call('POST', `/api/organizations/${organization.body.id}/users/${id}/roles`, { organizationRoleIds: [orgRole.body.id] });
   await conforms('get', '/api/organizations', '/api/organizations?showFeatured=1');

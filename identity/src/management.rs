@@ -165,6 +165,16 @@ pub async fn authenticate(provider: &Provider, authorization: Option<&str>, indi
     if expired || !audience_ok {
         return Err(AuthError::Unauthorized);
     }
+    // A deleted application's tokens end with it (through the applications cache, whose
+    // entries a deletion drops on this node and which expire on the others).
+    let client = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
+    let live = provider.application(client).await.map_err(|e| match e {
+        crate::oidc::OidcError::Storage(e) => AuthError::Internal(e.to_string()),
+        _ => AuthError::Unauthorized,
+    })?;
+    if live.is_none() {
+        return Err(AuthError::Unauthorized);
+    }
     let scopes = claims.get("scope").and_then(Value::as_str).unwrap_or_default();
     if !scopes.split(' ').any(|s| s == SCOPE_ALL) {
         return Err(AuthError::Forbidden);

@@ -477,3 +477,26 @@ on_both_databases! {
         }
     }
 }
+
+on_both_databases! {
+    // A Management API token is only as good as the application it was issued to: once the
+    // application is deleted, its still-unexpired token is refused.
+    async fn a_deleted_applications_management_token_stops_working(server) {
+        let operator = management_token(&server).await;
+        let (status, _, app) = api(&server, &operator, "POST", "/api/applications", Some(json!({"name": "ops bot", "type": "MachineToMachine"}))).await;
+        assert_eq!(status, 200, "{app}");
+        let id = app["id"].as_str().unwrap().to_owned();
+        let (_, _, roles) = api(&server, &operator, "GET", "/api/roles?type=MachineToMachine", None).await;
+        let admin_role = roles.as_array().unwrap().iter().find(|r| r["name"] != json!("")).map(|r| r["id"].clone()).unwrap();
+        assert_eq!(api(&server, &operator, "POST", &format!("/api/applications/{id}/roles"), Some(json!({"roleIds": [admin_role]}))).await.0, 201);
+        let response = server.http.post(server.url("/oidc/token")).basic_auth(&id, app["secret"].as_str())
+            .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")]).send().await.unwrap();
+        let grant: Value = response.json().await.unwrap();
+        let bot = grant["access_token"].as_str().expect("a token").to_owned();
+        assert_eq!(api(&server, &bot, "GET", "/api/users", None).await.0, 200);
+        assert_eq!(api(&server, &operator, "DELETE", &format!("/api/applications/{id}"), None).await.0, 204);
+        let (status, _, body) = api(&server, &bot, "GET", "/api/users", None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")), "the deleted app's token is refused");
+        assert_eq!(api(&server, &operator, "GET", "/api/users", None).await.0, 200, "others' are not");
+    }
+}

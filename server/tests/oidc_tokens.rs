@@ -423,3 +423,30 @@ on_both_databases! {
         assert_eq!(expired["error"], "invalid_grant", "two days, then gone");
     }
 }
+
+on_both_databases! {
+    // Suspending an account ends its sessions, grants and refresh tokens at once; reinstating
+    // it brings none of them back.
+    async fn suspension_ends_sessions_and_refresh_tokens_for_good(server) {
+        let (client_id, _) = server.app(AppType::Spa, "spa").await;
+        server.user("alice", "correct horse").await;
+        let browser = server.browser();
+        let extra = [("scope", "openid profile offline_access"), ("prompt", "consent")];
+        let code = server.authorize(&browser, &client_id, "alice", "correct horse", &extra).await;
+        let tokens = server.exchange_code(&client_id, &code).await;
+        let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let alice = identity::users::find_by_username(&server.state.store, "alice").await.unwrap().unwrap().id;
+        identity::users::set_suspended(&server.state.store, &server.clock, &alice, true).await.unwrap();
+        assert_eq!(refresh(&server, &client_id, &refresh_token).await.status(), 400, "suspended: no tokens");
+        identity::users::set_suspended(&server.state.store, &server.clock, &alice, false).await.unwrap();
+        let response = refresh(&server, &client_id, &refresh_token).await;
+        assert_eq!(response.status(), 400, "reinstated: the old refresh token is still gone");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_grant");
+        // The browser's session went too: the next authorization request asks to sign in.
+        let location = server.begin(&browser, &server.auth_url(&client_id, &[])).await;
+        assert!(location.starts_with("/sign-in"), "{location}");
+        let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_sessions WHERE account_id = $1").bind(&alice).fetch_one(server.state.store.pool()).await.unwrap();
+        assert_eq!(sessions, 0);
+    }
+}

@@ -204,16 +204,26 @@ pub(super) async fn update_all(store: &Store, user: &User) -> Result<(), UserErr
     Ok(())
 }
 
+/// Suspending ends everything the account had been given — its sessions, grants and the
+/// tokens issued under them — in the same transaction, so that reinstating it later brings
+/// none of them back: the person signs in again.
 pub(super) async fn set_suspended(store: &Store, id: &str, suspended: bool, now: i64) -> Result<(), UserError> {
+    let mut tx = store.begin_write().await?;
     let result = sqlx::query("UPDATE users SET is_suspended = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(suspended)
         .bind(now)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
     if result.rows_affected() == 0 {
         return Err(UserError::NotFound);
     }
+    if suspended {
+        for sql in ["DELETE FROM oidc_tokens WHERE account_id = $1", "DELETE FROM oidc_grants WHERE account_id = $1", "DELETE FROM oidc_sessions WHERE account_id = $1"] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 
