@@ -257,13 +257,7 @@ async fn end_session(
     axum::extract::Path(id): axum::extract::Path<String>,
     axum::extract::Query(query): axum::extract::Query<EndSession>,
 ) -> Result<StatusCode, ApiError> {
-    use account::sessions::RevokeGrants;
-    let revoke = match query.revoke_grants_target.as_deref() {
-        None => RevokeGrants::None,
-        Some("all") => RevokeGrants::All,
-        Some("firstParty") => RevokeGrants::FirstParty,
-        Some(other) => return Err(ApiError::invalid_input(format!("revokeGrantsTarget is all or firstParty, not {other}"))),
-    };
+    let revoke = account::sessions::RevokeGrants::from_query(query.revoke_grants_target.as_deref()).ok_or_else(|| ApiError::invalid_input("revokeGrantsTarget is all or firstParty"))?;
     account::sessions::end(&state.provider, &caller, proof.as_deref(), &id, revoke).await.map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -276,13 +270,7 @@ struct GrantFilter {
 }
 
 async fn list_grants(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Query(filter): axum::extract::Query<GrantFilter>) -> Result<Json<Value>, ApiError> {
-    use account::sessions::AppType;
-    let app_type = match filter.app_type.as_deref() {
-        None => AppType::Any,
-        Some("firstParty") => AppType::FirstParty,
-        Some("thirdParty") => AppType::ThirdParty,
-        Some(other) => return Err(ApiError::invalid_input(format!("appType is firstParty or thirdParty, not {other}"))),
-    };
+    let app_type = account::sessions::AppType::from_query(filter.app_type.as_deref()).ok_or_else(|| ApiError::invalid_input("appType is firstParty or thirdParty"))?;
     Ok(Json(account::sessions::grants(&state.provider, &caller, proof.as_deref(), app_type).await.map_err(refused)?))
 }
 

@@ -19,6 +19,7 @@ mod roles;
 mod schemas;
 mod sentinel_activities;
 mod sign_in_experience;
+mod user_sessions;
 mod users;
 
 use axum::extract::{Request, State};
@@ -59,7 +60,7 @@ struct ApiDoc;
 
 /// The Management API's routes (behind the token check) and its OpenAPI document.
 pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).merge(sign_in_experience::routes()).merge(logs::routes())
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(users::routes()).merge(user_sessions::routes()).merge(sign_in_experience::routes()).merge(logs::routes())
         .merge(resources::routes())
         .merge(roles::routes())
         .merge(applications::routes())
