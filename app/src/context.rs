@@ -43,6 +43,16 @@ pub struct PageContext {
     pub passkey_autofill: bool,
     /// "Email me a sign-in link" beside the code form (the operator's `magicLinkSignIn`).
     pub sign_in_link: bool,
+    /// "Continue with …" buttons, one per social connector.
+    pub social_connectors: Vec<SocialButton>,
+}
+
+/// A social connector as the sign-in page offers it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SocialButton {
+    pub id: String,
+    pub name: String,
+    pub logo: Option<String>,
 }
 
 impl Default for PageContext {
@@ -71,6 +81,7 @@ impl Default for PageContext {
             passkey_button: false,
             passkey_autofill: false,
             sign_in_link: false,
+            social_connectors: Vec::new(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod search_pattern;
 pub mod secret;
 pub mod sentinel;
 pub mod sign_in_experience;
+pub mod social;
 pub mod store;
 pub mod users;
 pub mod verification_codes;

@@ -44,6 +44,7 @@ fn sign_in_form(context: PageContext) -> AnyView {
             {terms}
             <SubmitButton label=tr!("sign_in.submit")/>
         </PostForm>
+        <SocialButtons context=context.clone()/>
         <div class="mt-6 flex flex-col items-center gap-3 text-sm">
             {(!code_kinds.is_empty()).then(|| view! { <FormLink href=with_hints("/sign-in/code") text=tr!("sign_in.with_code") testid="sign-in-with-code"/> })}
             {(!context.forgot_password.is_empty()).then(|| view! { <FormLink href=with_hints("/reset-password") text=tr!("sign_in.forgot_password") testid="forgot-password"/> })}
@@ -53,6 +54,33 @@ fn sign_in_form(context: PageContext) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// "Continue with …", one form per social connector (they work without JavaScript).
+#[component]
+fn SocialButtons(context: PageContext) -> impl IntoView {
+    let connectors = context.social_connectors;
+    (!connectors.is_empty()).then(|| {
+        view! {
+            <div class="my-5 flex items-center gap-3 text-xs uppercase tracking-wide text-slate-400 dark:text-slate-500">
+                <span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>{tr!("passkey.or")}<span class="h-px flex-1 bg-slate-200 dark:bg-slate-700"></span>
+            </div>
+            <div class="space-y-3" data-testid="social-buttons">
+                {connectors
+                    .into_iter()
+                    .map(|c| view! {
+                        <PostForm action=format!("/sign-in/social/{}", c.id)>
+                            <button type="submit" data-testid=format!("social-{}", c.id)
+                                class="flex w-full items-center justify-center gap-3 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-base font-semibold shadow-sm transition hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
+                                {c.logo.map(|src| view! { <img src=src alt="" class="h-5 w-5 object-contain"/> })}
+                                {tr!("sign_in.continue_with", name = c.name)}
+                            </button>
+                        </PostForm>
+                    })
+                    .collect_view()}
+            </div>
+        }
+    })
 }
 
 /// "Sign in with a passkey" above the form (and autofill on its identifier field), with the

@@ -147,6 +147,34 @@ pub async fn submit_code(provider: &Provider, cookie: Option<&str>, code: &str) 
     }
 }
 
+/// "Continue with <upstream>" on the sign-in page: where to send the browser. The upstream
+/// comes back to `/callback/<connectorId>` with our `state`.
+pub async fn start_social(provider: &Provider, cookie: Option<&str>, connector_id: &str, agreed: bool) -> Result<String, ExperienceError> {
+    if !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    start(provider, cookie, InteractionEvent::SignIn, agreed).await?;
+    let state = crate::crypto::random_token();
+    let callback = format!("{}/callback/{connector_id}", provider.endpoint);
+    let (uri, _) = super::social::authorization_uri(provider, cookie, connector_id, &state, &callback).await?;
+    Ok(uri)
+}
+
+/// `/callback/<connectorId>`: the upstream's answer. A known identity signs in; a new one
+/// registers when registration is open (asking for what the profile still lacks).
+pub async fn finish_social(provider: &Provider, cookie: Option<&str>, connector_id: &str, answer: &serde_json::Map<String, serde_json::Value>) -> Result<Next, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    let record = state.verification_records.iter().rev().find(|r| r.kind == RecordKind::Social).ok_or(ExperienceError::VerificationNotFound)?;
+    let verification_id = super::social::verify(provider, cookie, connector_id, &record.id.clone(), answer).await?;
+    match identify(provider, cookie, Some(&verification_id)).await {
+        Err(ExperienceError::SocialIdentityNotExist { related_email: None }) if provider.sign_in_experience().await?.sign_in_mode.allows_registration() => {
+            set_event(provider, cookie, InteractionEvent::Register, false).await?;
+            proceed(identify(provider, cookie, Some(&verification_id)).await, provider, cookie).await
+        }
+        other => proceed(other, provider, cookie).await,
+    }
+}
+
 /// "Email me a sign-in link" on the sign-in page (the operator's `magicLinkSignIn`): the
 /// link comes back to this interaction's magic-link page.
 pub async fn send_sign_in_link(provider: &Provider, cookie: Option<&str>, to: &str, agreed: bool, locale: Option<&str>) -> Result<Next, ExperienceError> {

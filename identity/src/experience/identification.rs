@@ -51,6 +51,8 @@ async fn identify_existing(
                 RecordKind::SignInPasskey => sie.passkey_sign_in.enabled,
                 // A magic link signs in whatever the sign-in methods.
                 RecordKind::OneTimeToken => true,
+                // So does a social connector the operator configured.
+                RecordKind::Social => true,
                 code if code.is_code() => sie.allows_code_sign_in(kind),
                 _ => sie.allows_password_sign_in(kind),
             };
@@ -66,9 +68,20 @@ async fn identify_existing(
             }
         }
     }
-    let user = match &record.user_id {
-        Some(id) => users::find_by_id(&provider.store, id).await?,
-        None => super::find_by_identifier(provider, kind, &record.identifier.value).await?,
+    let user = match (&record.user_id, record.social.as_ref().and_then(|s| s.user.as_ref())) {
+        (Some(id), _) => users::find_by_id(&provider.store, id).await?,
+        (None, Some(social)) => {
+            let Some(id) = crate::social::user_with_identity(provider, &social.target, &social.id).await? else {
+                // The person may have an account under the upstream's verified address.
+                let related = match &social.email {
+                    Some(email) => users::find_by_email(&provider.store, email).await?.and_then(|u| u.primary_email),
+                    None => None,
+                };
+                return Err(ExperienceError::SocialIdentityNotExist { related_email: related });
+            };
+            users::find_by_id(&provider.store, &id).await?
+        }
+        (None, None) => super::find_by_identifier(provider, kind, &record.identifier.value).await?,
     };
     let user = user.ok_or_else(|| ExperienceError::UserNotExist(record.identifier.clone()))?;
     if user.is_suspended {
@@ -138,10 +151,15 @@ async fn register(
             primary_email: staged.primary_email,
             primary_phone: staged.primary_phone,
             password: staged.password.map(Into::into),
+            name: staged.social_identity.as_ref().and_then(|s| s.name.clone()),
+            avatar: staged.social_identity.as_ref().and_then(|s| s.avatar.clone()),
             ..NewUser::default()
         },
     )
     .await?;
+    if let Some(social) = &staged.social_identity {
+        crate::social::link(&mut tx, provider.clock.as_ref(), &user.id, social).await?;
+    }
     // Registered with a verified address: join the organizations that provision its domain.
     if let Some(email) = &user.primary_email {
         crate::organizations::jit::provision(&mut tx, provider.clock.as_ref(), &user.id, email).await?;
@@ -157,6 +175,19 @@ async fn register(
 async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &VerificationRecord) -> Result<(), ExperienceError> {
     let value = record.identifier.value.clone();
     match record.kind {
+        RecordKind::Social => {
+            let social = record.social.as_ref().and_then(|s| s.user.clone()).ok_or(ExperienceError::VerificationFailed)?;
+            if crate::social::user_with_identity(provider, &social.target, &social.id).await?.is_some() {
+                return Err(UserError::IdentityAlreadyInUse.into());
+            }
+            // The upstream's verified address comes along only if nobody has it.
+            if let Some(email) = &social.email {
+                if users::find_by_email(&provider.store, email).await?.is_none() {
+                    profile.primary_email = Some(email.to_lowercase());
+                }
+            }
+            profile.social_identity = Some(social);
+        }
         RecordKind::EmailVerificationCode | RecordKind::OneTimeToken => {
             if users::find_by_email(&provider.store, &value).await?.is_some() {
                 return Err(UserError::EmailAlreadyInUse.into());

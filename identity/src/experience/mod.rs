@@ -8,6 +8,7 @@ mod identification;
 pub mod mfa;
 mod new_password;
 pub mod one_time_token;
+pub mod social;
 pub mod passkey;
 mod password;
 mod profile;
@@ -65,6 +66,9 @@ pub enum RecordKind {
     SignInPasskey,
     /// A magic link's one-time token, used for its email address (spec §8).
     OneTimeToken,
+    /// A sign-in at a social connector's upstream (spec §5): started, then verified with the
+    /// upstream's answer.
+    Social,
 }
 
 impl RecordKind {
@@ -119,6 +123,9 @@ pub struct VerificationRecord {
     /// A one-time token's organizations to join (`context.jitOrganizationIds`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jit_organization_ids: Vec<String>,
+    /// A social sign-in: what the callback must match, then who the upstream says it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social: Option<social::SocialVerification>,
 }
 
 /// Profile fields collected before they are written (nothing reaches the users table
@@ -130,6 +137,9 @@ pub struct StagedProfile {
     pub primary_email: Option<String>,
     pub primary_phone: Option<String>,
     pub password: Option<StagedPassword>,
+    /// A social identity the new account will have (and its name and picture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub social_identity: Option<crate::social::SocialUser>,
 }
 
 /// What `PUT /api/experience` starts and every later call reads and updates.
@@ -228,6 +238,10 @@ pub enum ExperienceError {
     Code(#[from] CodeError),
     #[error(transparent)]
     OneTimeToken(#[from] crate::one_time_tokens::OneTimeTokenError),
+    #[error(transparent)]
+    Social(#[from] crate::social::SocialError),
+    #[error("no account has this social identity")]
+    SocialIdentityNotExist { related_email: Option<String> },
     #[error("the one-time token is for another kind of interaction")]
     InteractionEventMismatch,
     #[error("the email does not match the verification")]
@@ -318,6 +332,8 @@ impl ErrorCode for ExperienceError {
             Code(e) => e.code(),
             OneTimeToken(e) => e.code(),
             InteractionEventMismatch => "one_time_token.interaction_event_mismatch",
+            Social(e) => e.code(),
+            SocialIdentityNotExist { .. } => "user.identity_not_exist",
             EmailMismatch => "verification_code.email_mismatch",
             PhoneMismatch => "verification_code.phone_mismatch",
             UserNotExist(_) => "user.user_not_exist",
@@ -355,6 +371,7 @@ impl ExperienceError {
         match self {
             ExperienceError::UserNotExist(identifier) => Some(json!({ "identifier": identifier })),
             ExperienceError::MissingProfile(missing) => Some(json!({ "missingProfile": missing })),
+            ExperienceError::SocialIdentityNotExist { related_email: Some(email) } => Some(json!({ "relatedUser": { "type": "email", "value": email } })),
             ExperienceError::PasswordRejected(issues) => Some(Value::Array(issues.iter().map(Issue::to_json).collect())),
             other => mfa::error_data(other),
         }
@@ -453,7 +470,8 @@ fn missing_profile(sie: &SignInExperience, user: Option<&User>, staged: &StagedP
     let has_username = staged.username.is_some() || user.is_some_and(|u| u.username.is_some());
     let has_email = staged.primary_email.is_some() || user.is_some_and(|u| u.primary_email.is_some());
     let has_phone = staged.primary_phone.is_some() || user.is_some_and(|u| u.primary_phone.is_some());
-    let has_password = staged.password.is_some() || user.is_some_and(|u| u.password.is_some());
+    // An upstream identity stands in for a password (spec §3 "Mandatory profile").
+    let has_password = staged.password.is_some() || staged.social_identity.is_some() || user.is_some_and(|u| u.password.is_some());
     sie.required_profile()
         .into_iter()
         .filter(|requirement| match requirement {

@@ -27,6 +27,7 @@ pub async fn new_password_identity(provider: &Provider, cookie: Option<&str>, id
         code_id: None,
         password: Some(hash.into()),
         jit_organization_ids: Vec::new(),
+        social: None,
     };
     let id = record.id.clone();
     state.put_record(record);

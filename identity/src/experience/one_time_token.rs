@@ -80,6 +80,7 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, identifier: Ident
         code_id: None,
         password: None,
         jit_organization_ids,
+        social: None,
     };
     let id = record.id.clone();
     state.put_record(record);

@@ -214,6 +214,7 @@ pub async fn verify_sign_in(provider: &Provider, cookie: Option<&str>, verificat
         code_id: None,
         password: None,
         jit_organization_ids: Vec::new(),
+        social: None,
     });
     save(provider, &interaction, &state).await?;
     Ok(id)

@@ -58,6 +58,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
         code_id: None,
         password: None,
         jit_organization_ids: Vec::new(),
+        social: None,
     };
     let id = record.id.clone();
     state.put_record(record);

@@ -30,7 +30,11 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     let factors = crate::mfa::factors(&provider.store, &user_id).await?;
     super::mfa::require_verification(provider, &sie, &state, &user_id, &factors).await?;
     ensure_staged_identifiers_free(provider, &state.profile, Some(&user_id)).await?;
-    let missing = missing_profile(&sie, Some(&user), &state.profile);
+    let mut missing = missing_profile(&sie, Some(&user), &state.profile);
+    // An account with an upstream identity needs no password (spec §3 "Mandatory profile").
+    if missing.contains(&crate::sign_in_experience::RequiredProfile::Password) && crate::social::has_identity(provider, &user_id).await? {
+        missing.retain(|m| *m != crate::sign_in_experience::RequiredProfile::Password);
+    }
     if !missing.is_empty() {
         return Err(ExperienceError::MissingProfile(missing));
     }

@@ -46,6 +46,7 @@ pub async fn send_code(provider: &Provider, cookie: Option<&str>, identifier: Id
         code_id: Some(code_id),
         password: None,
         jit_organization_ids: Vec::new(),
+        social: None,
     };
     let id = record.id.clone();
     state.put_record(record);

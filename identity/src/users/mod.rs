@@ -142,6 +142,8 @@ pub enum UserError {
     UsernameAlreadyInUse,
     #[error("this email is already in use")]
     EmailAlreadyInUse,
+    #[error("another account has this social identity")]
+    IdentityAlreadyInUse,
     #[error("this phone number is already in use")]
     PhoneAlreadyInUse,
     #[error("no user has this id")]
@@ -163,6 +165,7 @@ impl ErrorCode for UserError {
         match self {
             UserError::UsernameAlreadyInUse => "user.username_already_in_use",
             UserError::EmailAlreadyInUse => "user.email_already_in_use",
+            UserError::IdentityAlreadyInUse => "user.identity_already_in_use",
             UserError::PhoneAlreadyInUse => "user.phone_already_in_use",
             // Logto's code for an unknown user (admin-user.test.ts).
             UserError::NotFound => "entity.not_found",

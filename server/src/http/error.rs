@@ -123,7 +123,8 @@ fn api_status(code: &str) -> StatusCode {
         "request.message_rate_limited" => StatusCode::TOO_MANY_REQUESTS,
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,
         "auth.forbidden" | "console.forbidden" | "console.creation_disabled" => StatusCode::FORBIDDEN,
-        "console.last_admin" => StatusCode::UNPROCESSABLE_ENTITY,
+        "console.last_admin" | "connector.multiple_target_with_same_platform" | "user.identity_already_in_use" => StatusCode::UNPROCESSABLE_ENTITY,
+        "session.state_mismatch" => StatusCode::BAD_REQUEST,
         "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
         "entity.unique_integrity_violation" | "entity.relation_foreign_key_not_found" | "organization.require_membership"
         | "organization.role_names_not_found" => StatusCode::UNPROCESSABLE_ENTITY,

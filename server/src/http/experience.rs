@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/verification/verification-code/verify", post(verify_code))
         .route("/api/experience/verification/new-password-identity", post(new_password_identity))
         .route("/api/experience/verification/one-time-token/verify", post(verify_one_time_token))
+        .route("/api/experience/verification/social/{connector_id}/authorization-uri", post(social_authorization_uri))
+        .route("/api/experience/verification/social/{connector_id}/verify", post(verify_social))
         .route("/api/experience/identification", post(identify))
         // POST is Logto's; PATCH is accepted too (the same partial update).
         .route("/api/experience/profile", post(add_profile).patch(add_profile))
@@ -315,5 +317,39 @@ struct OneTimeTokenBody {
 
 async fn verify_one_time_token(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<OneTimeTokenBody>) -> Result<Json<Value>, ApiError> {
     let id = experience::one_time_token::verify(&state.provider, interaction(&jar), body.identifier, &body.token).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SocialStart {
+    state: String,
+    redirect_uri: String,
+}
+
+async fn social_authorization_uri(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<SocialStart>,
+) -> Result<Json<Value>, ApiError> {
+    let (uri, id) = experience::social::authorization_uri(&state.provider, interaction(&jar), &connector_id, &body.state, &body.redirect_uri).await?;
+    Ok(Json(json!({ "authorizationUri": uri, "verificationId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SocialAnswer {
+    connector_data: serde_json::Map<String, Value>,
+    verification_id: String,
+}
+
+async fn verify_social(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<SocialAnswer>,
+) -> Result<Json<Value>, ApiError> {
+    let id = experience::social::verify(&state.provider, interaction(&jar), &connector_id, &body.verification_id, &body.connector_data).await?;
     Ok(Json(json!({ "verificationId": id })))
 }

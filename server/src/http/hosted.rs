@@ -39,6 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/passkey/skip", post(skip_passkey))
         .route("/one-time-token", post(use_one_time_token))
         .route("/sign-in/link", post(sign_in_link))
+        .route("/sign-in/social/{connector_id}", post(start_social))
+        .route("/callback/{connector_id}", get(social_callback))
         .route("/direct/{method}/{target}", get(direct_sign_in))
         .route("/single-sign-on", get(single_sign_on))
 }
@@ -126,6 +128,29 @@ async fn register(State(state): State<AppState>, jar: CookieJar, headers: Header
     };
     let kept = form.new_username.as_deref().unwrap_or(&form.identifier);
     respond(&step, result, "/register", &[("entered", kept)])
+}
+
+/// "Continue with …": to the upstream, or back to the sign-in form with the reason.
+async fn start_social(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, axum::extract::Path(connector_id): axum::extract::Path<String>, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    match hosted::start_social(&state.provider, step.cookie, &connector_id, form.agreed()).await {
+        Ok(upstream) => Redirect::to(&upstream),
+        Err(err) => respond(&step, Err(err), "/sign-in", &[]),
+    }
+}
+
+/// The upstream's answer (`code` and `state`, or `error`), whatever else it sends.
+async fn social_callback(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    axum::extract::Query(answer): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Redirect {
+    let step = Step::new(&jar, &headers, &HostedForm::default());
+    let answer: serde_json::Map<String, serde_json::Value> = answer.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+    let result = hosted::finish_social(&state.provider, step.cookie, &connector_id, &answer).await;
+    respond(&step, result, "/sign-in", &[])
 }
 
 async fn sign_in_link(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {

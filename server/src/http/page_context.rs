@@ -46,7 +46,15 @@ async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> Pag
         (None, None) => (sie.branding.logo_url.clone(), sie.branding.dark_logo_url.clone()),
         logos => logos,
     };
+    let language = params.and_then(|p| p.ui_locales.as_deref()).and_then(|l| l.split_whitespace().next()).unwrap_or("en").to_owned();
+    let social_connectors = identity::social::list(provider)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| app::context::SocialButton { name: c.display_name(&language), logo: c.metadata.get("logo").and_then(|l| l.as_str()).map(str::to_owned), id: c.id })
+        .collect();
     PageContext {
+        social_connectors,
         sign_in_mode: format!("{:?}", sie.sign_in_mode),
         sign_up_identifiers: sie.sign_up.identifiers.iter().map(name).collect(),
         sign_up_password: sie.sign_up.password,

@@ -6,6 +6,7 @@
 pub mod passkey;
 pub mod sms;
 pub mod smtp;
+pub mod upstream;
 
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use identity::connectors::{self, ConnectorConfig, ConnectorKind};
+use identity::social;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -31,6 +32,7 @@ fn factories() -> Vec<Value> {
     vec![
         json!({"id": "smtp", "type": "Email", "name": "SMTP", "configKeys": ["host", "port", "security", "username", "password", "fromEmail", "fromName"]}),
         json!({"id": "http-sms", "type": "Sms", "name": "HTTP SMS gateway", "configKeys": ["url", "method", "headers", "contentType", "bodyTemplate"]}),
+        json!({"id": "oidc", "type": "Social", "name": "OpenID Connect", "configKeys": ["issuer", "clientId", "clientSecret", "scope"]}),
     ]
 }
 
@@ -47,17 +49,33 @@ async fn get_factory(Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
 
 #[utoipa::path(get, path = "/api/connectors", tag = "Connectors", responses((status = 200, description = "Configured connectors (secrets masked)", body = [schemas::Connector])))]
 async fn list_connectors(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(Value::Array(connectors::list(&state.store).await.map_err(domain)?.iter().map(|c| c.to_api_json()).collect())))
+    let mut all: Vec<Value> = connectors::list(&state.store).await.map_err(domain)?.iter().map(|c| c.to_api_json()).collect();
+    all.extend(social::list(&state.provider).await.map_err(domain)?.iter().map(|c| c.to_api_json()));
+    Ok(Json(Value::Array(all)))
+}
+
+fn is_social(body: &Value) -> bool {
+    body.get("connectorId").and_then(Value::as_str).is_some_and(|f| social::FACTORIES.contains(&f))
+}
+
+fn social_request(body: Value) -> Result<social::ConnectorRequest, ApiError> {
+    serde_json::from_value(body).map_err(|e| ApiError::invalid_input(e.to_string()))
 }
 
 fn parse_config(body: Value) -> Result<ConnectorConfig, ApiError> {
     connectors::parse_request(body).map_err(|e| ApiError::from_code(&e))
 }
 
-/// `{connectorId: "smtp" | "http-sms", config}`; a new connector replaces the one of its kind.
+/// `{connectorId: "smtp" | "http-sms", config}` (a new one replaces the one of its kind), or a
+/// social connector `{connectorId: "oidc", config: {issuer, clientId, clientSecret, scope?},
+/// metadata: {target, name, logo?, logoDark?}, syncProfile?}` (one per target).
 #[utoipa::path(post, path = "/api/connectors", tag = "Connectors", request_body(content = Object),
     responses((status = 200, description = "The connector", body = schemas::Connector), (status = 400, description = "Invalid configuration", body = schemas::ErrorBody), (status = 422, description = "Unknown connectorId", body = schemas::ErrorBody)))]
 async fn create_connector(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Json<Value>, ApiError> {
+    if is_social(&body) {
+        let created = social::create(&state.provider, state.provider.clock.as_ref(), social_request(body)?).await.map_err(domain)?;
+        return Ok(Json(created.to_api_json()));
+    }
     let config = parse_config(body)?;
     let stored = connectors::create(&state.store, state.provider.clock.as_ref(), &config).await.map_err(domain)?;
     Ok(Json(stored.to_api_json()))
@@ -69,27 +87,42 @@ async fn stored(state: &AppState, id: &str) -> Result<connectors::StoredConnecto
 
 #[utoipa::path(get, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), responses((status = 200, description = "The connector", body = schemas::Connector)))]
 async fn get_connector(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    if let Some(found) = social::find(&state.provider, &id).await.map_err(domain)? {
+        return Ok(Json(found.to_api_json()));
+    }
     Ok(Json(stored(&state, &id).await?.to_api_json()))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UpdateConnector {
-    #[schema(value_type = Object)]
-    config: Map<String, Value>,
+    #[schema(value_type = Option<Object>)]
+    config: Option<Map<String, Value>>,
+    /// Social connectors: `{target, name, logo, logoDark}`, merged.
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Map<String, Value>>,
+    sync_profile: Option<bool>,
 }
 
 /// Merges settings into the connector; the masked password keeps the stored one.
 #[utoipa::path(patch, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)), request_body = UpdateConnector,
     responses((status = 200, description = "The connector", body = schemas::Connector)))]
 async fn update_connector(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateConnector>) -> Result<Json<Value>, ApiError> {
-    let updated = connectors::update(&state.store, state.provider.clock.as_ref(), &id, &body.config).await.map_err(domain)?;
+    if social::find(&state.provider, &id).await.map_err(domain)?.is_some() {
+        let request = social::ConnectorRequest { connector_id: None, config: body.config.map(Value::Object), metadata: body.metadata, sync_profile: body.sync_profile };
+        return Ok(Json(social::update(&state.provider, state.provider.clock.as_ref(), &id, request).await.map_err(domain)?.to_api_json()));
+    }
+    let config = body.config.ok_or_else(|| ApiError::invalid_input("config is required"))?;
+    let updated = connectors::update(&state.store, state.provider.clock.as_ref(), &id, &config).await.map_err(domain)?;
     Ok(Json(updated.to_api_json()))
 }
 
 #[utoipa::path(delete, path = "/api/connectors/{id}", tag = "Connectors", params(("id" = String, Path)),
     responses((status = 204, description = "Deleted: the dev outbox takes over for this kind")))]
 async fn delete_connector(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    if social::delete(&state.provider, &id).await.map_err(domain)? {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     connectors::delete(&state.store, &id).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,82 @@
+//! Real upstream identity providers for the social and enterprise SSO tests, on loopback:
+//! `tests/upstream/oidc-provider.mjs` runs panva's `oidc-provider` (npm) — an independent,
+//! certified OpenID Provider — with one client and the accounts a test gives it. A browser
+//! signs in on its own pages (`sign_in`) as a person would.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+pub struct OidcUpstream {
+    child: Child,
+    pub issuer: String,
+}
+
+impl OidcUpstream {
+    /// Starts the provider with this client (`client_secret_post`) and `accounts`
+    /// (`{login: {email, email_verified, name, picture}}`).
+    pub fn start(client_id: &str, client_secret: &str, redirect_uris: &[&str], accounts: Value) -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/upstream/oidc-provider.mjs");
+        let mut child = Command::new("node")
+            .arg(script)
+            .env("UPSTREAM_CLIENT_ID", client_id)
+            .env("UPSTREAM_CLIENT_SECRET", client_secret)
+            .env("UPSTREAM_REDIRECT_URIS", redirect_uris.join(" "))
+            .env("UPSTREAM_ACCOUNTS", accounts.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs the upstream OpenID Provider (npm packages installed)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("the upstream did not start: {line:?}"));
+        Self { child, issuer: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// Follows `authorization_uri` through the upstream's own pages as `login` (its login form,
+    /// then its consent form) and answers where it sends the browser back: our callback URL.
+    pub async fn sign_in(&self, browser: &reqwest::Client, authorization_uri: &str, login: &str, callback: &str) -> String {
+        let mut location = authorization_uri.to_owned();
+        for _ in 0..12 {
+            if location.starts_with(callback) {
+                return location;
+            }
+            let url = if location.starts_with('/') { format!("{}{location}", self.issuer) } else { location.clone() };
+            let response = browser.get(&url).send().await.unwrap();
+            if response.status().is_redirection() {
+                location = response.headers()["location"].to_str().unwrap().to_owned();
+                continue;
+            }
+            let page = response.text().await.unwrap();
+            let action = between(&page, "action=\"", "\"").unwrap_or_else(|| panic!("no form on the upstream's page: {page}"));
+            let mut form: Vec<(String, String)> = hidden_inputs(&page);
+            if page.contains("name=\"login\"") {
+                form.push(("login".into(), login.into()));
+                form.push(("password".into(), "any password".into()));
+            }
+            let target = if action.starts_with('/') { format!("{}{action}", self.issuer) } else { action };
+            let response = browser.post(&target).form(&form).send().await.unwrap();
+            assert!(response.status().is_redirection(), "the upstream refused the form: {}", response.status());
+            location = response.headers()["location"].to_str().unwrap().to_owned();
+        }
+        panic!("the upstream never sent the browser back to {callback}");
+    }
+}
+
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(text[from..to].replace("&amp;", "&"))
+}
+
+fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    page.split("<input").skip(1).filter(|i| i.contains("type=\"hidden\"")).filter_map(|i| Some((between(i, "name=\"", "\"")?, between(i, "value=\"", "\"").unwrap_or_default()))).collect()
+}
+
+impl Drop for OidcUpstream {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
