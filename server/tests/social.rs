@@ -90,6 +90,18 @@ on_both_databases! {
         let code = server.code_from(&browser, submitted["redirectTo"].as_str().unwrap()).await;
         let tokens = server.exchange_code("spa", &code).await;
         assert_eq!(server.verify_jwt(tokens["id_token"].as_str().unwrap(), "spa").await["sub"], json!(grace.id));
+
+        // The Management API shows the identity, and unlinks it.
+        let m = server.management_client().await;
+        let (_, user) = server.call(&m, "GET", &format!("/api/users/{}", grace.id), None).await;
+        assert_eq!(user["identities"]["upstream"]["userId"], json!("grace"), "{user}");
+        assert_eq!(user["identities"]["upstream"]["details"]["email"], json!("grace@upstream.example"));
+        let (_, all) = server.call(&m, "GET", &format!("/api/users/{}/all-identities", grace.id), None).await;
+        assert_eq!(all["socialIdentities"][0]["target"], json!("upstream"));
+        assert_eq!(server.call(&m, "DELETE", &format!("/api/users/{}/identities/upstream", grace.id), None).await.0, 204);
+        let (status, body) = server.call(&m, "DELETE", &format!("/api/users/{}/identities/upstream", grace.id), None).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("user.identity_not_exist")));
+        assert_eq!(server.call(&m, "GET", &format!("/api/users/{}", grace.id), None).await.1["identities"], json!({}));
     }
 
     async fn an_upstream_address_that_has_an_account_is_named_and_a_used_code_verifies_nothing(server) {
@@ -163,6 +175,16 @@ on_both_databases! {
         }
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(server.state.store.pool()).await.unwrap();
         assert_eq!(count, 1, "one account, signed in twice");
+
+        // `direct_sign_in=social:<target>` goes straight to the upstream; an unknown target falls back.
+        let browser = server.browser();
+        let landing = server.begin(&browser, &server.auth_url("spa", &[("direct_sign_in", "social:upstream")])).await;
+        assert!(landing.starts_with("/direct/social/upstream?"), "{landing}");
+        let response = browser.get(server.url(&landing)).send().await.unwrap();
+        assert!(response.headers()["location"].to_str().unwrap().starts_with(&upstream.issuer), "straight to the upstream");
+        let landing = server.begin(&browser, &server.auth_url("spa", &[("direct_sign_in", "social:nobody")])).await;
+        let response = browser.get(server.url(&landing)).send().await.unwrap();
+        assert!(response.headers()["location"].to_str().unwrap().starts_with("/sign-in"), "an unknown target falls back");
 
         // An answer that does not belong to this browser's sign-in is explained, not used.
         let browser = server.browser_in_interaction().await;

@@ -160,6 +160,13 @@ pub async fn start_social(provider: &Provider, cookie: Option<&str>, connector_i
     Ok(uri)
 }
 
+/// `direct_sign_in=social:<target>`: the connector whose target this is, straight away (terms
+/// are not asked here: under `Manual` terms the direct sign-in falls back to the page).
+pub async fn start_direct_social(provider: &Provider, cookie: Option<&str>, target: &str) -> Result<String, ExperienceError> {
+    let connector = crate::social::list(provider).await?.into_iter().find(|c| c.target == target).ok_or(crate::social::SocialError::NotFound)?;
+    start_social(provider, cookie, &connector.id, false).await
+}
+
 /// `/callback/<connectorId>`: the upstream's answer. A known identity signs in; a new one
 /// registers when registration is open (asking for what the profile still lacks).
 pub async fn finish_social(provider: &Provider, cookie: Option<&str>, connector_id: &str, answer: &serde_json::Map<String, serde_json::Value>) -> Result<Next, ExperienceError> {

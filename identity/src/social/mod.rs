@@ -272,6 +272,25 @@ pub async fn user_with_identity(provider: &Provider, target: &str, identity_id: 
     sqlx::query_scalar("SELECT user_id FROM user_social_identities WHERE target = $1 AND identity_id = $2").bind(target).bind(identity_id).fetch_optional(provider.store.pool()).await
 }
 
+/// The account's upstream identities as Logto's `users.identities` shows them:
+/// `{<target>: {userId: <upstream id>, details: {id, email, name, avatar}}}`.
+pub async fn identities_of(provider: &Provider, user_id: &str) -> Result<Map<String, Value>, sqlx::Error> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as("SELECT target, identity_id, details FROM user_social_identities WHERE user_id = $1 ORDER BY created_at, target")
+        .bind(user_id)
+        .fetch_all(provider.store.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(target, id, details)| (target, json!({ "userId": id, "details": serde_json::from_str::<Value>(&details).unwrap_or(Value::Null) })))
+        .collect())
+}
+
+/// Unlinks the account's identity at `target`; false when it has none there.
+pub async fn unlink(provider: &Provider, user_id: &str, target: &str) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM user_social_identities WHERE user_id = $1 AND target = $2").bind(user_id).bind(target).execute(provider.store.pool()).await?;
+    Ok(deleted.rows_affected() > 0)
+}
+
 /// Whether the account has any upstream identity.
 pub async fn has_identity(provider: &Provider, user_id: &str) -> Result<bool, sqlx::Error> {
     let found: Option<String> = sqlx::query_scalar("SELECT target FROM user_social_identities WHERE user_id = $1").bind(user_id).fetch_optional(provider.store.pool()).await?;

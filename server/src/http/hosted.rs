@@ -333,10 +333,23 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
     Redirect::to(&if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") })
 }
 
-/// `/direct/<method>/<target>` (spec §7 `direct_sign_in`): starts that social or SSO sign-in
-/// at once. No social or SSO connectors exist yet, so every target falls back to the page the
-/// request would otherwise have landed on, with the same hints.
-pub async fn direct_sign_in(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Redirect {
+/// `/direct/<method>/<target>` (spec §7 `direct_sign_in`): `social:<target>` goes straight to
+/// that social connector's upstream. SSO does not exist yet, and a target that names no
+/// connector (or cannot start) falls back to the page the request would otherwise have landed
+/// on, with the same hints.
+pub async fn direct_sign_in(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path((method, target)): axum::extract::Path<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Redirect {
+    if method == "social" {
+        let step = Step::new(&jar, &headers, &HostedForm::default());
+        if let Ok(upstream) = hosted::start_direct_social(&state.provider, step.cookie, &target).await {
+            return Redirect::to(&upstream);
+        }
+    }
     Redirect::to(&identity::oidc::authorize::direct_sign_in_fallback(query.as_deref().unwrap_or_default()))
 }
 

@@ -135,6 +135,7 @@ async fn create_user(State(state): State<AppState>, JsonBody(body): JsonBody<Cre
     responses((status = 200, description = "The user", body = schemas::User), (status = 404, description = "No such user", body = schemas::ErrorBody)))]
 async fn get_user(State(state): State<AppState>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let mut user = user_json(&existing(&state, &id).await?);
+    user["identities"] = Value::Object(identity::social::identities_of(&state.provider, &id).await.map_err(storage)?);
     let include_sso = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).any(|(k, v)| k == "includeSsoIdentities" && v != "false");
     if include_sso {
         // Enterprise SSO does not exist yet, so nobody has such an identity.
@@ -332,20 +333,30 @@ async fn remove_user_role(State(state): State<AppState>, Path((id, role_id)): Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Social and enterprise identities linked to the user (none until social sign-in and SSO
-/// exist).
+/// Social and enterprise identities linked to the user (no enterprise ones until SSO exists).
 #[utoipa::path(get, path = "/api/users/{userId}/all-identities", tag = "Users", params(("userId" = String, Path)),
     responses((status = 200, description = "{socialIdentities, ssoIdentities}", body = schemas::AllIdentities)))]
 async fn all_identities(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    Ok(Json(json!({ "socialIdentities": [], "ssoIdentities": [] })))
+    let social: Vec<Value> = identity::social::identities_of(&state.provider, &id).await.map_err(storage)?.into_iter().map(|(target, identity)| json!({ "target": target, "identity": identity })).collect();
+    Ok(Json(json!({ "socialIdentities": social, "ssoIdentities": [] })))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path)),
     responses((status = 204, description = "Unlinked"), (status = 404, description = "No such identity", body = schemas::ErrorBody)))]
-async fn delete_identity(State(state): State<AppState>, Path((id, _target)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn delete_identity(State(state): State<AppState>, Path((id, target)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     existing(&state, &id).await?;
-    Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound))
+    if identity::social::unlink(&state.provider, &id, &target).await.map_err(storage)? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound))
+    }
+}
+
+/// Reading identities can only fail in storage: ours to log (500).
+fn storage(err: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %err, "reading a user's identities failed");
+    ApiError::internal()
 }
 
 /// The user's MFA factors (no secrets).
