@@ -211,7 +211,8 @@ pub async fn overview(store: &Store, clock: &dyn Clock, admin: &Admin, search: O
     let found = members::list(store, id, search.map(str::trim)).await?;
     let member_count = found.len();
     let page = page.max(1);
-    let members = found.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+    // A page number from the address bar may be anything: past the end is an empty page, never an overflow.
+    let members = found.into_iter().skip((page - 1).saturating_mul(PAGE_SIZE)).take(PAGE_SIZE).collect();
     let roles = template::list_roles(store, None).await?.into_iter().map(|r| r.role).filter(|r| r.role_type == OrganizationRoleType::User).collect();
     let filter = invitations::Filter { organization_id: Some(id.clone()), ..Default::default() };
     let pending_invitations = invitations::list(store, clock, &filter).await?.into_iter().filter(|i| i.status == Status::Pending).collect();

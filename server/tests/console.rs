@@ -89,6 +89,8 @@ on_both_databases! {
         assert_eq!(status, 200);
         assert!(html.contains(">Acme</h1>"), "the organization ada manages is shown: {html}");
         assert!(html.contains("bob@example.com") && html.contains("ada@example.com"), "with its members");
+        let (status, html) = page(&server, &ada, &format!("/console?organization={acme}&page=18446744073709551615")).await;
+        assert!(status == 200 && html.contains(r#"data-testid="no-members""#), "a page past the end is empty, not an error");
 
         let bob = signed_in(&server, "bob").await;
         let (status, html) = page(&server, &bob, "/console").await;
