@@ -402,7 +402,8 @@ on_both_databases! {
         assert_eq!(api(&server, &token, "GET", "/api/connectors", None).await.2, json!([]));
         let (_, _, factories) = api(&server, &token, "GET", "/api/connector-factories", None).await;
         let ids: Vec<&str> = factories.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["smtp", "http-sms", "oidc"], "email, SMS and the generic OIDC social connector");
+        assert_eq!(ids, ["smtp", "http-sms", "oidc", "oauth2", "google-universal", "github-universal", "azuread-universal", "gitlab-universal", "discord-universal", "apple-universal"],
+            "email, SMS, the generic OIDC and OAuth 2.0 social connectors and their presets");
     }
 
     async fn id_token_claims_follow_the_configuration(server) {

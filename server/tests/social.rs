@@ -38,7 +38,8 @@ async fn through_upstream(server: &common::TestServer, upstream: &common::upstre
     let (status, started) = server.call(&browser, "POST", &format!("/api/experience/verification/social/{connector}/authorization-uri"), Some(json!({"state": "state-abc", "redirectUri": callback}))).await;
     assert_eq!(status, 200, "{started}");
     let uri = started["authorizationUri"].as_str().unwrap();
-    assert!(uri.starts_with(&upstream.issuer) && uri.contains("code_challenge=") && uri.contains("nonce=") && uri.contains("state=state-abc"), "{uri}");
+    // (OIDC connectors also send a nonce, which the ID token must carry back.)
+    assert!(uri.starts_with(&upstream.issuer) && uri.contains("code_challenge=") && uri.contains("state=state-abc"), "{uri}");
     let upstream_browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let back = upstream.sign_in(&upstream_browser, uri, login, &callback).await;
     let query = back.split_once('?').map(|(_, q)| q).unwrap_or_default();
@@ -192,4 +193,225 @@ on_both_databases! {
         let response = browser.get(server.url(&format!("/callback/{connector}?code=stolen&state=forged"))).send().await.unwrap();
         assert_eq!(response.headers()["location"], "/sign-in?error=session.state_mismatch");
     }
+}
+
+/// A connector from a Management API body; answers its id.
+async fn create_connector(server: &common::TestServer, body: Value) -> String {
+    let m = server.management_client().await;
+    let (status, created) = server.call(&m, "POST", "/api/connectors", Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+/// Through the upstream, verified: the browser (in the interaction) and the record's id.
+async fn verified(server: &common::TestServer, upstream: &common::upstream::OidcUpstream, connector: &str, login: &str) -> (reqwest::Client, String) {
+    let (browser, id, data) = through_upstream(server, upstream, connector, login).await;
+    let (status, body) = verify(server, &browser, connector, &id, &data).await;
+    assert_eq!(status, 200, "{body}");
+    (browser, id)
+}
+
+async fn user_count(server: &common::TestServer) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(server.state.store.pool()).await.unwrap()
+}
+
+on_both_databases! {
+    // The generic OAuth 2.0 connector against the same independent provider, read through a
+    // profile map (`sub`, and an address only with `email_verified`), and the generic OIDC
+    // connector configured as Logto's is (explicit endpoints and a JWKS URL, no discovery).
+    async fn the_oauth2_connector_and_explicit_oidc_endpoints_sign_people_in(server) {
+        server.sign_in_experience(json!({"signUp": {"identifiers": ["email"], "password": true, "verify": true}})).await;
+        let upstream = common::upstream::OidcUpstream::start(CLIENT_ID, CLIENT_SECRET, &[&server.url("/callback/upstream")], accounts());
+        let issuer = upstream.issuer.clone();
+        let oauth2 = create_connector(&server, json!({"connectorId": "oauth2", "metadata": {"target": "upstream", "name": {"en": "Upstream"}},
+            "config": {"authorizationEndpoint": format!("{issuer}/auth"), "tokenEndpoint": format!("{issuer}/token"), "userInfoEndpoint": format!("{issuer}/me"),
+                "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "scope": "openid email profile", "profileMap": {"id": "sub", "emailVerified": "email_verified"}}})).await;
+        let (browser, id) = verified(&server, &upstream, &oauth2, "grace").await;
+        assert_eq!(server.call(&browser, "PUT", "/api/experience/interaction-event", Some(json!({"interactionEvent": "Register"}))).await.0, 204);
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let grace = identity::users::find_by_email(&server.state.store, "grace@upstream.example").await.unwrap().expect("the verified address, through the profile map");
+        assert_eq!(grace.name.as_deref(), Some("Grace Hopper"));
+
+        // The same upstream through Logto's explicit-endpoint OIDC shape (same target, same
+        // subject) finds the same account.
+        let m = server.management_client().await;
+        server.call(&m, "DELETE", &format!("/api/connectors/{oauth2}"), None).await;
+        let explicit = create_connector(&server, json!({"connectorId": "oidc", "metadata": {"target": "upstream"},
+            "config": {"authorizationEndpoint": format!("{issuer}/auth"), "tokenEndpoint": format!("{issuer}/token"), "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET,
+                "scope": "openid email profile", "idTokenVerificationConfig": {"jwksUri": format!("{issuer}/jwks"), "issuer": issuer}}})).await;
+        let (browser, id) = verified(&server, &upstream, &explicit, "grace").await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await.0, 204, "the same identity (target and sub): the same account");
+        assert_eq!(server.submit(&browser).await.0, 200);
+        assert_eq!(user_count(&server).await, 1);
+
+        // An ID token from another issuer than the one configured is refused.
+        server.call(&m, "PATCH", &format!("/api/connectors/{explicit}"), Some(json!({"config": {"idTokenVerificationConfig": {"jwksUri": format!("{issuer}/jwks"), "issuer": "https://someone-else.example"}}}))).await;
+        let (browser, id, data) = through_upstream(&server, &upstream, &explicit, "grace").await;
+        let (status, body) = verify(&server, &browser, &explicit, &id, &data).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("connector.general")), "{body}");
+
+        // Misconfigurations are named before they are saved.
+        for (config, says) in [
+            (json!({"authorizationEndpoint": "https://a.example/auth", "tokenEndpoint": "https://a.example/token", "clientId": "c", "clientSecret": "s"}), "jwksUri"),
+            (json!({"issuer": "https://a.example", "clientId": "c"}), "clientSecret"),
+        ] {
+            let (status, body) = server.call(&m, "POST", "/api/connectors", Some(json!({"connectorId": "oidc", "config": config, "metadata": {"target": "other"}}))).await;
+            assert_eq!((status, body["code"].as_str()), (400, Some("connector.invalid_config")), "{body}");
+            assert!(body["message"].as_str().unwrap().contains(says), "{body}");
+        }
+        let (status, body) = server.call(&m, "POST", "/api/connectors", Some(json!({"connectorId": "oauth2", "metadata": {"target": "other"},
+            "config": {"authorizationEndpoint": "https://a.example/auth", "tokenEndpoint": "https://a.example/token", "userInfoEndpoint": "https://a.example/me", "clientId": "c", "clientSecret": "s", "tokenEndpointAuthMethod": "client_secret_jwt"}}))).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("connector.invalid_config")), "{body}");
+    }
+
+    // A social identity nobody has, whose verified address has an account: named as
+    // `relatedUser`, then linked with `linkSocialIdentity` (also when only sign-in is open),
+    // and from then on it signs in to that account — with its name synced when the connector
+    // says so. An identity can also be added to a signed-in account (`POST /profile social`),
+    // but not one another account has.
+    async fn a_social_identity_links_to_the_account_with_its_address(server) {
+        let ada = server.user("ada", "Correct-Horse-9").await;
+        server.sign_in_experience(json!({"signInMode": "SignIn"})).await;
+        let upstream = common::upstream::OidcUpstream::start(CLIENT_ID, CLIENT_SECRET, &[&server.url("/callback/upstream")], accounts());
+        let connector = connector(&server, &upstream.issuer).await;
+        let m = server.management_client().await;
+        server.call(&m, "PATCH", &format!("/api/connectors/{connector}"), Some(json!({"syncProfile": true}))).await;
+
+        let (browser, id) = verified(&server, &upstream, &connector, "ada").await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await;
+        assert_eq!((status, &body["data"]["relatedUser"]), (404, &json!({"type": "email", "value": "ada@example.com"})), "{body}");
+        let (status, body) = server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id, "linkSocialIdentity": true}))).await;
+        assert_eq!(status, 204, "{body}");
+        let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_social_identities").fetch_one(server.state.store.pool()).await.unwrap();
+        assert_eq!(linked, 0, "nothing is written before submit");
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let (_, user) = server.call(&m, "GET", &format!("/api/users/{ada}"), None).await;
+        assert_eq!((&user["identities"]["upstream"]["userId"], &user["name"]), (&json!("ada"), &json!("Ada")), "linked, and the upstream's name synced: {user}");
+
+        let (browser, id) = verified(&server, &upstream, &connector, "ada").await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await.0, 204, "the identity signs in now");
+        assert_eq!(server.submit(&browser).await.0, 200);
+
+        // Grace signs in with a password, then adds her upstream identity to her account.
+        let grace = server.user("grace", "Correct-Horse-9").await;
+        let (browser, id) = verified(&server, &upstream, &connector, "grace").await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile", Some(json!({"type": "social", "verificationId": id}))).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("session.identifier_not_found")), "only for an identified account: {body}");
+        let (_, password) = server.call(&browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": "grace"}, "password": "Correct-Horse-9"}))).await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": password["verificationId"]}))).await.0, 204);
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile", Some(json!({"type": "social", "verificationId": "nope"}))).await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!(server.call(&browser, "POST", "/api/experience/profile", Some(json!({"type": "social", "verificationId": id}))).await.0, 204);
+        assert_eq!(server.submit(&browser).await.0, 200);
+        let (_, user) = server.call(&m, "GET", &format!("/api/users/{grace}"), None).await;
+        assert_eq!(user["identities"]["upstream"]["userId"], json!("grace"), "{user}");
+
+        // Ada's upstream identity cannot be added to Grace's account.
+        let (browser, id) = verified(&server, &upstream, &connector, "ada").await;
+        server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": password_record(&server, &browser, "grace").await}))).await;
+        let (status, body) = server.call(&browser, "POST", "/api/experience/profile", Some(json!({"type": "social", "verificationId": id}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("user.identity_already_in_use")), "{body}");
+        assert_eq!(user_count(&server).await, 2, "nobody was created");
+    }
+
+    // The hosted pages: a new identity whose address has an account lands on the
+    // link-or-create page, whose "Link" signs in to that account; with automatic linking the
+    // callback links at once. An upstream's form post (Apple's) goes on as a GET.
+    async fn the_hosted_callback_offers_to_link_or_links_automatically(server) {
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        server.user("ada", "Correct-Horse-9").await;
+        let m = server.management_client().await;
+        let placeholder = json!({"connectorId": "oidc", "config": {"issuer": "http://127.0.0.1:9", "clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}, "metadata": {"target": "upstream", "name": {"en": "Upstream ID"}}});
+        let (_, created) = server.call(&m, "POST", "/api/connectors", Some(placeholder)).await;
+        let connector = created["id"].as_str().unwrap().to_owned();
+        let callback = server.url(&format!("/callback/{connector}"));
+        let upstream = common::upstream::OidcUpstream::start(CLIENT_ID, CLIENT_SECRET, &[&callback], accounts());
+        server.call(&m, "PATCH", &format!("/api/connectors/{connector}"), Some(json!({"config": {"issuer": upstream.issuer}}))).await;
+
+        let through = |browser: reqwest::Client| {
+            let (server, upstream, connector, callback) = (&server, &upstream, connector.clone(), callback.clone());
+            async move {
+                let response = browser.post(server.url(&format!("/sign-in/social/{connector}"))).form(&[("locale", "en")]).send().await.unwrap();
+                let to_upstream = response.headers()["location"].to_str().unwrap().to_owned();
+                let upstream_browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+                let back = upstream.sign_in(&upstream_browser, &to_upstream, "ada", &callback).await;
+                let response = browser.get(&back).send().await.unwrap();
+                (browser, response.headers()["location"].to_str().unwrap().to_owned())
+            }
+        };
+        let (browser, next) = through(server.browser_in_interaction().await).await;
+        assert!(next.starts_with("/social/link?") && next.contains("to=ada%40example.com"), "{next}");
+        let page = browser.get(server.url(&next)).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Your Upstream ID account uses ada@example.com") && page.contains("/social/register"), "link, or create another account");
+        let response = browser.post(server.url("/social/link")).form(&[("locale", "en")]).send().await.unwrap();
+        let next = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(next.contains("/oidc/auth/"), "signed in to Ada's account: {next}");
+        let code = server.code_from(&browser, &next).await;
+        let tokens = server.exchange_code("spa", &code).await;
+        let ada = identity::users::find_by_email(&server.state.store, "ada@example.com").await.unwrap().unwrap();
+        assert_eq!(server.verify_jwt(tokens["id_token"].as_str().unwrap(), "spa").await["sub"], json!(ada.id));
+
+        // Unlinked again, with automatic linking on: straight through.
+        server.call(&m, "DELETE", &format!("/api/users/{}/identities/upstream", ada.id), None).await;
+        server.sign_in_experience(json!({"socialSignIn": {"automaticAccountLinking": true}})).await;
+        let (_, next) = through(server.browser_in_interaction().await).await;
+        assert!(next.contains("/oidc/auth/"), "linked without asking: {next}");
+        let (_, user) = server.call(&m, "GET", &format!("/api/users/{}", ada.id), None).await;
+        assert_eq!(user["identities"]["upstream"]["userId"], json!("ada"));
+        assert_eq!(user_count(&server).await, 1);
+
+        // A form post to the callback comes back as a top-level GET with the same answer.
+        let response = server.browser().post(server.url(&format!("/callback/{connector}"))).form(&[("code", "c0de"), ("state", "st&te")]).send().await.unwrap();
+        assert_eq!((response.status().as_u16(), response.headers()["location"].to_str().unwrap()), (303, format!("/callback/{connector}?code=c0de&state=st%26te").as_str()));
+    }
+
+    // Presets need only what the vendor hands out: their authorization URIs point at the
+    // vendor with its scopes, PKCE and our state. The public sign-in experience lists the
+    // connectors the sign-in page offers, in the operator's order.
+    async fn presets_send_people_to_their_vendor_and_the_sign_in_experience_lists_them(server) {
+        let github = create_connector(&server, json!({"connectorId": "github-universal", "config": {"clientId": "gh-client", "clientSecret": "gh-secret"}})).await;
+        let discord = create_connector(&server, json!({"connectorId": "discord-universal", "config": {"clientId": "dc-client", "clientSecret": "dc-secret"}})).await;
+        let microsoft = create_connector(&server, json!({"connectorId": "azuread-universal", "config": {"clientId": "ms-client", "clientSecret": "ms-secret", "tenantId": "contoso.onmicrosoft.com"}})).await;
+        let m = server.management_client().await;
+        let (_, shown) = server.call(&m, "GET", &format!("/api/connectors/{github}"), None).await;
+        assert_eq!((&shown["target"], &shown["logo"], &shown["config"]["clientSecret"]), (&json!("github"), &json!("/connectors/github.svg"), &json!("********")), "{shown}");
+        let (status, body) = server.call(&m, "POST", "/api/connectors", Some(json!({"connectorId": "github-universal", "config": {"clientId": "again", "clientSecret": "s"}}))).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some("connector.multiple_target_with_same_platform")), "one GitHub per tenant");
+
+        for (connector, vendor, scope) in [
+            (&github, "https://github.com/login/oauth/authorize?", "scope=read%3Auser+user%3Aemail"),
+            (&discord, "https://discord.com/oauth2/authorize?", "scope=identify+email"),
+            (&microsoft, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?", "scope=User.Read"),
+        ] {
+            let browser = server.browser_in_interaction().await;
+            server.call(&browser, "PUT", "/api/experience", Some(json!({"interactionEvent": "SignIn"}))).await;
+            let (status, started) = server.call(&browser, "POST", &format!("/api/experience/verification/social/{connector}/authorization-uri"), Some(json!({"state": "st4te", "redirectUri": "https://app.example/callback"}))).await;
+            assert_eq!(status, 200, "{started}");
+            let uri = started["authorizationUri"].as_str().unwrap();
+            assert!(uri.starts_with(vendor) && uri.contains(scope) && uri.contains("state=st4te") && uri.contains("code_challenge_method=S256") && uri.contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcallback"), "{uri}");
+        }
+
+        let anonymous = reqwest::Client::new();
+        let listed = |body: Value| body["socialConnectors"].as_array().unwrap().iter().map(|c| c["target"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let (_, public) = server.call(&anonymous, "GET", "/api/.well-known/sign-in-exp", None).await;
+        let mut all = listed(public.clone());
+        all.sort();
+        assert_eq!(all, ["azuread", "discord", "github"], "every connector, until the operator chooses");
+        let shown = public["socialConnectors"].as_array().unwrap().iter().find(|c| c["target"] == "github").unwrap().clone();
+        assert_eq!((&shown["name"], &shown["logo"]), (&json!({"en": "GitHub"}), &json!("/connectors/github.svg")));
+        assert!(shown.get("config").is_none(), "no configuration in public");
+        server.sign_in_experience(json!({"socialSignInConnectorTargets": ["azuread", "github", "gone"]})).await;
+        let (_, public) = server.call(&anonymous, "GET", "/api/.well-known/sign-in-exp", None).await;
+        assert_eq!(listed(public), ["azuread", "github"], "the operator's choice and order");
+        let html = server.browser_in_interaction().await.get(server.url("/register")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Continue with Microsoft") && !html.contains("Continue with Discord"), "the register page offers them too");
+    }
+}
+
+/// A verified password record for `username` in this interaction.
+async fn password_record(server: &common::TestServer, browser: &reqwest::Client, username: &str) -> String {
+    let (_, body) = server.call(browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": username}, "password": "Correct-Horse-9"}))).await;
+    body["verificationId"].as_str().unwrap().to_owned()
 }

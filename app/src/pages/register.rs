@@ -43,6 +43,7 @@ fn register_form(context: PageContext) -> AnyView {
             {terms}
             <SubmitButton label=tr!("register.submit")/>
         </PostForm>
+        <super::sign_in::SocialButtons context=context.clone()/>
         {context.sign_in_open().then(|| view! {
             <p class="mt-6 text-center text-sm text-slate-600 dark:text-slate-400">
                 {tr!("register.have_account")}" "<FormLink href=with_hints("/sign-in") text=tr!("register.sign_in") testid="go-sign-in"/>

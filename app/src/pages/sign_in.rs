@@ -58,7 +58,7 @@ fn sign_in_form(context: PageContext) -> AnyView {
 
 /// "Continue with …", one form per social connector (they work without JavaScript).
 #[component]
-fn SocialButtons(context: PageContext) -> impl IntoView {
+pub(crate) fn SocialButtons(context: PageContext) -> impl IntoView {
     let connectors = context.social_connectors;
     (!connectors.is_empty()).then(|| {
         view! {

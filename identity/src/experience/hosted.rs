@@ -35,6 +35,9 @@ pub enum Next {
     CreatePasskey,
     /// A sign-in link went to this address (if it may sign in or register there).
     SignInLinkSent { to: String },
+    /// The upstream identity is new here, but its verified address has an account: link the
+    /// identity to it, or (registration allowing) create another account.
+    LinkSocialIdentity { connector_id: String, related: String },
 }
 
 /// Which flow a code form belongs to.
@@ -163,23 +166,52 @@ pub async fn start_social(provider: &Provider, cookie: Option<&str>, connector_i
 /// `direct_sign_in=social:<target>`: the connector whose target this is, straight away (terms
 /// are not asked here: under `Manual` terms the direct sign-in falls back to the page).
 pub async fn start_direct_social(provider: &Provider, cookie: Option<&str>, target: &str) -> Result<String, ExperienceError> {
-    let connector = crate::social::list(provider).await?.into_iter().find(|c| c.target == target).ok_or(crate::social::SocialError::NotFound)?;
+    let connector = crate::social::find_by_target(provider, target).await?.ok_or(crate::social::SocialError::NotFound)?;
     start_social(provider, cookie, &connector.id, false).await
 }
 
 /// `/callback/<connectorId>`: the upstream's answer. A known identity signs in; a new one
-/// registers when registration is open (asking for what the profile still lacks).
+/// registers when registration is open (asking for what the profile still lacks); one whose
+/// verified address has an account links to it when the operator chose automatic linking,
+/// and otherwise asks.
 pub async fn finish_social(provider: &Provider, cookie: Option<&str>, connector_id: &str, answer: &serde_json::Map<String, serde_json::Value>) -> Result<Next, ExperienceError> {
     let (_, state) = started(provider, cookie).await?;
     let record = state.verification_records.iter().rev().find(|r| r.kind == RecordKind::Social).ok_or(ExperienceError::VerificationNotFound)?;
     let verification_id = super::social::verify(provider, cookie, connector_id, &record.id.clone(), answer).await?;
+    let sie = provider.sign_in_experience().await?;
     match identify(provider, cookie, Some(&verification_id)).await {
-        Err(ExperienceError::SocialIdentityNotExist { related_email: None }) if provider.sign_in_experience().await?.sign_in_mode.allows_registration() => {
-            set_event(provider, cookie, InteractionEvent::Register, false).await?;
-            proceed(identify(provider, cookie, Some(&verification_id)).await, provider, cookie).await
-        }
+        Err(ExperienceError::SocialIdentityNotExist { related: None }) if sie.sign_in_mode.allows_registration() => register_social(provider, cookie, &verification_id).await,
+        Err(ExperienceError::SocialIdentityNotExist { related: Some(_) }) if sie.automatic_account_linking() => link_social(provider, cookie).await,
+        Err(ExperienceError::SocialIdentityNotExist { related: Some(related) }) => Ok(Next::LinkSocialIdentity { connector_id: connector_id.to_owned(), related: related.value }),
         other => proceed(other, provider, cookie).await,
     }
+}
+
+/// The verified social record of this interaction (the latest upstream answer).
+async fn verified_social_record(provider: &Provider, cookie: Option<&str>) -> Result<String, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    let record = state.verification_records.iter().rev().find(|r| r.kind == RecordKind::Social && r.verified).ok_or(ExperienceError::VerificationNotFound)?;
+    Ok(record.id.clone())
+}
+
+async fn register_social(provider: &Provider, cookie: Option<&str>, verification_id: &str) -> Result<Next, ExperienceError> {
+    set_event(provider, cookie, InteractionEvent::Register, false).await?;
+    proceed(identify(provider, cookie, Some(verification_id)).await, provider, cookie).await
+}
+
+/// "Link to that account": the upstream identity joins the account with its address (after
+/// that account's MFA, when it has some).
+pub async fn link_social(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    let verification_id = verified_social_record(provider, cookie).await?;
+    set_event(provider, cookie, InteractionEvent::SignIn, false).await?;
+    proceed(super::identify_linking(provider, cookie, Some(&verification_id), true).await, provider, cookie).await
+}
+
+/// "Create a new account" instead: the address stays with the other account, so the new one
+/// is asked for what its profile lacks.
+pub async fn register_social_instead(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
+    let verification_id = verified_social_record(provider, cookie).await?;
+    register_social(provider, cookie, &verification_id).await
 }
 
 /// "Email me a sign-in link" on the sign-in page (the operator's `magicLinkSignIn`): the

@@ -1,8 +1,8 @@
 //! `POST /api/experience/identification`: who is signing in, or the new account.
 
 use super::{
-    ensure_staged_identifiers_free, missing_profile, started, state_json, ExperienceError, ExperienceState, InteractionEvent, RecordKind, StagedProfile,
-    VerificationRecord,
+    ensure_staged_identifiers_free, missing_profile, started, state_json, ExperienceError, ExperienceState, Identifier, IdentifierType, InteractionEvent, RecordKind,
+    StagedProfile, VerificationRecord,
 };
 use crate::oidc::{interaction, Provider};
 use crate::sign_in_experience::SignInExperience;
@@ -17,6 +17,12 @@ pub enum Identified {
 }
 
 pub async fn identify(provider: &Provider, cookie: Option<&str>, verification_id: Option<&str>) -> Result<Identified, ExperienceError> {
+    identify_linking(provider, cookie, verification_id, false).await
+}
+
+/// `linkSocialIdentity: true`: a social identity nobody has identifies the account that has
+/// its verified phone or email, and is linked to it at submit.
+pub async fn identify_linking(provider: &Provider, cookie: Option<&str>, verification_id: Option<&str>, link_social_identity: bool) -> Result<Identified, ExperienceError> {
     let (interaction, state) = started(provider, cookie).await?;
     let sie = provider.sign_in_experience().await?;
     match state.interaction_event {
@@ -24,9 +30,45 @@ pub async fn identify(provider: &Provider, cookie: Option<&str>, verification_id
         event => {
             let verification_id = verification_id.ok_or_else(|| ExperienceError::InvalidInput("verificationId is required".into()))?;
             let record = state.record(verification_id)?.clone();
-            identify_existing(provider, &sie, &interaction, state, event, &record).await
+            identify_existing(provider, &sie, &interaction, state, event, &record, link_social_identity).await
         }
     }
+}
+
+/// The account that has the upstream's verified phone (checked first) or email.
+async fn related_user(provider: &Provider, social: &crate::social::SocialUser) -> Result<Option<(Identifier, users::User)>, ExperienceError> {
+    if let Some(phone) = &social.phone {
+        if let Some(user) = users::find_by_phone(&provider.store, phone).await? {
+            let value = user.primary_phone.clone().unwrap_or_default();
+            return Ok(Some((Identifier { kind: IdentifierType::Phone, value }, user)));
+        }
+    }
+    if let Some(email) = &social.email {
+        if let Some(user) = users::find_by_email(&provider.store, email).await? {
+            let value = user.primary_email.clone().unwrap_or_default();
+            return Ok(Some((Identifier { kind: IdentifierType::Email, value }, user)));
+        }
+    }
+    Ok(None)
+}
+
+/// Who a verified social record signs in: the identity's account (its details refreshed at
+/// submit, name and picture too when the connector syncs them), or with
+/// `link_social_identity` the related account, which gets the identity at submit.
+async fn social_sign_in(provider: &Provider, state: &mut ExperienceState, social: &crate::social::SocialUser, link_social_identity: bool) -> Result<Option<users::User>, ExperienceError> {
+    let user = match crate::social::user_with_identity(provider, &social.target, &social.id).await? {
+        Some(id) => users::find_by_id(&provider.store, &id).await?,
+        None => match related_user(provider, social).await? {
+            Some((_, user)) if link_social_identity => Some(user),
+            related => return Err(ExperienceError::SocialIdentityNotExist { related: related.map(|(identifier, _)| identifier) }),
+        },
+    };
+    if crate::social::find_by_target(provider, &social.target).await?.is_some_and(|c| c.sync_profile) {
+        state.profile.name = social.name.clone();
+        state.profile.avatar = social.avatar.clone();
+    }
+    state.profile.social_identity = Some(social.clone());
+    Ok(user)
 }
 
 /// Sign-in and password reset: the record must prove an existing, active account.
@@ -37,6 +79,7 @@ async fn identify_existing(
     mut state: ExperienceState,
     event: InteractionEvent,
     record: &VerificationRecord,
+    link_social_identity: bool,
 ) -> Result<Identified, ExperienceError> {
     if !record.verified || record.kind == RecordKind::NewPasswordIdentity {
         return Err(ExperienceError::VerificationFailed);
@@ -70,17 +113,7 @@ async fn identify_existing(
     }
     let user = match (&record.user_id, record.social.as_ref().and_then(|s| s.user.as_ref())) {
         (Some(id), _) => users::find_by_id(&provider.store, id).await?,
-        (None, Some(social)) => {
-            let Some(id) = crate::social::user_with_identity(provider, &social.target, &social.id).await? else {
-                // The person may have an account under the upstream's verified address.
-                let related = match &social.email {
-                    Some(email) => users::find_by_email(&provider.store, email).await?.and_then(|u| u.primary_email),
-                    None => None,
-                };
-                return Err(ExperienceError::SocialIdentityNotExist { related_email: related });
-            };
-            users::find_by_id(&provider.store, &id).await?
-        }
+        (None, Some(social)) => social_sign_in(provider, &mut state, social, link_social_identity).await?,
         (None, None) => super::find_by_identifier(provider, kind, &record.identifier.value).await?,
     };
     let user = user.ok_or_else(|| ExperienceError::UserNotExist(record.identifier.clone()))?;
@@ -180,10 +213,15 @@ async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &Verifi
             if crate::social::user_with_identity(provider, &social.target, &social.id).await?.is_some() {
                 return Err(UserError::IdentityAlreadyInUse.into());
             }
-            // The upstream's verified address comes along only if nobody has it.
+            // The upstream's verified address and phone come along only if nobody has them.
             if let Some(email) = &social.email {
                 if users::find_by_email(&provider.store, email).await?.is_none() {
                     profile.primary_email = Some(email.to_lowercase());
+                }
+            }
+            if let Some(phone) = &social.phone {
+                if users::find_by_phone(&provider.store, phone).await?.is_none() {
+                    profile.primary_phone = Some(phone.clone());
                 }
             }
             profile.social_identity = Some(social);

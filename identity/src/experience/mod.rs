@@ -27,7 +27,7 @@ use crate::users::{PasswordHash, User, UserError};
 use crate::verification_codes::CodeError;
 
 pub use crate::sign_in_experience::IdentifierKind as IdentifierType;
-pub use identification::{identify, Identified};
+pub use identification::{identify, identify_linking, Identified};
 pub use new_password::new_password_identity;
 pub use password::verify_password;
 pub use profile::{add_profile, reset_password, ProfileInput};
@@ -137,9 +137,15 @@ pub struct StagedProfile {
     pub primary_email: Option<String>,
     pub primary_phone: Option<String>,
     pub password: Option<StagedPassword>,
-    /// A social identity the new account will have (and its name and picture).
+    /// A social identity the account will have (and, for a new account, its name and
+    /// picture); for an identity the account has, its fresh details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub social_identity: Option<crate::social::SocialUser>,
+    /// Name and picture from an upstream whose connector syncs the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
 }
 
 /// What `PUT /api/experience` starts and every later call reads and updates.
@@ -241,7 +247,7 @@ pub enum ExperienceError {
     #[error(transparent)]
     Social(#[from] crate::social::SocialError),
     #[error("no account has this social identity")]
-    SocialIdentityNotExist { related_email: Option<String> },
+    SocialIdentityNotExist { related: Option<Identifier> },
     #[error("the one-time token is for another kind of interaction")]
     InteractionEventMismatch,
     #[error("the email does not match the verification")]
@@ -371,7 +377,7 @@ impl ExperienceError {
         match self {
             ExperienceError::UserNotExist(identifier) => Some(json!({ "identifier": identifier })),
             ExperienceError::MissingProfile(missing) => Some(json!({ "missingProfile": missing })),
-            ExperienceError::SocialIdentityNotExist { related_email: Some(email) } => Some(json!({ "relatedUser": { "type": "email", "value": email } })),
+            ExperienceError::SocialIdentityNotExist { related: Some(related) } => Some(json!({ "relatedUser": related })),
             ExperienceError::PasswordRejected(issues) => Some(Value::Array(issues.iter().map(Issue::to_json).collect())),
             other => mfa::error_data(other),
         }

@@ -12,12 +12,17 @@ pub enum ProfileInput {
     Password(String),
     Email { verification_id: String },
     Phone { verification_id: String },
+    /// An upstream identity for the identified account (spec §5).
+    Social { verification_id: String },
 }
 
 pub async fn add_profile(provider: &Provider, cookie: Option<&str>, input: ProfileInput) -> Result<(), ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
     if state.interaction_event == InteractionEvent::ForgotPassword {
         return Err(ExperienceError::NotSupportedForForgotPassword { unprocessable: false });
+    }
+    if let ProfileInput::Social { verification_id } = &input {
+        return stage_social_identity(provider, &interaction, state, verification_id).await;
     }
     // Signing in, the profile belongs to someone: identified first, and past their MFA.
     // (Registration fills the profile before the account exists.)
@@ -49,6 +54,7 @@ pub async fn add_profile(provider: &Provider, cookie: Option<&str>, input: Profi
             check_password_policy(provider, &sie, &password, &user_info(user.as_ref(), &state.profile)).await?;
             state.profile.password = Some(provider.passwords.hash(&password).await.into());
         }
+        ProfileInput::Social { .. } => unreachable!("staged above"),
         ProfileInput::Email { verification_id } | ProfileInput::Phone { verification_id } => {
             let record = state.record(&verification_id)?.clone();
             if !record.verified || !record.kind.is_code() {
@@ -79,6 +85,23 @@ pub async fn add_profile(provider: &Provider, cookie: Option<&str>, input: Profi
 }
 
 /// The new password of a password reset, checked against the policy and the old password.
+/// `{type: "social", verificationId}`: links at submit the upstream identity a verified social
+/// record proves to the identified account (which needs no MFA for this: the link is only
+/// written once the sign-in, MFA included, completes).
+async fn stage_social_identity(provider: &Provider, interaction: &crate::oidc::interaction::Interaction, mut state: super::ExperienceState, verification_id: &str) -> Result<(), ExperienceError> {
+    state.user_id.as_ref().ok_or(ExperienceError::IdentifierNotFound)?;
+    let record = state.record(verification_id)?;
+    let social = match (&record.kind, record.verified, record.social.as_ref().and_then(|s| s.user.clone())) {
+        (RecordKind::Social, true, Some(social)) => social,
+        _ => return Err(ExperienceError::VerificationNotFound),
+    };
+    if crate::social::user_with_identity(provider, &social.target, &social.id).await?.is_some_and(|owner| Some(&owner) != state.user_id.as_ref()) {
+        return Err(UserError::IdentityAlreadyInUse.into());
+    }
+    state.profile.social_identity = Some(social);
+    save(provider, interaction, &state).await
+}
+
 pub async fn reset_password(provider: &Provider, cookie: Option<&str>, password: &str) -> Result<(), ExperienceError> {
     let (interaction, mut state) = started(provider, cookie).await?;
     if state.interaction_event != InteractionEvent::ForgotPassword {

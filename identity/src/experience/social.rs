@@ -9,17 +9,14 @@ use serde_json::{Map, Value};
 
 use super::{save, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
 use crate::oidc::Provider;
-use crate::social::{self, SocialError, SocialUser};
+use crate::social::{self, Pending, SocialUser};
 
 /// The social part of a verification record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SocialVerification {
-    pub connector_id: String,
-    pub redirect_uri: String,
-    pub state: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
+    #[serde(flatten)]
+    pub pending: Pending,
     /// Once verified: who the upstream says signed in.
     #[serde(default)]
     pub user: Option<SocialUser>,
@@ -32,7 +29,7 @@ pub async fn authorization_uri(provider: &Provider, cookie: Option<&str>, connec
         return Err(ExperienceError::InvalidInput("state and redirectUri (a URL) are required".into()));
     }
     let connector = social::get(provider, connector_id).await?;
-    let started = social::oidc::start(&connector, redirect_uri, state).await?;
+    let (uri, pending) = social::start(&connector, redirect_uri, state).await?;
     let record = VerificationRecord {
         id: crate::ids::entity_id(),
         kind: RecordKind::Social,
@@ -42,19 +39,12 @@ pub async fn authorization_uri(provider: &Provider, cookie: Option<&str>, connec
         code_id: None,
         password: None,
         jit_organization_ids: Vec::new(),
-        social: Some(SocialVerification {
-            connector_id: connector.id.clone(),
-            redirect_uri: redirect_uri.to_owned(),
-            state: state.to_owned(),
-            nonce: started.nonce,
-            pkce_verifier: started.pkce_verifier,
-            user: None,
-        }),
+        social: Some(SocialVerification { pending, user: None }),
     };
     let id = record.id.clone();
     session.put_record(record);
     save(provider, &interaction, &session).await?;
-    Ok((started.authorization_uri, id))
+    Ok((uri, id))
 }
 
 /// `connectorData`: everything the upstream sent back to the callback (`code`, `state`, or
@@ -63,24 +53,16 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &st
     let (interaction, mut session) = started(provider, cookie).await?;
     let mut record = session.record(verification_id)?.clone();
     let pending = match (&record.kind, &record.social) {
-        (RecordKind::Social, Some(pending)) if pending.connector_id == connector_id => pending.clone(),
+        (RecordKind::Social, Some(social)) if social.pending.connector_id == connector_id => social.pending.clone(),
         _ => return Err(ExperienceError::VerificationNotFound),
     };
-    let field = |key: &str| connector_data.get(key).and_then(Value::as_str);
-    if let Some(error) = field("error") {
-        return Err(SocialError::Upstream(format!("the identity provider answered {error}")).into());
-    }
-    if !field("state").is_some_and(|s| crate::crypto::constant_time_eq(s, &pending.state)) {
-        return Err(SocialError::StateMismatch.into());
-    }
-    let code = field("code").ok_or_else(|| ExperienceError::InvalidInput("connectorData.code is required".into()))?;
     let connector = social::get(provider, connector_id).await?;
-    let user = social::oidc::finish(&connector, &pending.redirect_uri, code, &pending.nonce, &pending.pkce_verifier).await?;
+    let user = social::finish(&connector, &pending, connector_data).await?;
     if let Some(email) = &user.email {
         record.identifier = Identifier { kind: IdentifierType::Email, value: email.to_lowercase() };
     }
     record.verified = true;
-    record.social = Some(SocialVerification { user: Some(user), ..pending });
+    record.social = Some(SocialVerification { pending, user: Some(user) });
     let id = record.id.clone();
     session.put_record(record);
     save(provider, &interaction, &session).await?;

@@ -45,10 +45,15 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
         primary_email: staged.primary_email,
         primary_phone: staged.primary_phone,
         password: staged.password.map(Into::into),
+        name: staged.name,
+        avatar: staged.avatar,
         sign_in: true,
     };
     let mut tx = provider.store.begin_write().await?;
     users::apply_staged(&mut tx, provider.clock.as_ref(), &user_id, &changes).await?;
+    if let Some(social) = &staged.social_identity {
+        crate::social::link(&mut tx, provider.clock.as_ref(), &user_id, social).await?;
+    }
     super::mfa::persist(provider, &sie, &mut tx, &state, &user_id).await?;
     interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
     interaction::complete_login(provider, &mut tx, &interaction.uid, &user_id).await?;

@@ -275,6 +275,19 @@ impl SignInExperience {
     /// Logto's `usernamePolicy.caseSensitive` (default true): whether `Ada` and `ada` are two
     /// usernames. When false, sign-in finds `ada` by `ADA`, and registering `ADA` next to `ada`
     /// is `user.username_already_in_use`.
+    /// Logto's `socialSignInConnectorTargets`: the social connectors the sign-in page offers, in
+    /// this order. `None` until an operator sets it: then every configured connector is offered.
+    pub fn social_sign_in_targets(&self) -> Option<Vec<String>> {
+        let targets = self.stored_logto_fields.get("socialSignInConnectorTargets")?.as_array()?;
+        Some(targets.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+    }
+
+    /// Logto's `socialSignIn.automaticAccountLinking`: a social sign-in whose verified address
+    /// belongs to an account links to it without asking.
+    pub fn automatic_account_linking(&self) -> bool {
+        self.stored_logto_fields.get("socialSignIn").and_then(|s| s.get("automaticAccountLinking")).and_then(Value::as_bool).unwrap_or(false)
+    }
+
     pub fn usernames_case_sensitive(&self) -> bool {
         self.stored_logto_fields.get("usernamePolicy").and_then(|policy| policy.get("caseSensitive")).and_then(Value::as_bool).unwrap_or(true)
     }

@@ -1,10 +1,14 @@
 //! Social sign-in (spec §5): connectors to upstream identity providers, and the identities
 //! people have there. A connector is Logto's `{connectorId, config, metadata: {target, name,
-//! logo}, syncProfile}`; `target` names the identity in `users.identities`. `oidc` is the
-//! generic OpenID Connect connector (the `openidconnect` crate: discovery, state, nonce, PKCE,
-//! ID-token validation); its client secret is sealed at rest.
+//! logo}, syncProfile}`; `target` names the identity in `users.identities`. The factories
+//! (`factories`) are the generic `oidc` and `oauth2` protocols and vendor presets on them;
+//! the configuration is kept as given, its client secret sealed at rest.
 
+pub mod factories;
+pub mod oauth2;
 pub mod oidc;
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -14,9 +18,7 @@ use crate::clock::Clock;
 use crate::error::ErrorCode;
 use crate::oidc::Provider;
 use crate::store::{get_flag, unique_violation};
-
-/// The factories of social connectors, by Logto's `connectorId`.
-pub const FACTORIES: [&str; 1] = ["oidc"];
+pub use factories::{Factory, Protocol, FACTORIES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SocialError {
@@ -28,6 +30,10 @@ pub enum SocialError {
     TargetInUse,
     #[error("the upstream identity provider refused or failed: {0}")]
     Upstream(String),
+    #[error("the person did not allow the sign-in at the identity provider")]
+    AuthorizationFailed,
+    #[error("the identity provider's answer is not usable: {0}")]
+    InvalidResponse(&'static str),
     #[error("the answer from the identity provider does not belong to this sign-in")]
     StateMismatch,
     #[error("storage failed: {0}")]
@@ -41,36 +47,80 @@ impl ErrorCode for SocialError {
             SocialError::InvalidConfig(_) => "connector.invalid_config",
             SocialError::TargetInUse => "connector.multiple_target_with_same_platform",
             SocialError::Upstream(_) => "connector.general",
+            SocialError::AuthorizationFailed => "connector.authorization_failed",
+            SocialError::InvalidResponse(_) => "connector.invalid_response",
             SocialError::StateMismatch => "session.state_mismatch",
             SocialError::Storage(_) => "unexpected",
         }
     }
 }
 
-/// A generic OIDC connector's settings: the upstream's issuer (its endpoints come from
-/// discovery), this client's credentials there, and the scopes to ask (`openid` always).
+pub(crate) fn upstream(err: impl std::fmt::Display) -> SocialError {
+    SocialError::Upstream(err.to_string())
+}
+
+/// No redirects (a token endpoint that redirects is not followed anywhere), a deadline, and
+/// a name (GitHub's API refuses requests without one).
+pub(crate) fn http() -> Result<openidconnect::reqwest::Client, SocialError> {
+    openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(upstream)
+}
+
+/// A sign-in sent to the upstream: where the browser goes, and what the callback must match.
+pub struct Started {
+    pub authorization_uri: String,
+    pub nonce: Option<String>,
+    pub pkce_verifier: Option<String>,
+}
+
+/// What a started sign-in keeps until the upstream answers (in the interaction, or in an
+/// Account API verification record).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OidcConfig {
-    pub issuer: String,
-    pub client_id: String,
-    /// Sealed when stored; `********` when shown.
-    pub client_secret: String,
-    #[serde(default = "default_scope")]
-    pub scope: String,
+#[serde(rename_all = "camelCase")]
+pub struct Pending {
+    pub connector_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    #[serde(default)]
+    pub nonce: Option<String>,
+    #[serde(default)]
+    pub pkce_verifier: Option<String>,
 }
 
-fn default_scope() -> String {
-    "openid profile email".to_owned()
+/// Sends the person to the connector's upstream with `state`; the upstream comes back to
+/// `redirect_uri`.
+pub async fn start(connector: &SocialConnector, redirect_uri: &str, state: &str) -> Result<(String, Pending), SocialError> {
+    if state.trim().is_empty() || url::Url::parse(redirect_uri).is_err() {
+        return Err(SocialError::InvalidConfig("state and redirectUri (a URL) are required".into()));
+    }
+    let started = match connector.protocol()? {
+        Protocol::Oidc(settings) => oidc::start(&settings, redirect_uri, state).await?,
+        Protocol::OAuth2(settings) => oauth2::start(&settings, redirect_uri, state)?,
+    };
+    let pending = Pending { connector_id: connector.id.clone(), redirect_uri: redirect_uri.to_owned(), state: state.to_owned(), nonce: started.nonce, pkce_verifier: started.pkce_verifier };
+    Ok((started.authorization_uri, pending))
 }
 
-impl OidcConfig {
-    fn validate(&self) -> Result<(), SocialError> {
-        let issuer = url::Url::parse(&self.issuer).map_err(|_| SocialError::InvalidConfig("issuer must be a URL".into()))?;
-        if !matches!(issuer.scheme(), "https" | "http") || self.client_id.trim().is_empty() || self.client_secret.is_empty() {
-            return Err(SocialError::InvalidConfig("issuer (an http(s) URL), clientId and clientSecret are required".into()));
-        }
-        Ok(())
+/// `connectorData`: everything the upstream sent back to the callback (`code`, `state`, or
+/// `error`; Apple's `id_token` and `user`). An answer for another sign-in, or a refusal,
+/// says nobody.
+pub async fn finish(connector: &SocialConnector, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
+    let field = |key: &str| data.get(key).and_then(Value::as_str);
+    match field("error") {
+        Some("access_denied") => return Err(SocialError::AuthorizationFailed),
+        Some(error) => return Err(SocialError::Upstream(format!("the identity provider answered {error}"))),
+        None => {}
+    }
+    if !field("state").is_some_and(|s| crate::crypto::constant_time_eq(s, &pending.state)) {
+        return Err(SocialError::StateMismatch);
+    }
+    match connector.protocol()? {
+        Protocol::Oidc(settings) => oidc::finish(&settings, &connector.target, pending, data).await,
+        Protocol::OAuth2(settings) => oauth2::finish(&settings, &connector.target, pending, data).await,
     }
 }
 
@@ -78,33 +128,73 @@ impl OidcConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SocialConnector {
     pub id: String,
+    /// Logto's `connectorId`: one of [`FACTORIES`].
     pub factory: String,
     pub target: String,
     /// `{name: {en: …}, logo, logoDark}`.
     pub metadata: Map<String, Value>,
-    pub config: OidcConfig,
+    /// As the operator gave it (the client secret in the clear here, sealed in storage).
+    pub config: Map<String, Value>,
     pub sync_profile: bool,
 }
 
+/// The configuration keys that hold secrets: sealed at rest, masked when shown.
+const SECRET_KEYS: [&str; 1] = ["clientSecret"];
+const MASK: &str = "********";
+
 impl SocialConnector {
-    /// The Management API's view (Logto's connector shape); the secret is never shown.
+    pub fn factory(&self) -> &'static Factory {
+        factories::factory(&self.factory).expect("stored connectors have a known factory")
+    }
+
+    pub fn protocol(&self) -> Result<Protocol, SocialError> {
+        factories::protocol(&self.factory, &self.config)
+    }
+
+    /// The operator's logo, else the factory's.
+    pub fn logo(&self) -> String {
+        self.metadata.get("logo").and_then(Value::as_str).filter(|l| !l.is_empty()).unwrap_or(self.factory().logo).to_owned()
+    }
+
+    fn name_json(&self) -> Value {
+        self.metadata.get("name").cloned().unwrap_or_else(|| json!({ "en": self.factory().name }))
+    }
+
+    /// The Management API's view (Logto's connector shape); secrets are never shown.
     pub fn to_api_json(&self) -> Value {
-        let mut config = serde_json::to_value(&self.config).expect("config serializes");
-        config["clientSecret"] = json!("********");
-        let name = self.metadata.get("name").cloned().unwrap_or_else(|| json!({ "en": self.target }));
+        let mut config = self.config.clone();
+        for key in SECRET_KEYS {
+            if config.contains_key(key) {
+                config.insert(key.to_owned(), json!(MASK));
+            }
+        }
         json!({
             "id": self.id,
             "connectorId": self.factory,
             "type": "Social",
             "platform": "Universal",
+            "isStandard": self.factory().is_standard,
             "target": self.target,
-            "name": name,
-            "logo": self.metadata.get("logo").cloned().unwrap_or(Value::Null),
+            "name": self.name_json(),
+            "logo": self.logo(),
             "logoDark": self.metadata.get("logoDark").cloned().unwrap_or(Value::Null),
             "metadata": self.metadata,
             "config": config,
             "syncProfile": self.sync_profile,
             "enableTokenStorage": false,
+        })
+    }
+
+    /// What sign-in pages need (`/api/.well-known/sign-in-exp`'s `socialConnectors`).
+    pub fn to_public_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "target": self.target,
+            "name": self.name_json(),
+            "logo": self.logo(),
+            "logoDark": self.metadata.get("logoDark").cloned().unwrap_or(Value::Null),
+            "platform": "Universal",
+            "isStandard": self.factory().is_standard,
         })
     }
 
@@ -115,7 +205,7 @@ impl SocialConnector {
             .and_then(|n| n.get(language).or_else(|| n.get("en")).or_else(|| n.values().next()))
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .unwrap_or_else(|| self.target.clone())
+            .unwrap_or_else(|| self.factory().name.to_owned())
     }
 }
 
@@ -137,9 +227,13 @@ const COLUMNS: &str = "id, connector_id, target, metadata, config, sync_profile"
 
 fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnector, SocialError> {
     let config: String = row.try_get("config")?;
-    let mut config: OidcConfig = serde_json::from_str(&config).map_err(|e| SocialError::InvalidConfig(e.to_string()))?;
-    let secret = provider.at_rest.decrypt(&config.client_secret).map_err(|_| SocialError::InvalidConfig("the client secret cannot be opened".into()))?;
-    config.client_secret = String::from_utf8_lossy(&secret).into_owned();
+    let mut config: Map<String, Value> = serde_json::from_str(&config).map_err(|e| SocialError::InvalidConfig(e.to_string()))?;
+    for key in SECRET_KEYS {
+        if let Some(Value::String(sealed)) = config.get(key) {
+            let secret = provider.at_rest.decrypt(sealed).map_err(|_| SocialError::InvalidConfig("the client secret cannot be opened".into()))?;
+            config.insert(key.to_owned(), Value::String(String::from_utf8_lossy(&secret).into_owned()));
+        }
+    }
     let metadata: String = row.try_get("metadata")?;
     Ok(SocialConnector {
         id: row.try_get("id")?,
@@ -151,10 +245,14 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnec
     })
 }
 
-fn sealed(provider: &Provider, config: &OidcConfig) -> String {
+fn sealed(provider: &Provider, config: &Map<String, Value>) -> String {
     let mut stored = config.clone();
-    stored.client_secret = provider.at_rest.encrypt(config.client_secret.as_bytes());
-    serde_json::to_string(&stored).expect("config serializes")
+    for key in SECRET_KEYS {
+        if let Some(Value::String(secret)) = config.get(key) {
+            stored.insert(key.to_owned(), Value::String(provider.at_rest.encrypt(secret.as_bytes())));
+        }
+    }
+    Value::Object(stored).to_string()
 }
 
 pub async fn list(provider: &Provider) -> Result<Vec<SocialConnector>, SocialError> {
@@ -171,31 +269,49 @@ pub async fn get(provider: &Provider, id: &str) -> Result<SocialConnector, Socia
     find(provider, id).await?.ok_or(SocialError::NotFound)
 }
 
-fn target_of(metadata: &Map<String, Value>) -> Result<String, SocialError> {
-    let target = metadata.get("target").and_then(Value::as_str).unwrap_or_default().trim().to_owned();
-    let valid = !target.is_empty() && target.len() <= 64 && target.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+/// The connectors the sign-in page offers (the sign-in experience's targets, in its order).
+pub async fn offered(provider: &Provider, sie: &crate::sign_in_experience::SignInExperience) -> Result<Vec<SocialConnector>, SocialError> {
+    let all = list(provider).await?;
+    Ok(match sie.social_sign_in_targets() {
+        None => all,
+        Some(targets) => targets.iter().filter_map(|t| all.iter().find(|c| &c.target == t).cloned()).collect(),
+    })
+}
+
+/// The connector whose identities are kept under `target`.
+pub async fn find_by_target(provider: &Provider, target: &str) -> Result<Option<SocialConnector>, SocialError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM social_connectors WHERE target = $1")).bind(target).fetch_optional(provider.store.pool()).await?;
+    row.map(|r| from_row(provider, &r)).transpose()
+}
+
+/// `metadata.target`, or the factory's own target for a preset.
+fn target_of(factory: &Factory, metadata: &Map<String, Value>) -> Result<String, SocialError> {
+    let target = metadata.get("target").and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty()).unwrap_or(factory.target).to_owned();
+    let valid = target.len() <= 64 && target.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid { Ok(target) } else { Err(SocialError::InvalidConfig("metadata.target is 1 to 64 letters, digits, - or _".into())) }
 }
 
-fn config_of(value: Value) -> Result<OidcConfig, SocialError> {
-    let config: OidcConfig = serde_json::from_value(value).map_err(|e| SocialError::InvalidConfig(e.to_string()))?;
-    config.validate()?;
+fn config_of(factory: &Factory, value: Value) -> Result<Map<String, Value>, SocialError> {
+    let Value::Object(config) = value else { return Err(SocialError::InvalidConfig("config is an object".into())) };
+    factories::protocol(factory.id, &config)?;
     Ok(config)
 }
 
+fn factory_of(id: &str) -> Result<&'static Factory, SocialError> {
+    factories::factory(id).ok_or_else(|| SocialError::InvalidConfig(format!("unknown social connector {id}")))
+}
+
 pub async fn create(provider: &Provider, clock: &dyn Clock, request: ConnectorRequest) -> Result<SocialConnector, SocialError> {
-    let factory = request.connector_id.unwrap_or_default();
-    if !FACTORIES.contains(&factory.as_str()) {
-        return Err(SocialError::InvalidConfig(format!("unknown social connector {factory}")));
-    }
-    let config = config_of(request.config.unwrap_or(Value::Null))?;
-    let metadata = request.metadata.unwrap_or_default();
-    let target = target_of(&metadata)?;
+    let factory = factory_of(request.connector_id.as_deref().unwrap_or_default())?;
+    let config = config_of(factory, request.config.unwrap_or(Value::Null))?;
+    let mut metadata = request.metadata.unwrap_or_default();
+    let target = target_of(factory, &metadata)?;
+    metadata.insert("target".into(), json!(target));
     let id = crate::ids::entity_id();
     let now = clock.now_ms();
     let inserted = sqlx::query(&format!("INSERT INTO social_connectors ({COLUMNS}, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"))
         .bind(&id)
-        .bind(&factory)
+        .bind(factory.id)
         .bind(&target)
         .bind(Value::Object(metadata).to_string())
         .bind(sealed(provider, &config))
@@ -212,27 +328,21 @@ pub async fn create(provider: &Provider, clock: &dyn Clock, request: ConnectorRe
 /// Replaces what the request names; a masked secret keeps the stored one.
 pub async fn update(provider: &Provider, clock: &dyn Clock, id: &str, request: ConnectorRequest) -> Result<SocialConnector, SocialError> {
     let current = get(provider, id).await?;
+    let factory = current.factory();
     let config = match request.config {
         Some(Value::Object(mut patch)) => {
-            if patch.get("clientSecret").and_then(Value::as_str) == Some("********") {
-                patch.remove("clientSecret");
-            }
-            let mut merged = serde_json::to_value(&current.config).expect("config serializes");
-            merged.as_object_mut().expect("an object").extend(patch);
-            config_of(merged)?
+            patch.retain(|key, value| !(SECRET_KEYS.contains(&key.as_str()) && value.as_str() == Some(MASK)));
+            let mut merged = current.config.clone();
+            merged.extend(patch);
+            config_of(factory, Value::Object(merged))?
         }
         Some(_) => return Err(SocialError::InvalidConfig("config is an object".into())),
         None => current.config.clone(),
     };
-    let metadata = match request.metadata {
-        Some(patch) => {
-            let mut merged = current.metadata.clone();
-            merged.extend(patch);
-            merged
-        }
-        None => current.metadata.clone(),
-    };
-    let target = target_of(&metadata)?;
+    let mut metadata = current.metadata.clone();
+    metadata.extend(request.metadata.unwrap_or_default());
+    let target = target_of(factory, &metadata)?;
+    metadata.insert("target".into(), json!(target));
     let updated = sqlx::query("UPDATE social_connectors SET target = $2, metadata = $3, config = $4, sync_profile = $5, updated_at = $6 WHERE id = $1")
         .bind(id)
         .bind(&target)
@@ -263,6 +373,9 @@ pub struct SocialUser {
     pub id: String,
     /// Only when the upstream says it is verified.
     pub email: Option<String>,
+    /// Only when the upstream says it is verified.
+    #[serde(default)]
+    pub phone: Option<String>,
     pub name: Option<String>,
     pub avatar: Option<String>,
 }
@@ -297,16 +410,30 @@ pub async fn has_identity(provider: &Provider, user_id: &str) -> Result<bool, sq
     Ok(found.is_some())
 }
 
-/// Records that `user_id` has this upstream identity, inside the caller's transaction.
-pub async fn link(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &str, social: &SocialUser) -> Result<(), sqlx::Error> {
-    let details = json!({ "id": social.id, "email": social.email, "name": social.name, "avatar": social.avatar });
-    sqlx::query("INSERT INTO user_social_identities (target, identity_id, user_id, details, created_at) VALUES ($1, $2, $3, $4, $5)")
+/// Records that `user_id` has this upstream identity (replacing another identity it had at
+/// the same target, refreshing the details of this one), inside the caller's transaction.
+/// An identity that belongs to another account is `user.identity_already_in_use`.
+pub async fn link(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &str, social: &SocialUser) -> Result<(), crate::users::UserError> {
+    let details = json!({ "id": social.id, "email": social.email, "phone": social.phone, "name": social.name, "avatar": social.avatar });
+    sqlx::query("DELETE FROM user_social_identities WHERE user_id = $1 AND target = $2 AND identity_id <> $3")
+        .bind(user_id)
         .bind(&social.target)
         .bind(&social.id)
-        .bind(user_id)
-        .bind(details.to_string())
-        .bind(clock.now_ms())
         .execute(&mut *conn)
         .await?;
+    let written = sqlx::query(
+        "INSERT INTO user_social_identities (target, identity_id, user_id, details, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (target, identity_id) DO UPDATE SET details = excluded.details WHERE user_social_identities.user_id = excluded.user_id",
+    )
+    .bind(&social.target)
+    .bind(&social.id)
+    .bind(user_id)
+    .bind(details.to_string())
+    .bind(clock.now_ms())
+    .execute(&mut *conn)
+    .await?;
+    if written.rows_affected() == 0 {
+        return Err(crate::users::UserError::IdentityAlreadyInUse);
+    }
     Ok(())
 }

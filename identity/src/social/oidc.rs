@@ -1,90 +1,163 @@
-//! The generic OpenID Connect connector, the client side (the `openidconnect` crate): the
-//! upstream's endpoints and keys come from its discovery document; each sign-in carries our
-//! `state`, a fresh nonce and a PKCE verifier, which the callback must match; the ID token is
-//! validated (signature, issuer, audience, expiry, nonce) and the claims come from userinfo
-//! when the upstream has it. An email counts only when the upstream says it is verified.
+//! The OpenID Connect client side (the `openidconnect` crate), for the generic `oidc`
+//! connector and the presets built on it (Google, GitLab, Apple). The upstream's endpoints
+//! and keys come from its discovery document, or from explicit endpoints and a JWKS URL as
+//! Logto's OIDC connector takes them. Each sign-in carries our `state`, a fresh nonce and a
+//! PKCE verifier, which the callback must match; the ID token is validated (signature,
+//! issuer, audience, expiry, nonce) and the claims come from userinfo when the upstream has
+//! it. An email counts only when the upstream says it is verified (or the operator says to
+//! trust the upstream's addresses).
 
-use std::time::Duration;
+use std::str::FromStr;
 
-use openidconnect::core::{CoreClient, CoreGenderClaim, CoreProviderMetadata, CoreResponseType};
-use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EmptyAdditionalClaims, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+use openidconnect::core::{
+    CoreClient, CoreGenderClaim, CoreIdToken, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreResponseType, CoreSubjectIdentifierType,
 };
+use openidconnect::{
+    AuthUrl, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata, IdTokenClaims, IssuerUrl,
+    JsonWebKeySetUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, ResponseTypes, Scope, TokenResponse, TokenUrl, UserInfoClaims, UserInfoUrl,
+};
+use serde_json::{Map, Value};
 
-use super::{SocialConnector, SocialError, SocialUser};
+use super::{http, upstream, Pending, SocialError, SocialUser, Started};
 
-/// A sign-in sent to the upstream: where the browser goes, and what the callback must match.
-pub struct Started {
-    pub authorization_uri: String,
-    pub nonce: String,
-    pub pkce_verifier: String,
+/// Where the upstream's endpoints come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Endpoints {
+    Discovery { issuer: String },
+    /// Logto's shape: no discovery; the ID token's issuer is checked only when given.
+    Explicit { authorization: String, token: String, userinfo: Option<String>, jwks: String, issuer: Option<String> },
 }
 
-fn upstream(err: impl std::fmt::Display) -> SocialError {
-    SocialError::Upstream(err.to_string())
+#[derive(Debug, Clone, PartialEq)]
+pub struct OidcSettings {
+    pub endpoints: Endpoints,
+    pub client_id: String,
+    /// `None`: a public client (Apple's ID token arrives with the callback).
+    pub client_secret: Option<String>,
+    pub scope: String,
+    pub extra_params: Vec<(String, String)>,
+    /// The hybrid `code id_token` flow posted back to us, the ID token read from the callback.
+    pub id_token_in_callback: bool,
+    pub trust_unverified_email: bool,
 }
 
-/// No redirects (a token endpoint that redirects is not followed anywhere), and a deadline.
-fn http() -> Result<openidconnect::reqwest::Client, SocialError> {
-    openidconnect::reqwest::Client::builder().redirect(openidconnect::reqwest::redirect::Policy::none()).timeout(Duration::from_secs(10)).build().map_err(upstream)
-}
-
-async fn client(connector: &SocialConnector, redirect_uri: &str, http: &openidconnect::reqwest::Client) -> Result<openidconnect::core::CoreClient<
+type Client = CoreClient<
     openidconnect::EndpointSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointMaybeSet,
     openidconnect::EndpointMaybeSet,
->, SocialError> {
-    let config = &connector.config;
-    let issuer = IssuerUrl::new(config.issuer.clone()).map_err(upstream)?;
-    let metadata = CoreProviderMetadata::discover_async(issuer, http).await.map_err(upstream)?;
+>;
+
+fn url<T>(value: &str, make: impl FnOnce(String) -> Result<T, openidconnect::url::ParseError>) -> Result<T, SocialError> {
+    make(value.to_owned()).map_err(|_| SocialError::InvalidConfig(format!("{value} is not a URL")))
+}
+
+async fn metadata(settings: &OidcSettings, http: &openidconnect::reqwest::Client) -> Result<(CoreProviderMetadata, bool), SocialError> {
+    match &settings.endpoints {
+        Endpoints::Discovery { issuer } => Ok((CoreProviderMetadata::discover_async(url(issuer, IssuerUrl::new)?, http).await.map_err(upstream)?, true)),
+        Endpoints::Explicit { authorization, token, userinfo, jwks, issuer } => {
+            let jwks_url = url(jwks, JsonWebKeySetUrl::new)?;
+            let keys = CoreJsonWebKeySet::fetch_async(&jwks_url, http).await.map_err(upstream)?;
+            // Without a configured issuer the ID token's `iss` is not checked (Logto's behaviour);
+            // the placeholder is never compared.
+            let issuer_url = url(issuer.as_deref().unwrap_or(authorization), IssuerUrl::new)?;
+            let metadata = CoreProviderMetadata::new(
+                issuer_url,
+                url(authorization, AuthUrl::new)?,
+                jwks_url,
+                vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+                vec![CoreSubjectIdentifierType::Public],
+                vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, CoreJwsSigningAlgorithm::EcdsaP256Sha256],
+                EmptyAdditionalProviderMetadata {},
+            )
+            .set_token_endpoint(Some(url(token, TokenUrl::new)?))
+            .set_userinfo_endpoint(userinfo.as_deref().map(|u| url(u, UserInfoUrl::new)).transpose()?)
+            .set_jwks(keys);
+            Ok((metadata, issuer.is_some()))
+        }
+    }
+}
+
+async fn client(settings: &OidcSettings, redirect_uri: &str, http: &openidconnect::reqwest::Client) -> Result<(Client, bool), SocialError> {
+    let (metadata, check_issuer) = metadata(settings, http).await?;
     let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| SocialError::InvalidConfig("redirectUri must be a URL".into()))?;
-    Ok(CoreClient::from_provider_metadata(metadata, ClientId::new(config.client_id.clone()), Some(ClientSecret::new(config.client_secret.clone()))).set_redirect_uri(redirect))
+    let secret = settings.client_secret.clone().map(ClientSecret::new);
+    Ok((CoreClient::from_provider_metadata(metadata, ClientId::new(settings.client_id.clone()), secret).set_redirect_uri(redirect), check_issuer))
 }
 
 /// The upstream's authorization URL for this sign-in (`state` is the caller's).
-pub async fn start(connector: &SocialConnector, redirect_uri: &str, state: &str) -> Result<Started, SocialError> {
+pub async fn start(settings: &OidcSettings, redirect_uri: &str, state: &str) -> Result<Started, SocialError> {
     let http = http()?;
-    let client = client(connector, redirect_uri, &http).await?;
+    let (client, _) = client(settings, redirect_uri, &http).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = state.to_owned();
-    let mut request = client.authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, move || CsrfToken::new(state), Nonce::new_random).set_pkce_challenge(challenge);
-    for scope in connector.config.scope.split_whitespace().filter(|s| *s != "openid") {
+    let flow = if settings.id_token_in_callback { AuthenticationFlow::Hybrid(vec![CoreResponseType::IdToken]) } else { AuthenticationFlow::AuthorizationCode };
+    let mut request = client.authorize_url(flow, move || CsrfToken::new(state), Nonce::new_random).set_pkce_challenge(challenge);
+    for scope in settings.scope.split_whitespace().filter(|s| *s != "openid") {
         request = request.add_scope(Scope::new(scope.to_owned()));
     }
+    for (name, value) in &settings.extra_params {
+        request = request.add_extra_param(name.clone(), value.clone());
+    }
     let (url, _, nonce) = request.url();
-    Ok(Started { authorization_uri: url.to_string(), nonce: nonce.secret().clone(), pkce_verifier: verifier.secret().clone() })
+    Ok(Started { authorization_uri: url.to_string(), nonce: Some(nonce.secret().clone()), pkce_verifier: Some(verifier.secret().clone()) })
 }
 
-/// Redeems the callback's `code` and says who signed in upstream.
-pub async fn finish(connector: &SocialConnector, redirect_uri: &str, code: &str, nonce: &str, pkce_verifier: &str) -> Result<SocialUser, SocialError> {
-    let http = http()?;
-    let client = client(connector, redirect_uri, &http).await?;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .map_err(upstream)?
-        .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
-        .request_async(&http)
-        .await
-        .map_err(upstream)?;
-    let id_token = tokens.id_token().ok_or_else(|| SocialError::Upstream("the identity provider sent no ID token".into()))?;
-    let claims = id_token.claims(&client.id_token_verifier(), &Nonce::new(nonce.to_owned())).map_err(upstream)?;
-    let subject = claims.subject().clone();
-    let verified_email = |email: Option<String>, verified: Option<bool>| email.filter(|_| verified == Some(true));
-    let mut user = SocialUser {
-        target: connector.target.clone(),
-        id: subject.to_string(),
-        email: verified_email(claims.email().map(|e| e.to_string()), claims.email_verified()),
+fn verified(value: Option<String>, verified: Option<bool>, trust: bool) -> Option<String> {
+    value.filter(|_| trust || verified == Some(true))
+}
+
+fn from_claims(target: &str, claims: &IdTokenClaims<EmptyAdditionalClaims, CoreGenderClaim>, trust: bool) -> SocialUser {
+    SocialUser {
+        target: target.to_owned(),
+        id: claims.subject().to_string(),
+        email: verified(claims.email().map(|e| e.to_string()), claims.email_verified(), trust),
+        phone: verified(claims.phone_number().map(|p| p.to_string()), claims.phone_number_verified(), trust),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
         avatar: claims.picture().and_then(|p| p.get(None)).map(|p| p.to_string()),
-    };
+    }
+}
+
+/// Says who signed in upstream: redeems the callback's `code`, or (Apple) reads the ID token
+/// the callback carries.
+pub async fn finish(settings: &OidcSettings, target: &str, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
+    let http = http()?;
+    let (client, check_issuer) = client(settings, &pending.redirect_uri, &http).await?;
+    let verifier = client.id_token_verifier().require_issuer_match(check_issuer);
+    let nonce = Nonce::new(pending.nonce.clone().unwrap_or_default());
+    let field = |key: &str| data.get(key).and_then(Value::as_str);
+    let trust = settings.trust_unverified_email;
+    if settings.id_token_in_callback {
+        let raw = field("id_token").ok_or(SocialError::InvalidResponse("the callback carries no id_token"))?;
+        let id_token = CoreIdToken::from_str(raw).map_err(|_| SocialError::InvalidResponse("the id_token is not a JWT"))?;
+        let claims = id_token.claims(&verifier, &nonce).map_err(upstream)?;
+        let mut user = from_claims(target, claims, trust);
+        // Apple sends the person's name once, beside the token, on the first sign-in.
+        if let Some(name) = field("user").and_then(|u| serde_json::from_str::<Value>(u).ok()).and_then(|u| u.get("name").cloned()) {
+            let parts: Vec<&str> = ["firstName", "lastName"].iter().filter_map(|k| name.get(*k).and_then(Value::as_str)).collect();
+            if !parts.is_empty() {
+                user.name = Some(parts.join(" "));
+            }
+        }
+        return Ok(user);
+    }
+    let code = field("code").ok_or(SocialError::InvalidResponse("the callback carries no code"))?;
+    let mut exchange = client.exchange_code(AuthorizationCode::new(code.to_owned())).map_err(upstream)?;
+    if let Some(pkce) = &pending.pkce_verifier {
+        exchange = exchange.set_pkce_verifier(PkceCodeVerifier::new(pkce.clone()));
+    }
+    let tokens = exchange.request_async(&http).await.map_err(upstream)?;
+    let id_token = tokens.id_token().ok_or(SocialError::InvalidResponse("the identity provider sent no ID token"))?;
+    let claims = id_token.claims(&verifier, &nonce).map_err(upstream)?;
+    let subject = claims.subject().clone();
+    let mut user = from_claims(target, claims, trust);
     // Userinfo, when the upstream has one, says more than a minimal ID token.
     if let Ok(request) = client.user_info(tokens.access_token().to_owned(), Some(subject)) {
         let info: UserInfoClaims<EmptyAdditionalClaims, CoreGenderClaim> = request.request_async(&http).await.map_err(upstream)?;
-        user.email = verified_email(info.email().map(|e| e.to_string()), info.email_verified()).or(user.email);
+        user.email = verified(info.email().map(|e| e.to_string()), info.email_verified(), trust).or(user.email);
+        user.phone = verified(info.phone_number().map(|p| p.to_string()), info.phone_number_verified(), trust).or(user.phone);
         user.name = info.name().and_then(|n| n.get(None)).map(|n| n.to_string()).or(user.name);
         user.avatar = info.picture().and_then(|p| p.get(None)).map(|p| p.to_string()).or(user.avatar);
     }

@@ -259,6 +259,9 @@ pub struct StagedChanges {
     pub primary_email: Option<String>,
     pub primary_phone: Option<String>,
     pub password: Option<PasswordHash>,
+    /// From an upstream whose connector syncs the profile.
+    pub name: Option<String>,
+    pub avatar: Option<String>,
     /// Stamp `last_sign_in_at`.
     pub sign_in: bool,
 }

@@ -74,7 +74,8 @@ pub(super) async fn apply_staged(conn: &mut sqlx::AnyConnection, id: &str, stage
          primary_phone = COALESCE($4, primary_phone), password_encrypted = COALESCE($5, password_encrypted), \
          password_encryption_method = COALESCE($6, password_encryption_method), \
          password_updated_at = CASE WHEN $7 THEN $8 ELSE password_updated_at END, \
-         last_sign_in_at = CASE WHEN $9 THEN $8 ELSE last_sign_in_at END, updated_at = $8 WHERE id = $1",
+         last_sign_in_at = CASE WHEN $9 THEN $8 ELSE last_sign_in_at END, name = COALESCE($10, name), avatar = COALESCE($11, avatar), \
+         updated_at = $8 WHERE id = $1",
     )
     .bind(id)
     .bind(&staged.username)
@@ -85,6 +86,8 @@ pub(super) async fn apply_staged(conn: &mut sqlx::AnyConnection, id: &str, stage
     .bind(staged.password.is_some())
     .bind(now)
     .bind(staged.sign_in)
+    .bind(&staged.name)
+    .bind(&staged.avatar)
     .execute(&mut *conn)
     .await
     .map_err(identifier_conflict)?;

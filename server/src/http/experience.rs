@@ -129,10 +129,12 @@ async fn new_password_identity(State(state): State<AppState>, jar: CookieJar, Js
 #[serde(rename_all = "camelCase")]
 struct IdentificationBody {
     verification_id: Option<String>,
+    #[serde(default)]
+    link_social_identity: bool,
 }
 
 async fn identify(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<IdentificationBody>) -> Result<StatusCode, ApiError> {
-    match experience::identify(&state.provider, interaction(&jar), body.verification_id.as_deref()).await? {
+    match experience::identify_linking(&state.provider, interaction(&jar), body.verification_id.as_deref(), body.link_social_identity).await? {
         Identified::Existing => Ok(StatusCode::NO_CONTENT),
         Identified::Registered => Ok(StatusCode::CREATED),
     }
@@ -147,6 +149,8 @@ enum ProfileBody {
     Email { verification_id: String },
     #[serde(rename_all = "camelCase")]
     Phone { verification_id: String },
+    #[serde(rename_all = "camelCase")]
+    Social { verification_id: String },
 }
 
 async fn add_profile(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<ProfileBody>) -> Result<StatusCode, ApiError> {
@@ -155,6 +159,7 @@ async fn add_profile(State(state): State<AppState>, jar: CookieJar, JsonBody(bod
         ProfileBody::Password { value } => ProfileInput::Password(value),
         ProfileBody::Email { verification_id } => ProfileInput::Email { verification_id },
         ProfileBody::Phone { verification_id } => ProfileInput::Phone { verification_id },
+        ProfileBody::Social { verification_id } => ProfileInput::Social { verification_id },
     };
     experience::add_profile(&state.provider, interaction(&jar), input).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -186,6 +191,9 @@ async fn public_sign_in_experience(State(state): State<AppState>) -> Result<Json
         "email": sie.allows_password_reset_by(identity::sign_in_experience::IdentifierKind::Email),
         "phone": sie.allows_password_reset_by(identity::sign_in_experience::IdentifierKind::Phone),
     });
+    let offered = identity::social::offered(&state.provider, &sie).await.map_err(|e| ApiError::from_code(&e))?;
+    body["socialConnectors"] = offered.iter().map(|c| c.to_public_json()).collect();
+    body["ssoConnectors"] = json!([]);
     Ok(Json(body))
 }
 

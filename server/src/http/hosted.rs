@@ -40,7 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/one-time-token", post(use_one_time_token))
         .route("/sign-in/link", post(sign_in_link))
         .route("/sign-in/social/{connector_id}", post(start_social))
-        .route("/callback/{connector_id}", get(social_callback))
+        .route("/callback/{connector_id}", get(social_callback).post(social_form_post))
+        .route("/social/link", post(link_social))
+        .route("/social/register", post(register_social_instead))
         .route("/direct/{method}/{target}", get(direct_sign_in))
         .route("/single-sign-on", get(single_sign_on))
 }
@@ -150,6 +152,28 @@ async fn social_callback(
     let step = Step::new(&jar, &headers, &HostedForm::default());
     let answer: serde_json::Map<String, serde_json::Value> = answer.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     let result = hosted::finish_social(&state.provider, step.cookie, &connector_id, &answer).await;
+    respond(&step, result, "/sign-in", &[])
+}
+
+/// An upstream that answers with a form post (Apple's `response_mode=form_post`) comes from
+/// another site, so the browser sends no SameSite=Lax interaction cookie with it: the answer
+/// goes on to the same address as a top-level GET, which carries the cookie (as Logto does).
+async fn social_form_post(axum::extract::Path(connector_id): axum::extract::Path<String>, Form(answer): Form<std::collections::BTreeMap<String, String>>) -> Redirect {
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(answer.iter()).finish();
+    let connector = form_urlencoded::byte_serialize(connector_id.as_bytes()).collect::<String>();
+    Redirect::to(&format!("/callback/{connector}?{query}"))
+}
+
+/// The link-or-create page's two buttons.
+async fn link_social(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::link_social(&state.provider, step.cookie).await;
+    respond(&step, result, "/sign-in", &[])
+}
+
+async fn register_social_instead(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::register_social_instead(&state.provider, step.cookie).await;
     respond(&step, result, "/sign-in", &[])
 }
 
@@ -308,6 +332,11 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
         Ok(Next::PasswordReset) => {
             query.append_pair("notice", "password_reset");
             "/sign-in"
+        }
+        Ok(Next::LinkSocialIdentity { connector_id, related }) => {
+            query.append_pair("connector", &connector_id);
+            query.append_pair("to", &related);
+            "/social/link"
         }
         Err(err) => {
             if err.code() == "unexpected" {

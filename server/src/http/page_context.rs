@@ -47,11 +47,11 @@ async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> Pag
         logos => logos,
     };
     let language = params.and_then(|p| p.ui_locales.as_deref()).and_then(|l| l.split_whitespace().next()).unwrap_or("en").to_owned();
-    let social_connectors = identity::social::list(provider)
+    let social_connectors = identity::social::offered(provider, &sie)
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|c| app::context::SocialButton { name: c.display_name(&language), logo: c.metadata.get("logo").and_then(|l| l.as_str()).map(str::to_owned), id: c.id })
+        .map(|c| app::context::SocialButton { name: c.display_name(&language), logo: Some(c.logo()), id: c.id })
         .collect();
     PageContext {
         social_connectors,

@@ -30,10 +30,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 fn factories() -> Vec<Value> {
     vec![
-        json!({"id": "smtp", "type": "Email", "name": "SMTP", "configKeys": ["host", "port", "security", "username", "password", "fromEmail", "fromName"]}),
-        json!({"id": "http-sms", "type": "Sms", "name": "HTTP SMS gateway", "configKeys": ["url", "method", "headers", "contentType", "bodyTemplate"]}),
-        json!({"id": "oidc", "type": "Social", "name": "OpenID Connect", "configKeys": ["issuer", "clientId", "clientSecret", "scope"]}),
+        json!({"id": "smtp", "type": "Email", "name": {"en": "SMTP"}, "configKeys": ["host", "port", "security", "username", "password", "fromEmail", "fromName"]}),
+        json!({"id": "http-sms", "type": "Sms", "name": {"en": "HTTP SMS gateway"}, "configKeys": ["url", "method", "headers", "contentType", "bodyTemplate"]}),
     ]
+    .into_iter()
+    .chain(social::FACTORIES.iter().map(|f| {
+        json!({"id": f.id, "type": "Social", "platform": "Universal", "target": f.target, "name": {"en": f.name}, "logo": f.logo, "isStandard": f.is_standard, "configKeys": f.config_keys})
+    }))
+    .collect()
 }
 
 #[utoipa::path(get, path = "/api/connector-factories", tag = "Connectors", responses((status = 200, description = "The connector kinds Vestibule can use", body = [schemas::ConnectorFactory])))]
@@ -55,7 +59,7 @@ async fn list_connectors(State(state): State<AppState>) -> Result<Json<Value>, A
 }
 
 fn is_social(body: &Value) -> bool {
-    body.get("connectorId").and_then(Value::as_str).is_some_and(|f| social::FACTORIES.contains(&f))
+    body.get("connectorId").and_then(Value::as_str).is_some_and(|f| social::factories::factory(f).is_some())
 }
 
 fn social_request(body: Value) -> Result<social::ConnectorRequest, ApiError> {
@@ -67,8 +71,8 @@ fn parse_config(body: Value) -> Result<ConnectorConfig, ApiError> {
 }
 
 /// `{connectorId: "smtp" | "http-sms", config}` (a new one replaces the one of its kind), or a
-/// social connector `{connectorId: "oidc", config: {issuer, clientId, clientSecret, scope?},
-/// metadata: {target, name, logo?, logoDark?}, syncProfile?}` (one per target).
+/// social connector `{connectorId: "oidc" | "oauth2" | a preset, config, metadata: {target?,
+/// name?, logo?, logoDark?}, syncProfile?}` (one per target; a preset's target is its own).
 #[utoipa::path(post, path = "/api/connectors", tag = "Connectors", request_body(content = Object),
     responses((status = 200, description = "The connector", body = schemas::Connector), (status = 400, description = "Invalid configuration", body = schemas::ErrorBody), (status = 422, description = "Unknown connectorId", body = schemas::ErrorBody)))]
 async fn create_connector(State(state): State<AppState>, JsonBody(body): JsonBody<Value>) -> Result<Json<Value>, ApiError> {

@@ -170,7 +170,11 @@ pub struct ConnectorFactory {
     id: String,
     #[serde(rename = "type")]
     kind: String,
-    name: String,
+    /// `{en: …}`.
+    name: std::collections::HashMap<String, String>,
+    logo: Option<String>,
+    target: Option<String>,
+    is_standard: Option<bool>,
     config_keys: Vec<String>,
 }
 
