@@ -415,3 +415,77 @@ async fn password_record(server: &common::TestServer, browser: &reqwest::Client,
     let (_, body) = server.call(browser, "POST", "/api/experience/verification/password", Some(json!({"identifier": {"type": "username", "value": username}, "password": "Correct-Horse-9"}))).await;
     body["verificationId"].as_str().unwrap().to_owned()
 }
+
+on_both_databases! {
+    // The Account API side (spec §11, §12): a social verification record started and verified
+    // through the upstream, bound once with a fresh proof, shown in `GET /api/my-account`, and
+    // removed — but never the last way to sign in. The Management API links by upstream id.
+    async fn people_connect_and_disconnect_social_identities_through_the_account_api(server) {
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        let ada = server.user("ada", "Correct-Horse-9").await;
+        let m = server.management_client().await;
+        server.call(&m, "PATCH", "/api/account-center", Some(json!({"enabled": true, "fields": {"social": "Edit"}}))).await;
+        let upstream = common::upstream::OidcUpstream::start(CLIENT_ID, CLIENT_SECRET, &[&server.url("/callback/upstream")], accounts());
+        let connector = connector(&server, &upstream.issuer).await;
+        let code = server.authorize(&server.browser(), "spa", "ada", "Correct-Horse-9", &[("scope", "openid identities")]).await;
+        let token = server.exchange_code("spa", &code).await["access_token"].as_str().unwrap().to_owned();
+        let bearer = |method: &str, path: &str, body: Option<Value>, proof: Option<&str>| {
+            let mut request = server.http.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), server.url(path)).bearer_auth(&token);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            if let Some(proof) = proof {
+                request = request.header("logto-verification-id", proof);
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap();
+                (status, if text.is_empty() { Value::Null } else { serde_json::from_str::<Value>(&text).unwrap() })
+            }
+        };
+
+        let callback = server.url("/callback/upstream");
+        let (status, started) = bearer("POST", "/api/verifications/social", Some(json!({"connectorId": connector, "state": "acct-state", "redirectUri": callback})), None).await;
+        assert_eq!(status, 201, "{started}");
+        let record = started["verificationRecordId"].as_str().unwrap().to_owned();
+        let upstream_browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let back = upstream.sign_in(&upstream_browser, started["authorizationUri"].as_str().unwrap(), "ada", &callback).await;
+        let data: serde_json::Map<String, Value> = form_urlencoded::parse(back.split_once('?').unwrap().1.as_bytes()).map(|(k, v)| (k.into_owned(), json!(v))).collect();
+        let mut forged = data.clone();
+        forged.insert("state".into(), json!("other"));
+        let (status, body) = bearer("POST", "/api/verifications/social/verify", Some(json!({"verificationRecordId": record, "connectorData": forged})), None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("session.state_mismatch")));
+        let (status, body) = bearer("POST", "/api/verifications/social/verify", Some(json!({"verificationRecordId": record, "connectorData": data})), None).await;
+        assert_eq!((status, &body["verificationRecordId"]), (200, &json!(record)), "{body}");
+
+        let link = json!({"newIdentifierVerificationRecordId": record});
+        let (status, body) = bearer("POST", "/api/my-account/identities", Some(link.clone()), None).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("verification_record.permission_denied")), "a password account proves itself first");
+        let (_, proof) = bearer("POST", "/api/verifications/password", Some(json!({"password": "Correct-Horse-9"})), None).await;
+        let proof = proof["verificationRecordId"].as_str().unwrap().to_owned();
+        assert_eq!(bearer("POST", "/api/my-account/identities", Some(link.clone()), Some(&proof)).await.0, 204);
+        let (status, body) = bearer("POST", "/api/my-account/identities", Some(link), Some(&proof)).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("verification_record.not_found")), "a record binds once");
+        let (_, me) = bearer("GET", "/api/my-account", None, None).await;
+        assert_eq!(me["identities"]["upstream"]["userId"], json!("ada"), "{me}");
+
+        // The identity signs Ada in now, on its own.
+        let (browser, id) = verified(&server, &upstream, &connector, "ada").await;
+        assert_eq!(server.call(&browser, "POST", "/api/experience/identification", Some(json!({"verificationId": id}))).await.0, 204);
+
+        assert_eq!(bearer("DELETE", "/api/my-account/identities/nothing-here", None, Some(&proof)).await.0, 404);
+        assert_eq!(bearer("DELETE", "/api/my-account/identities/upstream", None, Some(&proof)).await.0, 204);
+        let (_, me) = bearer("GET", "/api/my-account", None, None).await;
+        assert_eq!(me["identities"], json!({}));
+
+        // An account whose only way in is its identity keeps it.
+        let (status, body) = server.call(&m, "PUT", "/api/users/{id}/identities/upstream".replace("{id}", &ada).as_str(), Some(json!({"socialUserId": "ada", "socialUserInfo": {"email": "ada@example.com"}}))).await;
+        assert_eq!((status, &body["upstream"]["userId"]), (200, &json!("ada")), "{body}");
+        let (status, body) = server.call(&m, "PUT", "/api/users/{id}/identities/nowhere".replace("{id}", &ada).as_str(), Some(json!({"socialUserId": "x"}))).await;
+        assert_eq!((status, body["code"].as_str()), (404, Some("user.identity_not_exist")));
+        sqlx::query("UPDATE users SET username = NULL, primary_email = NULL, password_encrypted = NULL WHERE id = $1").bind(&ada).execute(server.state.store.pool()).await.unwrap();
+        let (status, body) = bearer("DELETE", "/api/my-account/identities/upstream", None, None).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")), "{body}");
+    }
+}

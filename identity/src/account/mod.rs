@@ -4,6 +4,7 @@
 //! be on, each field's switch allows reading or editing it, scopes limit what the token may
 //! touch, and sensitive changes need a fresh proof (a verification record, §12).
 
+pub mod identities;
 pub mod mfa;
 pub mod overview;
 pub mod passkeys;
@@ -59,6 +60,11 @@ pub enum AccountError {
     #[error("no such verification record")]
     RecordNotFound,
     #[error(transparent)]
+    Social(#[from] crate::social::SocialError),
+    /// Answered 400 (an identity owned by another account is 422).
+    #[error("the account already has an identity at this target")]
+    IdentityTargetLinked,
+    #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
     Code(#[from] crate::verification_codes::CodeError),
@@ -98,6 +104,8 @@ impl ErrorCode for AccountError {
             InvalidCredentials => "session.invalid_credentials",
             Blocked => "session.verification_blocked_too_many_attempts",
             RecordNotFound => "verification_record.not_found",
+            Social(err) => err.code(),
+            IdentityTargetLinked => "user.identity_already_in_use",
             User(err) => err.code(),
             Code(err) => err.code(),
             Mfa(err) => err.code(),
@@ -229,7 +237,7 @@ pub async fn delete_account(provider: &Provider, caller: &Caller, proof: Option<
 }
 
 /// `GET /api/my-account`: what the token's scopes and the field switches let the caller see.
-pub fn view(caller: &Caller) -> Value {
+pub fn view(caller: &Caller, identities: Option<Value>) -> Value {
     let (user, fields) = (&caller.user, &caller.settings.fields);
     let mut account = Map::new();
     account.insert("id".into(), json!(user.id));
@@ -256,12 +264,17 @@ pub fn view(caller: &Caller) -> Value {
     show(caller.has_scope("email") && fields.email.readable(), "primaryEmail", json!(user.primary_email));
     show(caller.has_scope("phone") && fields.phone.readable(), "primaryPhone", json!(user.primary_phone));
     show(caller.has_scope("custom_data") && fields.custom_data.readable(), "customData", json!(user.custom_data));
-    if caller.has_scope("identities") && fields.social.readable() {
-        // Social and enterprise identities come with social sign-in and SSO.
-        show(true, "identities", json!({}));
+    if shows_identities(caller) {
+        // Enterprise identities come with enterprise SSO.
+        show(true, "identities", identities.unwrap_or_else(|| json!({})));
         show(true, "ssoIdentities", json!([]));
     }
     Value::Object(account)
+}
+
+/// Whether `GET /api/my-account` shows the caller's identities.
+pub fn shows_identities(caller: &Caller) -> bool {
+    caller.has_scope("identities") && caller.settings.fields.social.readable()
 }
 
 /// `PATCH /api/my-account`: name, avatar and username need `profile`, custom data

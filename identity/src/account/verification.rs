@@ -77,6 +77,38 @@ pub(super) async fn insert_verified_payload(provider: &Provider, id: &str, user_
     insert_with(provider, id, user_id, kind, None, true, Some(payload)).await
 }
 
+/// A record that is not verified yet but carries what its verification must match (a
+/// social sign-in's state, nonce and PKCE verifier).
+pub(super) async fn insert_unverified_payload(provider: &Provider, user_id: &str, kind: &str, payload: &str) -> Result<CreatedRecord, AccountError> {
+    insert_with(provider, &crypto::random_token(), user_id, kind, None, false, Some(payload)).await
+}
+
+/// The payload of the caller's unverified, unexpired record `id` of `kind`.
+pub(super) async fn pending_payload(provider: &Provider, caller: &Caller, id: &str, kind: &str) -> Result<String, AccountError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT payload FROM verification_records WHERE id_hash = $1 AND user_id = $2 AND kind = $3 AND verified_at IS NULL AND expires_at > $4",
+    )
+    .bind(crypto::token_hash(id))
+    .bind(&caller.user.id)
+    .bind(kind)
+    .bind(provider.now_ms())
+    .fetch_optional(provider.store.pool())
+    .await?;
+    row.and_then(|(payload,)| payload).ok_or(AccountError::RecordNotFound)
+}
+
+/// Marks record `id` verified, with what it proved as its payload — only if it was still
+/// unverified (an answer is used once, also when two arrive together).
+pub(super) async fn mark_verified(provider: &Provider, id: &str, payload: &str) -> Result<(), AccountError> {
+    let updated = sqlx::query("UPDATE verification_records SET verified_at = $1, payload = $2 WHERE id_hash = $3 AND verified_at IS NULL")
+        .bind(provider.now_ms())
+        .bind(payload)
+        .bind(crypto::token_hash(id))
+        .execute(provider.store.pool())
+        .await?;
+    if updated.rows_affected() == 0 { Err(AccountError::RecordNotFound) } else { Ok(()) }
+}
+
 /// Consumes the caller's verified record `id` of `kind` and answers its payload: a record
 /// binds one thing, once.
 pub(super) async fn take_payload(provider: &Provider, caller: &Caller, id: &str, kind: &str) -> Result<String, AccountError> {

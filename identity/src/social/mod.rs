@@ -410,6 +410,14 @@ pub async fn has_identity(provider: &Provider, user_id: &str) -> Result<bool, sq
     Ok(found.is_some())
 }
 
+/// [`link`] in a transaction of its own.
+pub async fn link_alone(provider: &Provider, user_id: &str, social: &SocialUser) -> Result<(), crate::users::UserError> {
+    let mut tx = provider.store.begin_write().await?;
+    link(&mut tx, provider.clock.as_ref(), user_id, social).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Records that `user_id` has this upstream identity (replacing another identity it had at
 /// the same target, refreshing the details of this one), inside the caller's transaction.
 /// An identity that belongs to another account is `user.identity_already_in_use`.

@@ -36,6 +36,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/sessions/{id}", axum::routing::delete(end_session))
         .route("/api/my-account/grants", get(list_grants))
         .route("/api/my-account/grants/{id}", axum::routing::delete(revoke_grant))
+        .route("/api/my-account/identities", post(add_identity).put(replace_identity))
+        .route("/api/my-account/identities/{target}", axum::routing::delete(remove_identity))
+        .route("/api/verifications/social", post(start_social_verification))
+        .route("/api/verifications/social/verify", post(verify_social))
         .route("/api/verifications/password", post(verify_password))
         .route("/api/verifications/verification-code", post(send_code))
         .route("/api/verifications/verification-code/verify", post(verify_code))
@@ -69,17 +73,74 @@ impl FromRequestParts<AppState> for Proof {
 
 /// Logto answers a write the token's scopes do not cover with 400, not 401.
 fn refused(err: AccountError) -> ApiError {
-    let scope_missing = matches!(err, AccountError::ScopeMissing(_));
+    let bad_request = matches!(err, AccountError::ScopeMissing(_) | AccountError::IdentityTargetLinked);
     let data = match &err {
         AccountError::PasswordRejected(issues) => Some(serde_json::json!({ "result": false, "issues": issues.iter().map(|i| i.to_json()).collect::<Vec<_>>() })),
         _ => None,
     };
     let error = ApiError::from_code(&err).with_data(data);
-    if scope_missing { error.with_status(StatusCode::BAD_REQUEST) } else { error }
+    if bad_request { error.with_status(StatusCode::BAD_REQUEST) } else { error }
 }
 
-async fn my_account(Account(caller): Account) -> Json<Value> {
-    Json(account::view(&caller))
+async fn my_account(State(state): State<AppState>, Account(caller): Account) -> Result<Json<Value>, ApiError> {
+    Ok(Json(account::view(&caller, identities(&state, &caller).await?)))
+}
+
+async fn identities(state: &AppState, caller: &Caller) -> Result<Option<Value>, ApiError> {
+    if !account::shows_identities(caller) {
+        return Ok(None);
+    }
+    Ok(Some(account::identities::view(&state.provider, caller).await.map_err(refused)?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartSocial {
+    connector_id: String,
+    state: String,
+    redirect_uri: String,
+    /// Accepted as Logto takes it; the connector's own scope is what is asked.
+    #[serde(default)]
+    #[allow(dead_code)]
+    scope: Option<String>,
+}
+
+async fn start_social_verification(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<StartSocial>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (record, uri) = account::identities::start(&state.provider, &caller, &body.connector_id, &body.state, &body.redirect_uri).await.map_err(refused)?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "verificationRecordId": record.verification_record_id, "authorizationUri": uri, "expiresAt": record.expires_at }))))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VerifySocial {
+    verification_record_id: String,
+    connector_data: Map<String, Value>,
+}
+
+async fn verify_social(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<VerifySocial>) -> Result<Json<Value>, ApiError> {
+    let id = account::identities::verify(&state.provider, &caller, &body.verification_record_id, &body.connector_data).await.map_err(refused)?;
+    Ok(Json(serde_json::json!({ "verificationRecordId": id })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewIdentity {
+    new_identifier_verification_record_id: String,
+}
+
+async fn add_identity(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<NewIdentity>) -> Result<StatusCode, ApiError> {
+    account::identities::link(&state.provider, &caller, proof.as_deref(), &body.new_identifier_verification_record_id, false).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn replace_identity(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, JsonBody(body): JsonBody<NewIdentity>) -> Result<StatusCode, ApiError> {
+    account::identities::link(&state.provider, &caller, proof.as_deref(), &body.new_identifier_verification_record_id, true).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_identity(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(target): axum::extract::Path<String>) -> Result<StatusCode, ApiError> {
+    account::identities::unlink(&state.provider, &caller, proof.as_deref(), &target).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `absent` → unchanged, `null` → cleared, a string → set.
@@ -103,7 +164,8 @@ async fn update_account(State(state): State<AppState>, Account(caller): Account,
     };
     let changes = AccountChanges { name: optional_text(&body, "name")?, avatar: optional_text(&body, "avatar")?, username: optional_text(&body, "username")?, custom_data };
     let user = account::update(&state.provider, &caller, proof.as_deref(), changes).await.map_err(refused)?;
-    Ok(Json(account::view(&Caller { user, ..caller })))
+    let caller = Caller { user, ..caller };
+    Ok(Json(account::view(&caller, identities(&state, &caller).await?)))
 }
 
 async fn update_profile(State(state): State<AppState>, Account(caller): Account, JsonBody(fields): JsonBody<Map<String, Value>>) -> Result<Json<identity::users::Profile>, ApiError> {

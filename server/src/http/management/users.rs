@@ -34,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_user_roles, add_user_roles, replace_user_roles))
         .routes(routes!(remove_user_role))
         .routes(routes!(all_identities))
-        .routes(routes!(delete_identity))
+        .routes(routes!(delete_identity, put_identity))
         .routes(routes!(list_mfa_verifications, create_mfa_verification))
         .routes(routes!(delete_mfa_verification))
 }
@@ -351,6 +351,33 @@ async fn delete_identity(State(state): State<AppState>, Path((id, target)): Path
     } else {
         Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound))
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SocialIdentityBody {
+    /// The person's id at the upstream.
+    social_user_id: String,
+    /// What the upstream says about them (`email`, `name`, `avatar`, …).
+    #[schema(value_type = Option<Object>)]
+    social_user_info: Option<Map<String, Value>>,
+}
+
+/// Links (or replaces) the user's identity at a configured connector's `target`, as an
+/// operator migrating accounts would; answers the user's identities.
+#[utoipa::path(put, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path)), request_body = SocialIdentityBody,
+    responses((status = 200, description = "The user's identities", body = Object), (status = 404, description = "No connector has this target", body = schemas::ErrorBody),
+        (status = 422, description = "Another user has this identity", body = schemas::ErrorBody)))]
+async fn put_identity(State(state): State<AppState>, Path((id, target)): Path<(String, String)>, JsonBody(body): JsonBody<SocialIdentityBody>) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    if identity::social::find_by_target(&state.provider, &target).await.map_err(domain)?.is_none() || body.social_user_id.is_empty() || body.social_user_id.len() > 256 {
+        return Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound));
+    }
+    let info = body.social_user_info.unwrap_or_default();
+    let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
+    let social = identity::social::SocialUser { target, id: body.social_user_id, email: text("email"), phone: text("phone"), name: text("name"), avatar: text("avatar") };
+    identity::social::link_alone(&state.provider, &id, &social).await.map_err(domain)?;
+    Ok(Json(Value::Object(identity::social::identities_of(&state.provider, &id).await.map_err(storage)?)))
 }
 
 /// Reading identities can only fail in storage: ours to log (500).
