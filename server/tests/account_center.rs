@@ -55,6 +55,7 @@ async fn rows_left(server: &common::TestServer, user_id: &str) -> Vec<(&'static 
         ("webauthn_ceremonies", "user_id"),
         ("verification_records", "user_id"),
         ("personal_access_tokens", "user_id"),
+        ("user_social_identities", "user_id"),
         ("users_roles", "user_id"),
         ("organization_members", "user_id"),
         ("organization_member_roles", "user_id"),
@@ -73,6 +74,10 @@ async fn with_everything(server: &common::TestServer, user_id: &str) -> (String,
     let (_, role) = server.call(&management, "POST", "/api/roles", Some(json!({"name": "reader", "description": "reads"}))).await;
     server.call(&management, "POST", &format!("/api/users/{user_id}/roles"), Some(json!({"roleIds": [role["id"]]}))).await;
     server.call(&management, "POST", &format!("/api/users/{user_id}/personal-access-tokens"), Some(json!({"name": "cli"}))).await;
+    let upstream = json!({"connectorId": "oidc", "config": {"issuer": "https://id.example", "clientId": "c", "clientSecret": "s"}, "metadata": {"target": "upstream"}});
+    server.call(&management, "POST", "/api/connectors", Some(upstream)).await;
+    let (status, _) = server.call(&management, "PUT", &format!("/api/users/{user_id}/identities/upstream"), Some(json!({"socialUserId": "ada-upstream"}))).await;
+    assert_eq!(status, 200);
     let (_, organization) = server.call(&management, "POST", "/api/organizations", Some(json!({"name": "Acme"}))).await;
     let members = format!("/api/organizations/{}/users", organization["id"].as_str().unwrap());
     server.call(&management, "POST", &members, Some(json!({"userIds": [user_id]}))).await;

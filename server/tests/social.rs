@@ -489,3 +489,56 @@ on_both_databases! {
         assert_eq!((status, body["code"].as_str()), (400, Some("user.last_sign_in_method_required")), "{body}");
     }
 }
+
+on_both_databases! {
+    // The account center without JavaScript: after confirming it's them, a person connects
+    // their upstream account (to the upstream's own pages and back to the account center's
+    // callback), finishes with their proof, sees it connected, and disconnects it.
+    async fn the_account_center_connects_and_disconnects_an_upstream_account(server) {
+        server.app(identity::applications::AppType::Spa, "spa").await;
+        server.user("ada", "Correct-Horse-9").await;
+        let m = server.management_client().await;
+        server.call(&m, "PATCH", "/api/account-center", Some(json!({"enabled": true, "fields": {"social": "Edit"}}))).await;
+        let callback = server.url(identity::account::identities::ACCOUNT_CENTER_CALLBACK);
+        let upstream = common::upstream::OidcUpstream::start(CLIENT_ID, CLIENT_SECRET, &[&callback], accounts());
+        connector(&server, &upstream.issuer).await;
+        let browser = server.browser();
+        server.authorize(&browser, "spa", "ada", "Correct-Horse-9", &[]).await;
+        let server_fn = |name: &str, form: Vec<(&'static str, String)>| {
+            let request = browser.post(server.url(&format!("/_vestibule/account/{name}"))).form(&form);
+            async move {
+                let response = request.send().await.unwrap();
+                let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+                (response.status().as_u16(), location, response.text().await.unwrap())
+            }
+        };
+        let page_at = |path: &'static str| {
+            let request = browser.get(server.url(path)).header("accept", "text/html");
+            async move { request.send().await.unwrap().text().await.unwrap() }
+        };
+        let page = || page_at("/account");
+        let before = page().await;
+        assert!(before.contains("Connected accounts") && !before.contains("Not connected"), "confirm it's you first");
+
+        let connector_id: String = sqlx::query_scalar("SELECT id FROM social_connectors").fetch_one(server.state.store.pool()).await.unwrap();
+        server_fn("verify-password", vec![("password", "Correct-Horse-9".into())]).await;
+        let (status, to_upstream, body) = server_fn("connect", vec![("connector_id", connector_id)]).await;
+        let to_upstream = to_upstream.unwrap_or_else(|| panic!("{status} {body}"));
+        assert!(to_upstream.starts_with(&upstream.issuer), "{to_upstream}");
+        let upstream_browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let back = upstream.sign_in(&upstream_browser, &to_upstream, "ada", &callback).await;
+        let response = browser.get(&back).send().await.unwrap();
+        assert_eq!(response.headers()["location"], "/account?link=social#connected");
+        assert!(page_at("/account?link=social").await.contains("Finish connecting"));
+        let (_, location, _) = server_fn("finish-connect", vec![]).await;
+        assert_eq!(location.as_deref(), Some("/account?done=connected#connected"));
+        assert!(page().await.contains("Connected as ada@example.com"));
+        let (_, location, _) = server_fn("disconnect", vec![("target", "upstream".into())]).await;
+        assert_eq!(location.as_deref(), Some("/account?done=connected#connected"));
+        assert!(page().await.contains("Not connected"));
+
+        // An answer that does not belong to the started connection is explained on the page.
+        let response = browser.get(format!("{callback}?code=x&state=forged")).send().await.unwrap();
+        assert!(response.headers()["location"].to_str().unwrap().starts_with("/account?social_error="), "{:?}", response.headers()["location"]);
+    }
+}

@@ -9,6 +9,10 @@ use leptos::prelude::*;
 
 /// The verification record that proves "it's really you" (spec §12), for its 10 minutes.
 pub const PROOF_COOKIE: &str = "_account_proof";
+/// A social sign-in started from the account center: its verification record, until the
+/// page binds it. SameSite=Lax: it must come back with the upstream's redirect.
+pub const SOCIAL_RECORD_COOKIE: &str = identity::account::identities::ACCOUNT_CENTER_RECORD_COOKIE;
+pub const SOCIAL_CALLBACK_PATH: &str = identity::account::identities::ACCOUNT_CENTER_CALLBACK;
 /// A personal access token just created: shown once, on the next page.
 pub const NEW_TOKEN_COOKIE: &str = "_account_new_token";
 
@@ -44,8 +48,16 @@ pub fn refused(err: AccountError) -> ServerFnError {
 
 /// An HttpOnly, SameSite=Strict cookie for the account pages (`max_age` 0 removes it).
 pub fn set_cookie(provider: &Provider, name: &str, value: &str, max_age_seconds: i64) {
+    set_cookie_with(provider, name, value, max_age_seconds, "Strict");
+}
+
+pub fn remember_social_record(provider: &Provider, record_id: &str) {
+    set_cookie_with(provider, SOCIAL_RECORD_COOKIE, record_id, identity::account::verification::LIFETIME_MS / 1000, "Lax");
+}
+
+fn set_cookie_with(provider: &Provider, name: &str, value: &str, max_age_seconds: i64, same_site: &str) {
     let secure = if provider.endpoint.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{name}={value}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Strict{secure}");
+    let cookie = format!("{name}={value}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite={same_site}{secure}");
     if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&cookie)) {
         response.append_header(http::header::SET_COOKIE, value);
     }

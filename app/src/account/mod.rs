@@ -5,6 +5,7 @@
 //! The page follows the operator's field switches (`/api/account-center`); sensitive changes
 //! wait for a fresh proof (a password or an emailed code), remembered for its 10 minutes.
 
+mod connected;
 mod delete;
 mod devices;
 #[cfg(feature = "ssr")]
@@ -54,6 +55,17 @@ pub struct Switches {
     pub password: Access,
     pub mfa: Access,
     pub session: Access,
+    pub social: Access,
+}
+
+/// A social connector, and the account's identity there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub connector_id: String,
+    pub target: String,
+    pub name: String,
+    pub logo: String,
+    pub linked: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +120,7 @@ pub struct AccountData {
     pub devices: Vec<Device>,
     pub apps: Vec<App>,
     pub tokens: Vec<Token>,
+    pub connections: Vec<Connection>,
     /// Shown once, right after it was created.
     pub new_token: Option<String>,
     /// `?setup=totp`: a fresh secret (stored only when bound) and its QR code.
@@ -178,6 +191,7 @@ impl AccountData {
                 password: access(f.password),
                 mfa: access(f.mfa),
                 session: access(f.session),
+                social: access(f.social),
             },
             verified: o.verified,
             totp_offered: o.factors_offered.contains(&MfaFactor::Totp),
@@ -191,6 +205,11 @@ impl AccountData {
             devices: o.sessions.into_iter().map(|s| Device { uid: s.uid, signed_in: engine::date(s.signed_in_at), current: s.current, apps: s.apps }).collect(),
             apps: o.apps.into_iter().map(|a| App { grant_id: a.grant_id, name: a.name, granted: engine::date(a.granted_at), third_party: a.third_party }).collect(),
             tokens: o.tokens.into_iter().map(|t| Token { name: t.name, created: engine::date(t.created_at), expires: t.expires_at.map(engine::date) }).collect(),
+            connections: o
+                .connections
+                .into_iter()
+                .map(|c| Connection { connector_id: c.connector_id, target: c.target, name: c.name, logo: c.logo, linked: c.linked })
+                .collect(),
             self_service_deletion: o.settings.self_service_deletion,
             delete_account_url: o.settings.delete_account_url.clone(),
             custom_css: o.settings.custom_css.clone(),
@@ -254,6 +273,7 @@ fn AccountCenter(data: AccountData, logo: (Option<String>, Option<String>)) -> i
             <identifiers::IdentifiersSection data=data.clone()/>
             <password::PasswordSection data=data.clone()/>
             <mfa::TwoStepSection data=data.clone()/>
+            <connected::ConnectedSection data=data.clone()/>
             <devices::DevicesSection data=data.clone()/>
             <tokens::TokensSection data=data.clone()/>
             <delete::DeleteSection data/>

@@ -14,6 +14,12 @@ use crate::users::UserError;
 
 const KIND: &str = "Social";
 
+/// Where upstreams send people back to when they connect an account from the account center
+/// (operators register `<endpoint>/account/social/callback` at the upstream).
+pub const ACCOUNT_CENTER_CALLBACK: &str = "/account/social/callback";
+/// The cookie that carries the started record from the account center to that callback.
+pub const ACCOUNT_CENTER_RECORD_COOKIE: &str = "_account_social";
+
 /// `POST /api/verifications/social`: where to send the person, and the record that waits for
 /// the upstream's answer.
 pub async fn start(provider: &Provider, caller: &Caller, connector_id: &str, state: &str, redirect_uri: &str) -> Result<(CreatedRecord, String), AccountError> {

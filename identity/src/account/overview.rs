@@ -25,6 +25,18 @@ pub struct Overview {
     pub sessions: Vec<SignedInSession>,
     pub apps: Vec<AuthorizedApp>,
     pub tokens: Vec<PersonalAccessToken>,
+    /// The social connectors, each with the account's identity there (when the `social`
+    /// field is readable).
+    pub connections: Vec<Connection>,
+}
+
+pub struct Connection {
+    pub connector_id: String,
+    pub target: String,
+    pub name: String,
+    pub logo: String,
+    /// The identity's address, name or upstream id, when connected.
+    pub linked: Option<String>,
 }
 
 pub struct SignedInSession {
@@ -63,7 +75,9 @@ pub async fn overview(provider: &Provider, caller: &Caller, proof: Option<&str>)
         }
     }
     let sie = provider.sign_in_experience().await?;
+    let connections = if caller.settings.fields.social.readable() { connections(provider, user_id).await? } else { Vec::new() };
     Ok(Overview {
+        connections,
         user: caller.user.clone(),
         settings: caller.settings.clone(),
         verified,
@@ -79,4 +93,17 @@ pub async fn overview(provider: &Provider, caller: &Caller, proof: Option<&str>)
 /// Applications are cached by the provider, so naming each is no query per row.
 async fn app_name(provider: &Provider, client_id: &str) -> Result<String, AccountError> {
     Ok(provider.application(client_id).await?.map(|a| a.name).unwrap_or_else(|| client_id.to_owned()))
+}
+
+async fn connections(provider: &Provider, user_id: &str) -> Result<Vec<Connection>, AccountError> {
+    let identities = crate::social::identities_of(provider, user_id).await?;
+    let label = |identity: &serde_json::Value| {
+        let details = &identity["details"];
+        ["email", "name"].iter().find_map(|k| details[k].as_str().map(str::to_owned)).or_else(|| identity["userId"].as_str().map(str::to_owned))
+    };
+    Ok(crate::social::list(provider)
+        .await?
+        .into_iter()
+        .map(|c| Connection { linked: identities.get(&c.target).and_then(label), name: c.display_name("en"), logo: c.logo(), connector_id: c.id, target: c.target })
+        .collect())
 }

@@ -60,7 +60,7 @@ pub async fn for_scopes(store: &Store, user: &User, scopes: &[String], id_token_
         put("custom_data", Value::Object(user.custom_data.clone()));
     }
     if extended("identities") {
-        put("identities", json!({}));
+        put("identities", Value::Object(crate::social::identities_in(store, &user.id).await?));
         put("sso_identities", json!([]));
     }
     if extended("roles") {

@@ -388,9 +388,14 @@ pub async fn user_with_identity(provider: &Provider, target: &str, identity_id: 
 /// The account's upstream identities as Logto's `users.identities` shows them:
 /// `{<target>: {userId: <upstream id>, details: {id, email, name, avatar}}}`.
 pub async fn identities_of(provider: &Provider, user_id: &str) -> Result<Map<String, Value>, sqlx::Error> {
+    identities_in(&provider.store, user_id).await
+}
+
+/// [`identities_of`] from the store alone (for claims).
+pub async fn identities_in(store: &crate::store::Store, user_id: &str) -> Result<Map<String, Value>, sqlx::Error> {
     let rows: Vec<(String, String, String)> = sqlx::query_as("SELECT target, identity_id, details FROM user_social_identities WHERE user_id = $1 ORDER BY created_at, target")
         .bind(user_id)
-        .fetch_all(provider.store.pool())
+        .fetch_all(store.pool())
         .await?;
     Ok(rows
         .into_iter()

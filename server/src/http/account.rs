@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/grants/{id}", axum::routing::delete(revoke_grant))
         .route("/api/my-account/identities", post(add_identity).put(replace_identity))
         .route("/api/my-account/identities/{target}", axum::routing::delete(remove_identity))
+        .route(account::identities::ACCOUNT_CENTER_CALLBACK, get(account_center_social_callback))
         .route("/api/verifications/social", post(start_social_verification))
         .route("/api/verifications/social/verify", post(verify_social))
         .route("/api/verifications/password", post(verify_password))
@@ -120,6 +121,29 @@ struct VerifySocial {
 async fn verify_social(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<VerifySocial>) -> Result<Json<Value>, ApiError> {
     let id = account::identities::verify(&state.provider, &caller, &body.verification_record_id, &body.connector_data).await.map_err(refused)?;
     Ok(Json(serde_json::json!({ "verificationRecordId": id })))
+}
+
+/// The upstream's answer to a connection started in the account center: checked here (the
+/// person is named by the IdP session), then the page asks to finish with the proof.
+async fn account_center_social_callback(
+    State(state): State<AppState>,
+    jar: axum_extra::extract::CookieJar,
+    axum::extract::Query(answer): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> axum::response::Redirect {
+    let answer: Map<String, Value> = answer.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let cookie = |name: &str| jar.get(name).map(|c| c.value().to_owned());
+    let verified = async {
+        let caller = account::authenticate_session(&state.provider, cookie(super::cookies::SESSION).as_deref()).await?;
+        let record = cookie(account::identities::ACCOUNT_CENTER_RECORD_COOKIE).unwrap_or_default();
+        account::identities::verify(&state.provider, &caller, &record, &answer).await
+    };
+    match verified.await {
+        Ok(_) => axum::response::Redirect::to("/account?link=social#connected"),
+        Err(err) => {
+            let code = identity::ErrorCode::code(&err);
+            axum::response::Redirect::to(&format!("/account?social_error={}#connected", form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>()))
+        }
+    }
 }
 
 #[derive(Deserialize)]
