@@ -66,3 +66,52 @@ test('a new identity signs up through the upstream, and signs in again to the sa
   const { body: users } = await call('GET', '/api/users?search=keeper%40lighthouse.example');
   expect(users.map((u: { primaryEmail: string }) => u.primaryEmail)).toEqual(['keeper@lighthouse.example']);
 });
+
+/** Through the upstream's login (and, the first time, its consent) as `login`. */
+async function throughUpstream(page: import('@playwright/test').Page, login: string) {
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('anything');
+  await page.locator('button[type="submit"]').click();
+  const consent = page.getByRole('button', { name: 'Continue' });
+  await expect.poll(async () => page.url().startsWith(baseURL()) || (await consent.count()) > 0).toBe(true);
+  if ((await consent.count()) > 0 && !page.url().startsWith(baseURL())) await consent.click();
+}
+
+test('an upstream identity whose address has an account links to it, asked or automatically', async ({ browser }) => {
+  const call = await managementApi();
+  for (const username of ['lamplighter', 'foghorn']) {
+    const created = await call('POST', '/api/users', { username, primaryEmail: `${username}@lighthouse.example`, password: 'Correct-Horse-9' });
+    expect(created.status).toBe(200);
+  }
+
+  // Asked: the link-or-create page names the address; linking signs in to that account.
+  let context = await browser.newContext();
+  let page = await context.newPage();
+  await page.goto(authorizePath('social-app', '/social-callback'));
+  await page.getByTestId(`social-${connectorId}`).click();
+  await throughUpstream(page, 'lamplighter');
+  await expect(page.getByTestId('social-link-explained')).toContainText('lamplighter@lighthouse.example');
+  await page.getByRole('button', { name: 'Link to my account' }).click();
+  await expect(page).toHaveURL(/\/social-callback\?code=/);
+  await context.close();
+
+  // Automatic: straight back to the application.
+  configureSignInExperience('social-linking', { socialSignIn: { automaticAccountLinking: true } });
+  try {
+    context = await browser.newContext();
+    page = await context.newPage();
+    await page.goto(authorizePath('social-app', '/social-callback'));
+    await page.getByTestId(`social-${connectorId}`).click();
+    await throughUpstream(page, 'foghorn');
+    await expect(page).toHaveURL(/\/social-callback\?code=/);
+    await context.close();
+  } finally {
+    configureSignInExperience('social-linking', { socialSignIn: { automaticAccountLinking: false } });
+  }
+  for (const username of ['lamplighter', 'foghorn']) {
+    const { body: users } = await call('GET', `/api/users?search=${username}%40lighthouse.example`);
+    expect(users.length, 'no second account').toBe(1);
+    const { body: identities } = await call('GET', `/api/users/${users[0].id}/all-identities`);
+    expect(identities.socialIdentities.map((i: { target: string }) => i.target)).toEqual(['e2e-upstream']);
+  }
+});

@@ -85,15 +85,19 @@ pub(super) async fn insert_unverified_payload(provider: &Provider, user_id: &str
 
 /// The payload of the caller's unverified, unexpired record `id` of `kind`.
 pub(super) async fn pending_payload(provider: &Provider, caller: &Caller, id: &str, kind: &str) -> Result<String, AccountError> {
-    let row: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT payload FROM verification_records WHERE id_hash = $1 AND user_id = $2 AND kind = $3 AND verified_at IS NULL AND expires_at > $4",
-    )
-    .bind(crypto::token_hash(id))
-    .bind(&caller.user.id)
-    .bind(kind)
-    .bind(provider.now_ms())
-    .fetch_optional(provider.store.pool())
-    .await?;
+    let sql = "SELECT payload FROM verification_records WHERE id_hash = $1 AND user_id = $2 AND kind = $3 AND verified_at IS NULL AND expires_at > $4";
+    payload_of(provider, caller, id, kind, sql).await
+}
+
+/// Runs `sql` (binding the record's id hash, the caller, `kind` and now) for one record's payload.
+async fn payload_of(provider: &Provider, caller: &Caller, id: &str, kind: &str, sql: &str) -> Result<String, AccountError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(sql)
+        .bind(crypto::token_hash(id))
+        .bind(&caller.user.id)
+        .bind(kind)
+        .bind(provider.now_ms())
+        .fetch_optional(provider.store.pool())
+        .await?;
     row.and_then(|(payload,)| payload).ok_or(AccountError::RecordNotFound)
 }
 
@@ -112,16 +116,8 @@ pub(super) async fn mark_verified(provider: &Provider, id: &str, payload: &str) 
 /// Consumes the caller's verified record `id` of `kind` and answers its payload: a record
 /// binds one thing, once.
 pub(super) async fn take_payload(provider: &Provider, caller: &Caller, id: &str, kind: &str) -> Result<String, AccountError> {
-    let row: Option<(Option<String>,)> = sqlx::query_as(
-        "DELETE FROM verification_records WHERE id_hash = $1 AND user_id = $2 AND kind = $3 AND verified_at IS NOT NULL AND expires_at > $4 RETURNING payload",
-    )
-    .bind(crypto::token_hash(id))
-    .bind(&caller.user.id)
-    .bind(kind)
-    .bind(provider.now_ms())
-    .fetch_optional(provider.store.pool())
-    .await?;
-    row.and_then(|(payload,)| payload).ok_or(AccountError::RecordNotFound)
+    let sql = "DELETE FROM verification_records WHERE id_hash = $1 AND user_id = $2 AND kind = $3 AND verified_at IS NOT NULL AND expires_at > $4 RETURNING payload";
+    payload_of(provider, caller, id, kind, sql).await
 }
 
 async fn insert_with(provider: &Provider, id: &str, user_id: &str, kind: &str, code: Option<PendingCode<'_>>, verified: bool, payload: Option<&str>) -> Result<CreatedRecord, AccountError> {

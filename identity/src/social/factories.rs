@@ -178,62 +178,28 @@ pub fn protocol(factory_id: &str, config: &Map<String, Value>) -> Result<Protoco
                     extra.push(("prompt".to_owned(), prompts.join(" ")));
                 }
             }
-            Ok(Protocol::Oidc(OidcSettings {
-                endpoints: Endpoints::Discovery { issuer: "https://accounts.google.com".into() },
-                client_id: client_id()?,
-                client_secret: Some(client_secret()?),
-                scope: scope_with_openid(scope()?, "openid profile email"),
-                extra_params: extra,
-                id_token_in_callback: false,
-                trust_unverified_email: false,
-            }))
+            vendor_oidc(config, "https://accounts.google.com", Some(client_secret()?), "openid profile email", extra)
         }
-        "gitlab-universal" => Ok(Protocol::Oidc(OidcSettings {
-            endpoints: Endpoints::Discovery { issuer: "https://gitlab.com".into() },
-            client_id: client_id()?,
-            client_secret: Some(client_secret()?),
-            scope: scope_with_openid(scope()?, "openid profile email"),
-            extra_params: Vec::new(),
-            id_token_in_callback: false,
-            trust_unverified_email: false,
-        })),
+        "gitlab-universal" => vendor_oidc(config, "https://gitlab.com", Some(client_secret()?), "openid profile email", Vec::new()),
         // Apple needs no secret here: the ID token comes with the callback (a form post), and
         // its signature, issuer, audience and nonce are what is checked.
-        "apple-universal" => Ok(Protocol::Oidc(OidcSettings {
-            endpoints: Endpoints::Discovery { issuer: "https://appleid.apple.com".into() },
-            client_id: client_id()?,
-            client_secret: None,
-            scope: scope_with_openid(scope()?, "openid name email"),
-            extra_params: vec![("response_mode".into(), "form_post".into())],
-            id_token_in_callback: true,
-            trust_unverified_email: false,
-        })),
-        "github-universal" => Ok(Protocol::OAuth2(OAuth2Settings {
-            authorization: "https://github.com/login/oauth/authorize".into(),
-            token: "https://github.com/login/oauth/access_token".into(),
-            userinfo: "https://api.github.com/user".into(),
-            client_id: client_id()?,
-            client_secret: client_secret()?,
-            auth_method: AuthMethod::Post,
-            scope: scope()?.unwrap_or_else(|| "read:user user:email".into()),
-            profile_map: ProfileMap { id: "id".into(), email: "email".into(), email_verified: None, phone: None, name: "name".into(), avatar: "avatar_url".into() },
-            trust_unverified_email: false,
-            extra_params: Vec::new(),
-            quirk: Quirk::GitHub,
-        })),
-        "discord-universal" => Ok(Protocol::OAuth2(OAuth2Settings {
-            authorization: "https://discord.com/oauth2/authorize".into(),
-            token: "https://discord.com/api/oauth2/token".into(),
-            userinfo: "https://discord.com/api/users/@me".into(),
-            client_id: client_id()?,
-            client_secret: client_secret()?,
-            auth_method: AuthMethod::Post,
-            scope: scope()?.unwrap_or_else(|| "identify email".into()),
-            profile_map: ProfileMap { id: "id".into(), email: "email".into(), email_verified: Some("verified".into()), phone: None, name: "global_name".into(), avatar: "avatar".into() },
-            trust_unverified_email: false,
-            extra_params: Vec::new(),
-            quirk: Quirk::Discord,
-        })),
+        "apple-universal" => vendor_oidc(config, "https://appleid.apple.com", None, "openid name email", vec![("response_mode".into(), "form_post".into())]),
+        "github-universal" => vendor_oauth2(
+            config,
+            ["https://github.com/login/oauth/authorize".into(), "https://github.com/login/oauth/access_token".into(), "https://api.github.com/user".into()],
+            "read:user user:email",
+            ["id", "email", "name", "avatar_url"],
+            None,
+            Quirk::GitHub,
+        ),
+        "discord-universal" => vendor_oauth2(
+            config,
+            ["https://discord.com/oauth2/authorize".into(), "https://discord.com/api/oauth2/token".into(), "https://discord.com/api/users/@me".into()],
+            "identify email",
+            ["id", "email", "global_name", "avatar"],
+            Some("verified"),
+            Quirk::Discord,
+        ),
         // Microsoft's multi-tenant issuer is a template (`…/{tenantid}/v2.0`), which ID-token
         // validation cannot match, so this is OAuth 2.0 with Microsoft Graph's `/me`. Graph's
         // `mail` is whatever the tenant's administrator typed: it is not a verified address.
@@ -244,22 +210,51 @@ pub fn protocol(factory_id: &str, config: &Map<String, Value>) -> Result<Protoco
                 return Err(invalid("tenantId is a tenant id, a domain, common, organizations or consumers"));
             }
             let base = format!("{}/{tenant}/oauth2/v2.0", cloud.trim_end_matches('/'));
-            Ok(Protocol::OAuth2(OAuth2Settings {
-                authorization: format!("{base}/authorize"),
-                token: format!("{base}/token"),
-                userinfo: "https://graph.microsoft.com/v1.0/me".into(),
-                client_id: client_id()?,
-                client_secret: client_secret()?,
-                auth_method: AuthMethod::Post,
-                scope: scope()?.unwrap_or_else(|| "User.Read".into()),
-                profile_map: ProfileMap { id: "id".into(), email: "mail".into(), email_verified: None, phone: None, name: "displayName".into(), avatar: "avatar".into() },
-                trust_unverified_email: false,
-                extra_params: Vec::new(),
-                quirk: Quirk::None,
-            }))
+            let endpoints = [format!("{base}/authorize"), format!("{base}/token"), "https://graph.microsoft.com/v1.0/me".into()];
+            vendor_oauth2(config, endpoints, "User.Read", ["id", "mail", "displayName", "avatar"], None, Quirk::None)
         }
         other => Err(invalid(format!("unknown social connector {other}"))),
     }
+}
+
+/// A vendor's OpenID Provider, found by discovery. Without a client secret, the ID token
+/// arrives with the callback (the hybrid flow).
+fn vendor_oidc(config: &Map<String, Value>, issuer: &str, client_secret: Option<String>, default_scope: &str, extra_params: Vec<(String, String)>) -> Result<Protocol, SocialError> {
+    Ok(Protocol::Oidc(OidcSettings {
+        endpoints: Endpoints::Discovery { issuer: issuer.to_owned() },
+        client_id: required(config, "clientId")?,
+        id_token_in_callback: client_secret.is_none(),
+        client_secret,
+        scope: scope_with_openid(text(config, "scope")?, default_scope),
+        extra_params,
+        trust_unverified_email: false,
+    }))
+}
+
+/// A vendor's OAuth 2.0 endpoints (authorization, token, user) and where its user endpoint
+/// keeps the id, email, name and avatar (`email_verified`: the field that vouches for the
+/// address).
+fn vendor_oauth2(
+    config: &Map<String, Value>,
+    [authorization, token, userinfo]: [String; 3],
+    default_scope: &str,
+    [id, email, name, avatar]: [&str; 4],
+    email_verified: Option<&str>,
+    quirk: Quirk,
+) -> Result<Protocol, SocialError> {
+    Ok(Protocol::OAuth2(OAuth2Settings {
+        authorization,
+        token,
+        userinfo,
+        client_id: required(config, "clientId")?,
+        client_secret: required(config, "clientSecret")?,
+        auth_method: AuthMethod::Post,
+        scope: text(config, "scope")?.unwrap_or_else(|| default_scope.to_owned()),
+        profile_map: ProfileMap { id: id.into(), email: email.into(), email_verified: email_verified.map(Into::into), phone: None, name: name.into(), avatar: avatar.into() },
+        trust_unverified_email: false,
+        extra_params: Vec::new(),
+        quirk,
+    }))
 }
 
 #[cfg(test)]

@@ -171,7 +171,8 @@ pub struct ConnectorFactory {
     #[serde(rename = "type")]
     kind: String,
     /// `{en: …}`.
-    name: std::collections::HashMap<String, String>,
+    #[schema(value_type = Object)]
+    name: serde_json::Value,
     logo: Option<String>,
     target: Option<String>,
     is_standard: Option<bool>,
