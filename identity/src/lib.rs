@@ -30,6 +30,7 @@ pub mod secret;
 pub mod sentinel;
 pub mod sign_in_experience;
 pub mod social;
+pub mod sso;
 pub mod store;
 pub mod users;
 pub mod verification_codes;

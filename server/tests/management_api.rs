@@ -446,7 +446,8 @@ on_both_databases! {
             "/api/applications/{applicationId}/roles", "/api/applications/{applicationId}/roles/{roleId}", "/api/connectors",
             "/api/connectors/{id}", "/api/connectors/{factoryId}/test", "/api/connector-factories", "/api/connector-factories/{id}", "/api/configs/id-token",
             "/api/users/{userId}/all-identities", "/api/users/{userId}/identities/{target}", "/api/users/{userId}/mfa-verifications",
-            "/api/users/{userId}/mfa-verifications/{verificationId}", "/api/users/{userId}/profile"] {
+            "/api/users/{userId}/mfa-verifications/{verificationId}", "/api/users/{userId}/profile", "/api/sso-connector-providers", "/api/sso-connectors",
+            "/api/sso-connectors/{id}"] {
             assert!(paths.contains_key(expected), "{expected} missing from the document");
         }
         for expected in ["/api/organizations", "/api/organizations/{id}/users/{userId}/roles", "/api/organization-roles/{id}/resource-scopes",

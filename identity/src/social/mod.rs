@@ -144,7 +144,7 @@ const MASK: &str = "********";
 
 impl SocialConnector {
     pub fn factory(&self) -> &'static Factory {
-        factories::factory(&self.factory).expect("stored connectors have a known factory")
+        factories::factory(&self.factory).expect("connectors are only read with a known factory (from_row checks)")
     }
 
     pub fn protocol(&self) -> Result<Protocol, SocialError> {
@@ -235,9 +235,12 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnec
         }
     }
     let metadata: String = row.try_get("metadata")?;
+    let factory: String = row.try_get("connector_id")?;
+    // A row written by a newer release may name a factory this one does not know.
+    factory_of(&factory)?;
     Ok(SocialConnector {
         id: row.try_get("id")?,
-        factory: row.try_get("connector_id")?,
+        factory,
         target: row.try_get("target")?,
         metadata: serde_json::from_str(&metadata).unwrap_or_default(),
         config,

@@ -125,6 +125,8 @@ fn api_status(code: &str) -> StatusCode {
         "auth.forbidden" | "console.forbidden" | "console.creation_disabled" => StatusCode::FORBIDDEN,
         "console.last_admin" | "connector.multiple_target_with_same_platform" | "user.identity_already_in_use" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.state_mismatch" => StatusCode::BAD_REQUEST,
+        "single_sign_on.duplicate_connector_name" => StatusCode::CONFLICT,
+        "single_sign_on.forbidden_domains" | "single_sign_on.duplicated_domains" => StatusCode::UNPROCESSABLE_ENTITY,
         "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
         "entity.unique_integrity_violation" | "entity.relation_foreign_key_not_found" | "organization.require_membership"
         | "organization.role_names_not_found" => StatusCode::UNPROCESSABLE_ENTITY,

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/verification/sign-in-web-authn/authentication", post(start_passkey_sign_in))
         .route("/api/experience/verification/sign-in-web-authn/authentication/verify", post(verify_passkey_sign_in))
         .route("/api/.well-known/sign-in-exp", get(public_sign_in_experience))
+        .route("/api/experience/sso-connectors", get(sso_connectors_for_email))
 }
 
 fn interaction(jar: &CookieJar) -> Option<&str> {
@@ -183,6 +184,19 @@ async fn submit(State(state): State<AppState>, jar: CookieJar) -> Result<axum::r
     }
 }
 
+#[derive(Deserialize)]
+struct EmailQuery {
+    email: Option<String>,
+}
+
+/// `GET /api/experience/sso-connectors?email=`: the enterprise connectors for the address's
+/// domain (no interaction needed: the identifier page asks as the person types).
+async fn sso_connectors_for_email(State(state): State<AppState>, axum::extract::Query(query): axum::extract::Query<EmailQuery>) -> Result<Json<Value>, ApiError> {
+    let sie = state.provider.sign_in_experience().await.map_err(|e| ApiError::from_code(&e))?;
+    let found = identity::sso::for_email(&state.provider, &sie, query.email.as_deref().unwrap_or_default()).await.map_err(|e| ApiError::from_code(&e))?;
+    Ok(Json(json!({ "connectorIds": found.iter().map(|c| &c.id).collect::<Vec<_>>() })))
+}
+
 /// `GET /api/.well-known/sign-in-exp`: what sign-in pages (ours or a customer's) need.
 async fn public_sign_in_experience(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sie = state.provider.sign_in_experience().await.map_err(|e| ApiError::from_code(&e))?;
@@ -193,7 +207,8 @@ async fn public_sign_in_experience(State(state): State<AppState>) -> Result<Json
     });
     let offered = identity::social::offered(&state.provider, &sie).await.map_err(|e| ApiError::from_code(&e))?;
     body["socialConnectors"] = offered.iter().map(|c| c.to_public_json()).collect();
-    body["ssoConnectors"] = json!([]);
+    let sso = identity::sso::offered(&state.provider, &sie).await.map_err(|e| ApiError::from_code(&e))?;
+    body["ssoConnectors"] = sso.iter().map(|c| c.to_public_json()).collect();
     Ok(Json(body))
 }
 

@@ -6,6 +6,7 @@ mod account_center;
 mod applications;
 mod configs;
 mod connectors;
+mod sso_connectors;
 mod logs;
 mod one_time_tokens;
 mod organization_invitations;
@@ -65,6 +66,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(roles::routes())
         .merge(applications::routes())
         .merge(connectors::routes())
+        .merge(sso_connectors::routes())
         .merge(configs::routes())
         .merge(sentinel_activities::routes())
         .merge(account_center::routes())
