@@ -71,6 +71,28 @@ impl AtRest {
         let (nonce, ciphertext) = bytes.split_at(12);
         self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| DecryptError)
     }
+
+    /// A connector configuration as stored: the string values at `keys` sealed.
+    pub fn seal_fields(&self, config: &serde_json::Map<String, serde_json::Value>, keys: &[&str]) -> String {
+        let mut stored = config.clone();
+        for key in keys {
+            if let Some(serde_json::Value::String(secret)) = config.get(*key) {
+                stored.insert((*key).to_owned(), serde_json::Value::String(self.encrypt(secret.as_bytes())));
+            }
+        }
+        serde_json::Value::Object(stored).to_string()
+    }
+
+    /// Opens what [`seal_fields`](Self::seal_fields) sealed, in place.
+    pub fn open_fields(&self, config: &mut serde_json::Map<String, serde_json::Value>, keys: &[&str]) -> Result<(), DecryptError> {
+        for key in keys {
+            if let Some(serde_json::Value::String(sealed)) = config.get(*key) {
+                let secret = self.decrypt(sealed)?;
+                config.insert((*key).to_owned(), serde_json::Value::String(String::from_utf8_lossy(&secret).into_owned()));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -228,12 +228,7 @@ const COLUMNS: &str = "id, connector_id, target, metadata, config, sync_profile"
 fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnector, SocialError> {
     let config: String = row.try_get("config")?;
     let mut config: Map<String, Value> = serde_json::from_str(&config).map_err(|e| SocialError::InvalidConfig(e.to_string()))?;
-    for key in SECRET_KEYS {
-        if let Some(Value::String(sealed)) = config.get(key) {
-            let secret = provider.at_rest.decrypt(sealed).map_err(|_| SocialError::InvalidConfig("the client secret cannot be opened".into()))?;
-            config.insert(key.to_owned(), Value::String(String::from_utf8_lossy(&secret).into_owned()));
-        }
-    }
+    provider.at_rest.open_fields(&mut config, &SECRET_KEYS).map_err(|_| SocialError::InvalidConfig("the client secret cannot be opened".into()))?;
     let metadata: String = row.try_get("metadata")?;
     let factory: String = row.try_get("connector_id")?;
     // A row written by a newer release may name a factory this one does not know.
@@ -249,13 +244,7 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnec
 }
 
 fn sealed(provider: &Provider, config: &Map<String, Value>) -> String {
-    let mut stored = config.clone();
-    for key in SECRET_KEYS {
-        if let Some(Value::String(secret)) = config.get(key) {
-            stored.insert(key.to_owned(), Value::String(provider.at_rest.encrypt(secret.as_bytes())));
-        }
-    }
-    Value::Object(stored).to_string()
+    provider.at_rest.seal_fields(config, &SECRET_KEYS)
 }
 
 pub async fn list(provider: &Provider) -> Result<Vec<SocialConnector>, SocialError> {
@@ -416,6 +405,22 @@ pub async fn unlink(provider: &Provider, user_id: &str, target: &str) -> Result<
 pub async fn has_identity(provider: &Provider, user_id: &str) -> Result<bool, sqlx::Error> {
     let found: Option<String> = sqlx::query_scalar("SELECT target FROM user_social_identities WHERE user_id = $1").bind(user_id).fetch_optional(provider.store.pool()).await?;
     Ok(found.is_some())
+}
+
+/// An operator links (or replaces) `user_id`'s identity at a configured connector's `target`:
+/// the upstream's id for the person and what it says of them (`email`, `phone`, `name`,
+/// `avatar`, taken as given). An unknown target is `user.identity_not_exist`.
+pub async fn link_as_operator(provider: &Provider, user_id: &str, target: &str, upstream_id: &str, info: &Map<String, Value>) -> Result<(), crate::users::UserError> {
+    let known = find_by_target(provider, target).await.map_err(|e| match e {
+        SocialError::Storage(e) => crate::users::UserError::Storage(e),
+        _ => crate::users::UserError::IdentityNotFound,
+    })?;
+    if known.is_none() || upstream_id.is_empty() || upstream_id.len() > 256 {
+        return Err(crate::users::UserError::IdentityNotFound);
+    }
+    let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
+    let social = SocialUser { target: target.to_owned(), id: upstream_id.to_owned(), email: text("email"), phone: text("phone"), name: text("name"), avatar: text("avatar") };
+    link_alone(provider, user_id, &social).await
 }
 
 /// [`link`] in a transaction of its own.

@@ -270,10 +270,7 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SsoConnector
     let name: String = row.try_get("provider_name")?;
     let sso_provider = self::provider(&name).ok_or(SsoError::UnknownProvider(name))?;
     let mut config: Map<String, Value> = serde_json::from_str(&row.try_get::<String, _>("config")?).unwrap_or_default();
-    if let Some(Value::String(sealed)) = config.get(SECRET_KEY) {
-        let secret = provider.at_rest.decrypt(sealed).map_err(|_| invalid("the client secret cannot be opened"))?;
-        config.insert(SECRET_KEY.into(), Value::String(String::from_utf8_lossy(&secret).into_owned()));
-    }
+    provider.at_rest.open_fields(&mut config, &[SECRET_KEY]).map_err(|_| invalid("the client secret cannot be opened"))?;
     Ok(SsoConnector {
         id: row.try_get("id")?,
         provider: sso_provider,
@@ -287,11 +284,7 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SsoConnector
 }
 
 fn sealed(provider: &Provider, config: &Map<String, Value>) -> String {
-    let mut stored = config.clone();
-    if let Some(Value::String(secret)) = config.get(SECRET_KEY) {
-        stored.insert(SECRET_KEY.into(), Value::String(provider.at_rest.encrypt(secret.as_bytes())));
-    }
-    Value::Object(stored).to_string()
+    provider.at_rest.seal_fields(config, &[SECRET_KEY])
 }
 
 /// Every connector whose provider this release knows, oldest first.

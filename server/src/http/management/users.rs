@@ -370,13 +370,7 @@ struct SocialIdentityBody {
         (status = 422, description = "Another user has this identity", body = schemas::ErrorBody)))]
 async fn put_identity(State(state): State<AppState>, Path((id, target)): Path<(String, String)>, JsonBody(body): JsonBody<SocialIdentityBody>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    if identity::social::find_by_target(&state.provider, &target).await.map_err(domain)?.is_none() || body.social_user_id.is_empty() || body.social_user_id.len() > 256 {
-        return Err(ApiError::from_code(&identity::users::UserError::IdentityNotFound));
-    }
-    let info = body.social_user_info.unwrap_or_default();
-    let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
-    let social = identity::social::SocialUser { target, id: body.social_user_id, email: text("email"), phone: text("phone"), name: text("name"), avatar: text("avatar") };
-    identity::social::link_alone(&state.provider, &id, &social).await.map_err(domain)?;
+    identity::social::link_as_operator(&state.provider, &id, &target, &body.social_user_id, &body.social_user_info.unwrap_or_default()).await.map_err(domain)?;
     Ok(Json(Value::Object(identity::social::identities_of(&state.provider, &id).await.map_err(storage)?)))
 }
 
