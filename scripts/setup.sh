@@ -57,8 +57,9 @@ ensure_node_tools() {
 }
 
 ensure_build_tools() {
-  # webauthn-rs builds against the system OpenSSL (openssl-sys finds it with pkg-config).
-  apt_install libssl-dev pkg-config
+  # webauthn-rs builds against the system OpenSSL (openssl-sys finds it with pkg-config);
+  # samael (SAML) against libxml2 and libxmlsec1, through bindings bindgen makes with libclang.
+  apt_install libssl-dev pkg-config libxml2-dev libxmlsec1-dev libclang-dev
   ensure_rust_tools
   # Also wasm-opt, which shrinks the release WASM bundle: binaryen 132 from npm
   # (node_modules/.bin comes first on PATH). Debian's binaryen 108 must not be used: its -Oz
@@ -78,7 +79,8 @@ ensure_test_tools() {
     step "installing cargo-nextest (once)"
     cargo install cargo-nextest --locked
   fi
-  apt_install chromium
+  # The SAML tests' identity provider gets its key and certificate from the openssl CLI.
+  apt_install chromium openssl
   ensure_postgres
 }
 

@@ -45,6 +45,8 @@ pub struct PageContext {
     pub sign_in_link: bool,
     /// "Continue with …" buttons, one per social connector.
     pub social_connectors: Vec<SocialButton>,
+    /// The enterprise SSO connectors offered (`/single-sign-on` and its link on sign-in).
+    pub sso_connectors: Vec<SocialButton>,
 }
 
 /// A social connector as the sign-in page offers it.
@@ -82,6 +84,7 @@ impl Default for PageContext {
             passkey_autofill: false,
             sign_in_link: false,
             social_connectors: Vec::new(),
+            sso_connectors: Vec::new(),
         }
     }
 }

@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in/code") view=pages::sign_in::CodeSignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in/link-sent") view=pages::sign_in::SignInLinkSentPage ssr=SsrMode::Async/>
                 <Route path=path!("/social/link") view=pages::social_link::SocialLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/single-sign-on") view=pages::single_sign_on::SingleSignOnPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=pages::register::RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/identifier-register") view=pages::register::RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/verify-code") view=pages::verify_code::VerifyCodePage ssr=SsrMode::Async/>

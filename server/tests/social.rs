@@ -117,6 +117,12 @@ on_both_databases! {
         // The upstream's code works once: a second verification with it fails upstream.
         let (status, body) = verify(&server, &browser, &connector, &id, &data).await;
         assert_eq!((status, body["code"].as_str()), (400, Some("connector.general")), "{body}");
+        // The person said no at the upstream; an answer without a code is unusable.
+        let state = data["state"].clone();
+        let (status, body) = verify(&server, &browser, &connector, &id, &serde_json::Map::from_iter([("error".to_owned(), json!("access_denied")), ("state".to_owned(), state.clone())])).await;
+        assert_eq!((status, body["code"].as_str()), (401, Some("connector.authorization_failed")), "{body}");
+        let (status, body) = verify(&server, &browser, &connector, &id, &serde_json::Map::from_iter([("state".to_owned(), state)])).await;
+        assert_eq!((status, body["code"].as_str()), (400, Some("connector.invalid_response")), "{body}");
         let (status, body) = verify(&server, &browser, "not-a-connector", &id, &data).await;
         assert_eq!(status, 404, "{body}");
         let (status, body) = server.call(&browser, "POST", "/api/experience/verification/social/nope/authorization-uri", Some(json!({"state": "s", "redirectUri": "https://app.example/cb"}))).await;

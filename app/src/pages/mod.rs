@@ -6,6 +6,7 @@ pub mod register;
 pub mod reset_password;
 pub mod sign_in;
 pub mod signed_out;
+pub mod single_sign_on;
 pub mod social_link;
 pub mod verify_code;
 

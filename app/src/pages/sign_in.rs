@@ -45,6 +45,7 @@ fn sign_in_form(context: PageContext) -> AnyView {
             <SubmitButton label=tr!("sign_in.submit")/>
         </PostForm>
         <SocialButtons context=context.clone()/>
+        <SingleSignOnLink context=context.clone()/>
         <div class="mt-6 flex flex-col items-center gap-3 text-sm">
             {(!code_kinds.is_empty()).then(|| view! { <FormLink href=with_hints("/sign-in/code") text=tr!("sign_in.with_code") testid="sign-in-with-code"/> })}
             {(!context.forgot_password.is_empty()).then(|| view! { <FormLink href=with_hints("/reset-password") text=tr!("sign_in.forgot_password") testid="forgot-password"/> })}
@@ -79,6 +80,20 @@ pub(crate) fn SocialButtons(context: PageContext) -> impl IntoView {
                     })
                     .collect_view()}
             </div>
+        }
+    })
+}
+
+/// "Sign in with your work email (single sign-on)", when organizations sign in at their own
+/// identity providers.
+#[component]
+fn SingleSignOnLink(context: PageContext) -> impl IntoView {
+    (!context.sso_connectors.is_empty()).then(|| {
+        view! {
+            <a href=with_hints("/single-sign-on") data-testid="single-sign-on"
+                class="mt-3 flex w-full items-center justify-center gap-3 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-base font-semibold shadow-sm transition hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
+                {tr!("single_sign_on.link")}
+            </a>
         }
     })
 }

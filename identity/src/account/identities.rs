@@ -86,6 +86,9 @@ pub async fn unlink(provider: &Provider, caller: &Caller, proof: Option<&str>, t
 }
 
 /// `identities` in `GET /api/my-account` (Logto's `{<target>: {userId, details}}`).
-pub async fn view(provider: &Provider, caller: &Caller) -> Result<Value, AccountError> {
-    Ok(json!(social::identities_of(provider, &caller.user.id).await?))
+/// `(identities, ssoIdentities)`: the social identities by target, the enterprise ones listed.
+pub async fn view(provider: &Provider, caller: &Caller) -> Result<(Value, Value), AccountError> {
+    let social = json!(social::identities_of(provider, &caller.user.id).await?);
+    let sso = json!(crate::sso::sign_in::identities_of(&provider.store, &caller.user.id).await?);
+    Ok((social, sso))
 }

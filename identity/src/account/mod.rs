@@ -237,7 +237,7 @@ pub async fn delete_account(provider: &Provider, caller: &Caller, proof: Option<
 }
 
 /// `GET /api/my-account`: what the token's scopes and the field switches let the caller see.
-pub fn view(caller: &Caller, identities: Option<Value>) -> Value {
+pub fn view(caller: &Caller, identities: Option<(Value, Value)>) -> Value {
     let (user, fields) = (&caller.user, &caller.settings.fields);
     let mut account = Map::new();
     account.insert("id".into(), json!(user.id));
@@ -265,9 +265,9 @@ pub fn view(caller: &Caller, identities: Option<Value>) -> Value {
     show(caller.has_scope("phone") && fields.phone.readable(), "primaryPhone", json!(user.primary_phone));
     show(caller.has_scope("custom_data") && fields.custom_data.readable(), "customData", json!(user.custom_data));
     if shows_identities(caller) {
-        // Enterprise identities come with enterprise SSO.
-        show(true, "identities", identities.unwrap_or_else(|| json!({})));
-        show(true, "ssoIdentities", json!([]));
+        let (social, sso) = identities.unwrap_or_else(|| (json!({}), json!([])));
+        show(true, "identities", social);
+        show(true, "ssoIdentities", sso);
     }
     Value::Object(account)
 }

@@ -38,6 +38,10 @@ pub enum Next {
     /// The upstream identity is new here, but its verified address has an account: link the
     /// identity to it, or (registration allowing) create another account.
     LinkSocialIdentity { connector_id: String, related: String },
+    /// To an upstream identity provider (its authorization URL).
+    Upstream(String),
+    /// The address's organization has several identity providers: choose one.
+    ChooseSsoConnector { email: String, connectors: Vec<String> },
 }
 
 /// Which flow a code form belongs to.
@@ -68,6 +72,9 @@ pub async fn sign_in_with_password(provider: &Provider, cookie: Option<&str>, id
     if !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
         return Err(ExperienceError::TermsNotAgreed);
     }
+    if let Some(next) = single_sign_on_for(provider, cookie, identifier, agreed).await? {
+        return Ok(next);
+    }
     let kind = identifiers::guess_kind(identifier);
     start(provider, cookie, InteractionEvent::SignIn, false).await?;
     let verification_id = verify_password(provider, cookie, Identifier { kind, value: identifier.to_owned() }, password).await?;
@@ -86,6 +93,11 @@ pub async fn register_with_username(provider: &Provider, cookie: Option<&str>, u
 /// A form that sends a code to an email or phone: sign-in, registration or password reset.
 pub async fn send_code_for(provider: &Provider, cookie: Option<&str>, flow: CodeFlow, to: &str, agreed: bool, locale: Option<&str>) -> Result<Next, ExperienceError> {
     let identifier = code_identifier(to)?;
+    if flow != CodeFlow::ResetPassword {
+        if let Some(next) = single_sign_on_for(provider, cookie, &identifier.value, agreed).await? {
+            return Ok(next);
+        }
+    }
     start(provider, cookie, flow.event(), agreed).await?;
     send_code(provider, cookie, identifier.clone(), flow.event(), locale).await?;
     Ok(Next::EnterCode { to: identifier.value })
@@ -212,6 +224,70 @@ pub async fn link_social(provider: &Provider, cookie: Option<&str>) -> Result<Ne
 pub async fn register_social_instead(provider: &Provider, cookie: Option<&str>) -> Result<Next, ExperienceError> {
     let verification_id = verified_social_record(provider, cookie).await?;
     register_social(provider, cookie, &verification_id).await
+}
+
+/// An email address whose organization signs in with enterprise SSO goes to its identity
+/// provider instead of a password or code here (`session.sso_enabled` is what the API says).
+async fn single_sign_on_for(provider: &Provider, cookie: Option<&str>, identifier: &str, agreed: bool) -> Result<Option<Next>, ExperienceError> {
+    if identifiers::guess_kind(identifier) != IdentifierType::Email {
+        return Ok(None);
+    }
+    let sie = provider.sign_in_experience().await?;
+    let connectors = crate::sso::for_email(provider, &sie, identifier).await.unwrap_or_default();
+    if connectors.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(route_to_sso(provider, cookie, identifier, connectors, agreed).await?))
+}
+
+/// The `/single-sign-on` page's work-email form.
+pub async fn sign_in_with_sso_email(provider: &Provider, cookie: Option<&str>, email: &str, agreed: bool) -> Result<Next, ExperienceError> {
+    let email = email.trim();
+    if identifiers::guess_kind(email) != IdentifierType::Email {
+        return Err(ExperienceError::InvalidInput("enter an email address".into()));
+    }
+    let sie = provider.sign_in_experience().await?;
+    let connectors = crate::sso::for_email(provider, &sie, email).await?;
+    if connectors.is_empty() {
+        return Err(ExperienceError::SsoNotEnabledForEmail);
+    }
+    route_to_sso(provider, cookie, email, connectors, agreed).await
+}
+
+async fn route_to_sso(provider: &Provider, cookie: Option<&str>, email: &str, connectors: Vec<crate::sso::SsoConnector>, agreed: bool) -> Result<Next, ExperienceError> {
+    match connectors.as_slice() {
+        [only] => Ok(Next::Upstream(start_sso(provider, cookie, &only.id, agreed, None).await?)),
+        _ => Ok(Next::ChooseSsoConnector { email: email.to_owned(), connectors: connectors.into_iter().map(|c| c.id).collect() }),
+    }
+}
+
+/// To the enterprise connector's identity provider; it comes back to
+/// `/callback/sso/<connectorId>` with our `state`.
+pub async fn start_sso(provider: &Provider, cookie: Option<&str>, connector_id: &str, agreed: bool, idp_session: Option<&str>) -> Result<String, ExperienceError> {
+    if !agreed && provider.sign_in_experience().await?.sign_in_needs_agreement() {
+        return Err(ExperienceError::TermsNotAgreed);
+    }
+    start(provider, cookie, InteractionEvent::SignIn, agreed).await?;
+    let state = crate::crypto::random_token();
+    let callback = format!("{}/callback/sso/{connector_id}", provider.endpoint);
+    let (uri, _) = super::sso::authorization_uri(provider, cookie, connector_id, &state, &callback, idp_session).await?;
+    Ok(uri)
+}
+
+/// `/callback/sso/<connectorId>`: the identity provider's answer. The SSO identity's account
+/// signs in (or the account with its email, which gets the identity); a new person is
+/// registered when registration is open.
+pub async fn finish_sso(provider: &Provider, cookie: Option<&str>, connector_id: &str, answer: &serde_json::Map<String, serde_json::Value>) -> Result<Next, ExperienceError> {
+    let (_, state) = started(provider, cookie).await?;
+    let record = state.verification_records.iter().rev().find(|r| r.kind == RecordKind::EnterpriseSso).ok_or(ExperienceError::VerificationNotFound)?;
+    let verification_id = super::sso::verify(provider, cookie, connector_id, &record.id.clone(), answer).await?;
+    match identify(provider, cookie, Some(&verification_id)).await {
+        Err(ExperienceError::SsoIdentityNotExist) if provider.sign_in_experience().await?.sign_in_mode.allows_registration() => {
+            set_event(provider, cookie, InteractionEvent::Register, false).await?;
+            proceed(identify(provider, cookie, Some(&verification_id)).await, provider, cookie).await
+        }
+        other => proceed(other, provider, cookie).await,
+    }
 }
 
 /// "Email me a sign-in link" on the sign-in page (the operator's `magicLinkSignIn`): the

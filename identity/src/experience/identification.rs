@@ -71,6 +71,36 @@ async fn social_sign_in(provider: &Provider, state: &mut ExperienceState, social
     Ok(user)
 }
 
+/// Who a verified SSO record signs in: the identity's account, else the account with the
+/// provider's verified email (the identity is linked at submit); name and picture follow
+/// the provider when the connector syncs the profile.
+async fn sso_sign_in(provider: &Provider, state: &mut ExperienceState, sso: &crate::sso::SsoUser) -> Result<Option<users::User>, ExperienceError> {
+    let user = match crate::sso::sign_in::user_with_identity(provider, &sso.issuer, &sso.id).await? {
+        Some(id) => users::find_by_id(&provider.store, &id).await?,
+        None => match &sso.email {
+            Some(email) => users::find_by_email(&provider.store, email).await?,
+            None => None,
+        },
+    };
+    let user = user.ok_or(ExperienceError::SsoIdentityNotExist)?;
+    if crate::sso::get(provider, &sso.connector_id).await?.sync_profile {
+        state.profile.name = sso.name.clone();
+        state.profile.avatar = sso.avatar.clone();
+    }
+    state.profile.sso_identity = Some(sso.clone());
+    state.by_enterprise_sso = true;
+    Ok(Some(user))
+}
+
+/// The email address a record proves or names (a social upstream's too).
+fn email_of(record: &VerificationRecord) -> Option<String> {
+    match record.kind {
+        RecordKind::Password | RecordKind::EmailVerificationCode if record.identifier.kind == IdentifierType::Email => Some(record.identifier.value.clone()),
+        RecordKind::Social => record.social.as_ref().and_then(|s| s.user.as_ref()).and_then(|u| u.email.clone()),
+        _ => None,
+    }
+}
+
 /// Sign-in and password reset: the record must prove an existing, active account.
 async fn identify_existing(
     provider: &Provider,
@@ -96,12 +126,14 @@ async fn identify_existing(
                 RecordKind::OneTimeToken => true,
                 // So does a social connector the operator configured.
                 RecordKind::Social => true,
+                RecordKind::EnterpriseSso => sie.single_sign_on_enabled,
                 code if code.is_code() => sie.allows_code_sign_in(kind),
                 _ => sie.allows_password_sign_in(kind),
             };
             if !enabled {
                 return Err(ExperienceError::SignInMethodNotEnabled);
             }
+            super::sso::ensure_not_sso_domain(provider, email_of(record).as_deref()).await?;
         }
         _ => {
             // A password-reset link (a one-time token) proves the address as a code would.
@@ -111,10 +143,12 @@ async fn identify_existing(
             }
         }
     }
-    let user = match (&record.user_id, record.social.as_ref().and_then(|s| s.user.as_ref())) {
-        (Some(id), _) => users::find_by_id(&provider.store, id).await?,
-        (None, Some(social)) => social_sign_in(provider, &mut state, social, link_social_identity).await?,
-        (None, None) => super::find_by_identifier(provider, kind, &record.identifier.value).await?,
+    let sso_user = record.sso.as_ref().and_then(|s| s.user.as_ref());
+    let user = match (&record.user_id, record.social.as_ref().and_then(|s| s.user.as_ref()), sso_user) {
+        (Some(id), _, _) => users::find_by_id(&provider.store, id).await?,
+        (None, Some(social), _) => social_sign_in(provider, &mut state, social, link_social_identity).await?,
+        (None, None, Some(sso)) => sso_sign_in(provider, &mut state, sso).await?,
+        (None, None, None) => super::find_by_identifier(provider, kind, &record.identifier.value).await?,
     };
     let user = user.ok_or_else(|| ExperienceError::UserNotExist(record.identifier.clone()))?;
     if user.is_suspended {
@@ -150,6 +184,9 @@ async fn register(
         if !record.verified || matches!(record.kind, RecordKind::Password | RecordKind::SignInPasskey) {
             return Err(ExperienceError::VerificationFailed);
         }
+        if record.kind != RecordKind::EnterpriseSso {
+            super::sso::ensure_not_sso_domain(provider, email_of(&record).as_deref()).await?;
+        }
         stage(provider, &mut state.profile, &record).await?;
         // Staged data stays even when a later gate fails (the client fixes and retries).
         super::save(provider, interaction, &state).await?;
@@ -169,7 +206,9 @@ async fn register(
     if sie.registration_needs_agreement() && !state.terms_agreed {
         return Err(ExperienceError::TermsNotAgreed);
     }
-    let missing = missing_profile(sie, None, &state.profile);
+    // The organization's identity provider vouches for the person: no mandatory profile.
+    state.by_enterprise_sso = state.profile.sso_identity.is_some();
+    let missing = if state.by_enterprise_sso { Vec::new() } else { missing_profile(sie, None, &state.profile) };
     if !missing.is_empty() {
         return Err(ExperienceError::MissingProfile(missing));
     }
@@ -184,14 +223,17 @@ async fn register(
             primary_email: staged.primary_email,
             primary_phone: staged.primary_phone,
             password: staged.password.map(Into::into),
-            name: staged.social_identity.as_ref().and_then(|s| s.name.clone()),
-            avatar: staged.social_identity.as_ref().and_then(|s| s.avatar.clone()),
+            name: staged.social_identity.as_ref().and_then(|s| s.name.clone()).or_else(|| staged.sso_identity.as_ref().and_then(|s| s.name.clone())),
+            avatar: staged.social_identity.as_ref().and_then(|s| s.avatar.clone()).or_else(|| staged.sso_identity.as_ref().and_then(|s| s.avatar.clone())),
             ..NewUser::default()
         },
     )
     .await?;
     if let Some(social) = &staged.social_identity {
         crate::social::link(&mut tx, provider.clock.as_ref(), &user.id, social).await?;
+    }
+    if let Some(sso) = &staged.sso_identity {
+        crate::sso::sign_in::link(&mut tx, provider.clock.as_ref(), &user.id, sso).await?;
     }
     // Registered with a verified address: join the organizations that provision its domain.
     if let Some(email) = &user.primary_email {
@@ -225,6 +267,18 @@ async fn stage(provider: &Provider, profile: &mut StagedProfile, record: &Verifi
                 }
             }
             profile.social_identity = Some(social);
+        }
+        RecordKind::EnterpriseSso => {
+            let sso = record.sso.as_ref().and_then(|s| s.user.clone()).ok_or(ExperienceError::VerificationFailed)?;
+            if crate::sso::sign_in::user_with_identity(provider, &sso.issuer, &sso.id).await?.is_some() {
+                return Err(UserError::IdentityAlreadyInUse.into());
+            }
+            if let Some(email) = &sso.email {
+                if users::find_by_email(&provider.store, email).await?.is_none() {
+                    profile.primary_email = Some(email.clone());
+                }
+            }
+            profile.sso_identity = Some(sso);
         }
         RecordKind::EmailVerificationCode | RecordKind::OneTimeToken => {
             if users::find_by_email(&provider.store, &value).await?.is_some() {

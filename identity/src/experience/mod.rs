@@ -9,6 +9,7 @@ pub mod mfa;
 mod new_password;
 pub mod one_time_token;
 pub mod social;
+pub mod sso;
 pub mod passkey;
 mod password;
 mod profile;
@@ -69,6 +70,8 @@ pub enum RecordKind {
     /// A sign-in at a social connector's upstream (spec §5): started, then verified with the
     /// upstream's answer.
     Social,
+    /// A sign-in at an enterprise SSO connector's identity provider (spec §5).
+    EnterpriseSso,
 }
 
 impl RecordKind {
@@ -126,6 +129,35 @@ pub struct VerificationRecord {
     /// A social sign-in: what the callback must match, then who the upstream says it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub social: Option<social::SocialVerification>,
+    /// An enterprise SSO sign-in: what the callback must match, then who the provider says it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<sso::SsoVerification>,
+}
+
+impl VerificationRecord {
+    /// A record for a sign-in sent to an upstream: it names nobody until the upstream answers.
+    fn upstream(kind: RecordKind) -> Self {
+        Self {
+            id: crate::ids::entity_id(),
+            kind,
+            identifier: Identifier { kind: IdentifierType::Username, value: String::new() },
+            verified: false,
+            user_id: None,
+            code_id: None,
+            password: None,
+            jit_organization_ids: Vec::new(),
+            social: None,
+            sso: None,
+        }
+    }
+}
+
+/// An upstream sign-in needs the page's `state` and the address the upstream returns to.
+fn ensure_callback_info(state: &str, redirect_uri: &str) -> Result<(), ExperienceError> {
+    if state.trim().is_empty() || url::Url::parse(redirect_uri).is_err() {
+        return Err(ExperienceError::InsufficientInfo);
+    }
+    Ok(())
 }
 
 /// Profile fields collected before they are written (nothing reaches the users table
@@ -141,6 +173,9 @@ pub struct StagedProfile {
     /// picture); for an identity the account has, its fresh details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub social_identity: Option<crate::social::SocialUser>,
+    /// An enterprise SSO identity the account will have, or the fresh details of one it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_identity: Option<crate::sso::SsoUser>,
     /// Name and picture from an upstream whose connector syncs the profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -166,6 +201,10 @@ pub struct ExperienceState {
     /// MFA verification and binding progress.
     #[serde(default)]
     pub mfa: mfa::MfaState,
+    /// Identified at an organization's identity provider, which did the authentication (its
+    /// own MFA included): no mandatory profile, MFA or passkey offer here (spec §5).
+    #[serde(default)]
+    pub by_enterprise_sso: bool,
 }
 
 impl ExperienceState {
@@ -178,6 +217,7 @@ impl ExperienceState {
             terms_agreed,
             profile_code_pending: false,
             mfa: mfa::MfaState::default(),
+            by_enterprise_sso: false,
         }
     }
 
@@ -220,6 +260,8 @@ pub enum ExperienceError {
     SessionNotFound,
     #[error("the interaction was not started with PUT /api/experience")]
     InteractionNotFound,
+    #[error("state and redirectUri (a URL) are required")]
+    InsufficientInfo,
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error("wrong identifier or password")]
@@ -248,6 +290,21 @@ pub enum ExperienceError {
     Social(#[from] crate::social::SocialError),
     #[error("no account has this social identity")]
     SocialIdentityNotExist { related: Option<Identifier> },
+    #[error(transparent)]
+    Sso(#[from] crate::sso::SsoError),
+    #[error("no account has this enterprise SSO identity")]
+    SsoIdentityNotExist,
+    /// An identity provider's answer for a sign-in that was not started here (or already
+    /// answered).
+    #[error("no sign-in at this identity provider is waiting for an answer")]
+    ConnectorSessionNotFound,
+    /// The hosted single sign-on page: no organization's identity provider for this address.
+    #[error("single sign-on is not enabled for this email address")]
+    SsoNotEnabledForEmail,
+    /// The address belongs to an organization that signs its people in at its own identity
+    /// provider: they sign in there, not with a password or code here.
+    #[error("this email address signs in with enterprise SSO")]
+    SsoEnabled(Vec<Value>),
     #[error("the one-time token is for another kind of interaction")]
     InteractionEventMismatch,
     #[error("the email does not match the verification")]
@@ -325,6 +382,7 @@ impl ErrorCode for ExperienceError {
         match self {
             SessionNotFound => "session.not_found",
             InteractionNotFound => "session.interaction_not_found",
+            InsufficientInfo => "session.insufficient_info",
             InvalidInput(_) => "guard.invalid_input",
             InvalidCredentials => "session.invalid_credentials",
             Suspended => "user.suspended",
@@ -339,6 +397,11 @@ impl ErrorCode for ExperienceError {
             OneTimeToken(e) => e.code(),
             InteractionEventMismatch => "one_time_token.interaction_event_mismatch",
             Social(e) => e.code(),
+            Sso(e) => e.code(),
+            SsoIdentityNotExist => "user.sso_identity_not_exist",
+            ConnectorSessionNotFound => "session.connector_validation_session_not_found",
+            SsoNotEnabledForEmail => "session.sso_not_enabled",
+            SsoEnabled(_) => "session.sso_enabled",
             SocialIdentityNotExist { .. } => "user.identity_not_exist",
             EmailMismatch => "verification_code.email_mismatch",
             PhoneMismatch => "verification_code.phone_mismatch",
@@ -378,6 +441,7 @@ impl ExperienceError {
             ExperienceError::UserNotExist(identifier) => Some(json!({ "identifier": identifier })),
             ExperienceError::MissingProfile(missing) => Some(json!({ "missingProfile": missing })),
             ExperienceError::SocialIdentityNotExist { related: Some(related) } => Some(json!({ "relatedUser": related })),
+            ExperienceError::SsoEnabled(connectors) => Some(json!({ "ssoConnectors": connectors })),
             ExperienceError::PasswordRejected(issues) => Some(Value::Array(issues.iter().map(Issue::to_json).collect())),
             other => mfa::error_data(other),
         }

@@ -28,6 +28,7 @@ pub async fn new_password_identity(provider: &Provider, cookie: Option<&str>, id
         password: Some(hash.into()),
         jit_organization_ids: Vec::new(),
         social: None,
+        sso: None,
     };
     let id = record.id.clone();
     state.put_record(record);

@@ -81,6 +81,7 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, identifier: Ident
         password: None,
         jit_organization_ids,
         social: None,
+        sso: None,
     };
     let id = record.id.clone();
     state.put_record(record);

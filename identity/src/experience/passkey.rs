@@ -215,6 +215,7 @@ pub async fn verify_sign_in(provider: &Provider, cookie: Option<&str>, verificat
         password: None,
         jit_organization_ids: Vec::new(),
         social: None,
+        sso: None,
     });
     save(provider, &interaction, &state).await?;
     Ok(id)

@@ -59,6 +59,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
         password: None,
         jit_organization_ids: Vec::new(),
         social: None,
+        sso: None,
     };
     let id = record.id.clone();
     state.put_record(record);

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{save, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
+use super::{ensure_callback_info, save, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
 use crate::oidc::Provider;
 use crate::social::{self, Pending, SocialUser};
 
@@ -25,22 +25,10 @@ pub struct SocialVerification {
 /// Answers `(authorizationUri, verificationId)`.
 pub async fn authorization_uri(provider: &Provider, cookie: Option<&str>, connector_id: &str, state: &str, redirect_uri: &str) -> Result<(String, String), ExperienceError> {
     let (interaction, mut session) = started(provider, cookie).await?;
-    if state.trim().is_empty() || url::Url::parse(redirect_uri).is_err() {
-        return Err(ExperienceError::InvalidInput("state and redirectUri (a URL) are required".into()));
-    }
+    ensure_callback_info(state, redirect_uri)?;
     let connector = social::get(provider, connector_id).await?;
     let (uri, pending) = social::start(&connector, redirect_uri, state).await?;
-    let record = VerificationRecord {
-        id: crate::ids::entity_id(),
-        kind: RecordKind::Social,
-        identifier: Identifier { kind: IdentifierType::Username, value: String::new() },
-        verified: false,
-        user_id: None,
-        code_id: None,
-        password: None,
-        jit_organization_ids: Vec::new(),
-        social: Some(SocialVerification { pending, user: None }),
-    };
+    let record = VerificationRecord { social: Some(SocialVerification { pending, user: None }), ..VerificationRecord::upstream(RecordKind::Social) };
     let id = record.id.clone();
     session.put_record(record);
     save(provider, &interaction, &session).await?;

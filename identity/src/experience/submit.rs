@@ -28,9 +28,12 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     }
     let sie = provider.sign_in_experience().await?;
     let factors = crate::mfa::factors(&provider.store, &user_id).await?;
-    super::mfa::require_verification(provider, &sie, &state, &user_id, &factors).await?;
+    let by_sso = state.by_enterprise_sso;
+    if !by_sso {
+        super::mfa::require_verification(provider, &sie, &state, &user_id, &factors).await?;
+    }
     ensure_staged_identifiers_free(provider, &state.profile, Some(&user_id)).await?;
-    let mut missing = missing_profile(&sie, Some(&user), &state.profile);
+    let mut missing = if by_sso { Vec::new() } else { missing_profile(&sie, Some(&user), &state.profile) };
     // An account with an upstream identity needs no password (spec §3 "Mandatory profile").
     if missing.contains(&crate::sign_in_experience::RequiredProfile::Password) && crate::social::has_identity(provider, &user_id).await? {
         missing.retain(|m| *m != crate::sign_in_experience::RequiredProfile::Password);
@@ -38,7 +41,9 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     if !missing.is_empty() {
         return Err(ExperienceError::MissingProfile(missing));
     }
-    super::mfa::check_before_submit(provider, &sie, &state, &user_id, &factors).await?;
+    if !by_sso {
+        super::mfa::check_before_submit(provider, &sie, &state, &user_id, &factors).await?;
+    }
     let staged = std::mem::take(&mut state.profile);
     let changes = StagedChanges {
         username: staged.username,
@@ -53,6 +58,9 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
     users::apply_staged(&mut tx, provider.clock.as_ref(), &user_id, &changes).await?;
     if let Some(social) = &staged.social_identity {
         crate::social::link(&mut tx, provider.clock.as_ref(), &user_id, social).await?;
+    }
+    if let Some(sso) = &staged.sso_identity {
+        crate::sso::sign_in::link(&mut tx, provider.clock.as_ref(), &user_id, sso).await?;
     }
     super::mfa::persist(provider, &sie, &mut tx, &state, &user_id).await?;
     interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;

@@ -47,6 +47,7 @@ pub async fn send_code(provider: &Provider, cookie: Option<&str>, identifier: Id
         password: None,
         jit_organization_ids: Vec::new(),
         social: None,
+        sso: None,
     };
     let id = record.id.clone();
     state.put_record(record);

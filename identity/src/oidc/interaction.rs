@@ -17,7 +17,19 @@ pub struct Interaction {
 
 /// The live interaction behind an `_interaction` cookie.
 pub async fn find_by_cookie(provider: &Provider, cookie: &str) -> Result<Option<Interaction>, OidcError> {
-    let Some(row) = store::find_interaction_by_cookie(&provider.store, &crypto::token_hash(cookie)).await? else {
+    let row = store::find_interaction_by_cookie(&provider.store, &crypto::token_hash(cookie)).await?;
+    live(provider, row)
+}
+
+/// The live interaction `uid`, for a SAML identity provider's answer, which a cross-site POST
+/// brings without the browser's (SameSite) interaction cookie; its `RelayState` names it.
+pub async fn find_by_uid(provider: &Provider, uid: &str) -> Result<Option<Interaction>, OidcError> {
+    let row = store::find_interaction(&provider.store, uid).await?;
+    live(provider, row)
+}
+
+fn live(provider: &Provider, row: Option<store::InteractionRow>) -> Result<Option<Interaction>, OidcError> {
+    let Some(row) = row else {
         return Ok(None);
     };
     if row.expires_at <= provider.now_ms() {

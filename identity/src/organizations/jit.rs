@@ -1,7 +1,9 @@
-//! Just-in-time provisioning (spec §13): an organization's email domains and JIT roles. People
-//! who register through the Experience API with a verified address at one of the domains join
-//! the organization with those roles, in the registration's own transaction. Accounts created
-//! by the Management API, and people who already had an account, are not provisioned.
+//! Just-in-time provisioning (spec §13): an organization's email domains, enterprise SSO
+//! connectors and JIT roles. People who register through the Experience API with a verified
+//! address at one of the domains join the organization with those roles, in the
+//! registration's own transaction; so does anyone whose SSO identity at one of the connectors
+//! is attached to their account (each SSO sign-in). Accounts created by the Management API,
+//! and people who already had an account, are not provisioned by domain.
 
 use serde::Serialize;
 
@@ -71,6 +73,59 @@ pub async fn remove_email_domain(store: &Store, organization_id: &str, domain: &
         .execute(store.pool())
         .await?;
     if result.rows_affected() == 0 { Err(OrganizationError::NotFound("email domain")) } else { Ok(()) }
+}
+
+/// The organization's JIT SSO connectors' ids, in the order they were added.
+pub async fn sso_connectors(store: &Store, organization_id: &str) -> Result<Vec<String>, OrganizationError> {
+    let mut conn = store.pool().acquire().await?;
+    require_organization(&mut conn, organization_id).await?;
+    let ids = sqlx::query_scalar("SELECT sso_connector_id FROM organization_jit_sso_connectors WHERE organization_id = $1 ORDER BY created_at, sso_connector_id")
+        .bind(organization_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(ids)
+}
+
+/// Adds JIT SSO connectors (an unknown id is 422 and adds nothing); with `replace`, exactly these.
+pub async fn set_sso_connectors(store: &Store, clock: &dyn Clock, organization_id: &str, connector_ids: &[String], replace: bool) -> Result<(), OrganizationError> {
+    let mut tx = store.begin_write().await?;
+    require_organization(&mut tx, organization_id).await?;
+    if replace {
+        sqlx::query("DELETE FROM organization_jit_sso_connectors WHERE organization_id = $1").bind(organization_id).execute(&mut *tx).await?;
+    }
+    let now = clock.now_ms();
+    for (n, id) in connector_ids.iter().enumerate() {
+        let known: Option<String> = sqlx::query_scalar("SELECT id FROM sso_connectors WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        if known.is_none() {
+            return Err(OrganizationError::UnknownReference(format!("SSO connector {id}")));
+        }
+        sqlx::query("INSERT INTO organization_jit_sso_connectors (organization_id, sso_connector_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(organization_id)
+            .bind(id)
+            .bind(now + n as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_sso_connector(store: &Store, organization_id: &str, connector_id: &str) -> Result<(), OrganizationError> {
+    let result = sqlx::query("DELETE FROM organization_jit_sso_connectors WHERE organization_id = $1 AND sso_connector_id = $2").bind(organization_id).bind(connector_id).execute(store.pool()).await?;
+    if result.rows_affected() == 0 { Err(OrganizationError::NotFound("JIT SSO connector")) } else { Ok(()) }
+}
+
+/// Joins a person whose identity at `sso_connector_id` was just attached or used to the
+/// organizations that list that connector, with their JIT roles (in the caller's transaction).
+pub async fn provision_by_sso(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &str, sso_connector_id: &str) -> Result<(), sqlx::Error> {
+    let organizations: Vec<String> = sqlx::query_scalar("SELECT organization_id FROM organization_jit_sso_connectors WHERE sso_connector_id = $1")
+        .bind(sso_connector_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for organization_id in &organizations {
+        add_member_with_jit_roles(conn, clock, organization_id, user_id).await?;
+    }
+    Ok(())
 }
 
 pub async fn roles(store: &Store, organization_id: &str) -> Result<Vec<OrganizationRole>, OrganizationError> {

@@ -109,6 +109,16 @@ pub async fn start(connector: &SocialConnector, redirect_uri: &str, state: &str)
 /// `error`; Apple's `id_token` and `user`). An answer for another sign-in, or a refusal,
 /// says nobody.
 pub async fn finish(connector: &SocialConnector, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
+    check_callback(pending, data)?;
+    match connector.protocol()? {
+        Protocol::Oidc(settings) => oidc::finish(&settings, &connector.target, pending, data).await,
+        Protocol::OAuth2(settings) => oauth2::finish(&settings, &connector.target, pending, data).await,
+    }
+}
+
+/// An upstream's refusal, or an answer meant for another sign-in (its `state` differs),
+/// ends the sign-in here.
+pub(crate) fn check_callback(pending: &Pending, data: &Map<String, Value>) -> Result<(), SocialError> {
     let field = |key: &str| data.get(key).and_then(Value::as_str);
     match field("error") {
         Some("access_denied") => return Err(SocialError::AuthorizationFailed),
@@ -118,10 +128,7 @@ pub async fn finish(connector: &SocialConnector, pending: &Pending, data: &Map<S
     if !field("state").is_some_and(|s| crate::crypto::constant_time_eq(s, &pending.state)) {
         return Err(SocialError::StateMismatch);
     }
-    match connector.protocol()? {
-        Protocol::Oidc(settings) => oidc::finish(&settings, &connector.target, pending, data).await,
-        Protocol::OAuth2(settings) => oauth2::finish(&settings, &connector.target, pending, data).await,
-    }
+    Ok(())
 }
 
 /// A configured social connector.

@@ -13,6 +13,11 @@ use crate::error::ErrorCode;
 use crate::oidc::Provider;
 use crate::store::{get_flag, unique_violation};
 
+pub mod idp_initiated;
+pub mod saml;
+pub mod sign_in;
+pub use sign_in::SsoUser;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SsoError {
     #[error("no SSO connector has this id")]
@@ -29,6 +34,22 @@ pub enum SsoError {
     DuplicatedDomains(Vec<String>),
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// Not configured for sign-in (incomplete, without domains, or a protocol not built).
+    #[error("this SSO connector cannot sign anyone in")]
+    NotAvailable,
+    /// The identity provider refused, or its answer did not check out.
+    #[error(transparent)]
+    Upstream(#[from] crate::social::SocialError),
+    /// A SAML answer failed a check (signature, issuer, audience, recipient, request, time,
+    /// or it was used before).
+    #[error("the SAML assertion is not acceptable: {0}")]
+    InvalidAssertion(String),
+    #[error("IdP-initiated sign-in is for SAML connectors only")]
+    IdpInitiatedNotSupported,
+    #[error("invalid application type: only {0} applications are allowed")]
+    InvalidApplicationType(&'static str),
+    #[error("the redirect URI is not one the application registered")]
+    RedirectUriNotRegistered,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -43,6 +64,13 @@ impl ErrorCode for SsoError {
             SsoError::ForbiddenDomains(_) => "single_sign_on.forbidden_domains",
             SsoError::DuplicatedDomains(_) => "single_sign_on.duplicated_domains",
             SsoError::InvalidInput(_) => "guard.invalid_input",
+            // To the sign-in pages an unusable connector does not exist.
+            SsoError::NotAvailable => "entity.not_exists_with_id",
+            SsoError::Upstream(e) => e.code(),
+            SsoError::InvalidAssertion(_) => "connector.invalid_response",
+            SsoError::IdpInitiatedNotSupported => "single_sign_on.idp_initiated_authentication_not_supported",
+            SsoError::InvalidApplicationType(_) => "single_sign_on.idp_initiated_authentication_invalid_application_type",
+            SsoError::RedirectUriNotRegistered => "single_sign_on.idp_initiated_authentication_redirect_uri_not_registered",
             SsoError::Storage(_) => "unexpected",
         }
     }
@@ -148,8 +176,8 @@ impl SsoConnector {
             body["providerConfig"] = json!({
                 "defaultAttributeMapping": {"id": "nameID", "email": "email", "name": "name"},
                 "serviceProvider": {
-                    "entityId": format!("{endpoint}/enterprise-sso/{}", self.id),
-                    "assertionConsumerServiceUrl": format!("{endpoint}/api/authn/single-sign-on/saml/{}", self.id),
+                    "entityId": saml::entity_id(endpoint, &self.id),
+                    "assertionConsumerServiceUrl": saml::acs_url(endpoint, &self.id),
                 },
             });
         }

@@ -87,7 +87,7 @@ async fn my_account(State(state): State<AppState>, Account(caller): Account) -> 
     Ok(Json(account::view(&caller, identities(&state, &caller).await?)))
 }
 
-async fn identities(state: &AppState, caller: &Caller) -> Result<Option<Value>, ApiError> {
+async fn identities(state: &AppState, caller: &Caller) -> Result<Option<(Value, Value)>, ApiError> {
     if !account::shows_identities(caller) {
         return Ok(None);
     }

@@ -95,7 +95,10 @@ fn api_status(code: &str) -> StatusCode {
         | "connector.invalid_config" => StatusCode::BAD_REQUEST,
         code if code.starts_with("verification_code.") || code.starts_with("sign_in_experiences.") => StatusCode::BAD_REQUEST,
         "session.interaction_not_found" | "session.verification_session_not_found" | "session.identifier_not_found"
-        | "entity.not_exists_with_id" | "entity.not_found" | "user.user_not_exist" | "user.identity_not_exist" => StatusCode::NOT_FOUND,
+        | "entity.not_exists_with_id" | "entity.not_found" | "user.user_not_exist" | "user.identity_not_exist"
+        | "user.sso_identity_not_exist" | "session.connector_validation_session_not_found" => StatusCode::NOT_FOUND,
+        "session.insufficient_info" => StatusCode::BAD_REQUEST,
+        "session.sso_enabled" | "session.sso_not_enabled" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.invalid_credentials" | "user.username_already_in_use" | "user.email_already_in_use"
         | "user.phone_already_in_use" | "application.id_already_exists" | "application.invalid_redirect_uri"
         | "user.sign_in_method_not_enabled" | "user.missing_profile" | "user.username_exists_in_profile"
@@ -124,8 +127,10 @@ fn api_status(code: &str) -> StatusCode {
         "user.suspended" | "auth.authorization_header_missing" | "auth.unauthorized" => StatusCode::UNAUTHORIZED,
         "auth.forbidden" | "console.forbidden" | "console.creation_disabled" => StatusCode::FORBIDDEN,
         "console.last_admin" | "connector.multiple_target_with_same_platform" | "user.identity_already_in_use" => StatusCode::UNPROCESSABLE_ENTITY,
-        "session.state_mismatch" => StatusCode::BAD_REQUEST,
+        "session.state_mismatch" | "connector.invalid_response" => StatusCode::BAD_REQUEST,
+        "connector.authorization_failed" => StatusCode::UNAUTHORIZED,
         "single_sign_on.duplicate_connector_name" => StatusCode::CONFLICT,
+        code if code.starts_with("single_sign_on.idp_initiated_authentication_") => StatusCode::BAD_REQUEST,
         "single_sign_on.forbidden_domains" | "single_sign_on.duplicated_domains" => StatusCode::UNPROCESSABLE_ENTITY,
         "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
         "entity.unique_integrity_violation" | "entity.relation_foreign_key_not_found" | "organization.require_membership"

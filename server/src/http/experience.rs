@@ -27,6 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/verification/one-time-token/verify", post(verify_one_time_token))
         .route("/api/experience/verification/social/{connector_id}/authorization-uri", post(social_authorization_uri))
         .route("/api/experience/verification/social/{connector_id}/verify", post(verify_social))
+        .route("/api/experience/verification/sso/{connector_id}/authorization-uri", post(sso_authorization_uri))
+        .route("/api/experience/verification/sso/{connector_id}/verify", post(verify_sso))
+        .route("/api/authn/single-sign-on/saml/{connector_id}", post(saml_assertion_consumer))
         .route("/api/experience/identification", post(identify))
         // POST is Logto's; PATCH is accepted too (the same partial update).
         .route("/api/experience/profile", post(add_profile).patch(add_profile))
@@ -375,4 +378,62 @@ async fn verify_social(
 ) -> Result<Json<Value>, ApiError> {
     let id = experience::social::verify(&state.provider, interaction(&jar), &connector_id, &body.verification_id, &body.connector_data).await?;
     Ok(Json(json!({ "verificationId": id })))
+}
+
+async fn sso_authorization_uri(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<SocialStart>,
+) -> Result<Json<Value>, ApiError> {
+    let idp_session = cookies::value(&jar, identity::sso::idp_initiated::SESSION_COOKIE);
+    let (uri, id) = experience::sso::authorization_uri(&state.provider, interaction(&jar), &connector_id, &body.state, &body.redirect_uri, idp_session).await?;
+    Ok(Json(json!({ "authorizationUri": uri, "verificationId": id })))
+}
+
+async fn verify_sso(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<SocialAnswer>,
+) -> Result<Json<Value>, ApiError> {
+    let id = experience::sso::verify(&state.provider, interaction(&jar), &connector_id, &body.verification_id, &body.connector_data).await?;
+    Ok(Json(json!({ "verificationId": id })))
+}
+
+/// The HTTP-POST binding's form.
+#[derive(Deserialize)]
+struct SamlPost {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+    #[serde(rename = "RelayState", default)]
+    relay_state: Option<String>,
+}
+
+/// The SAML assertion consumer service: the IdP's answer, posted by the browser from the
+/// IdP's site. A browser that is refused lands on the single sign-on page, which explains
+/// why in its language; other clients get the error itself.
+async fn saml_assertion_consumer(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    axum::Form(form): axum::Form<SamlPost>,
+) -> Result<(CookieJar, axum::response::Redirect), ApiError> {
+    let relay_state = form.relay_state.as_deref().filter(|r| !r.is_empty()).unwrap_or_default();
+    let result = experience::sso::consume_saml_response(&state.provider, &connector_id, &form.saml_response, relay_state).await;
+    let wants_page = headers.get(axum::http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    match result {
+        Ok(experience::sso::AcsOutcome::Continue(location)) => Ok((jar, axum::response::Redirect::to(&location))),
+        // Lax, not Logto's Strict: the cookie must ride the redirects that follow the IdP's
+        // cross-site post, up to our sign-in page, which uses it.
+        Ok(experience::sso::AcsOutcome::IdpInitiated { session_token, location }) => {
+            let secure = state.provider.endpoint.starts_with("https://");
+            Ok((jar.add(cookies::secret_cookie(identity::sso::idp_initiated::SESSION_COOKIE, session_token, secure)), axum::response::Redirect::to(&location)))
+        }
+        Err(err) if wants_page && !matches!(err, experience::ExperienceError::Provider(_)) => {
+            Ok((jar, axum::response::Redirect::to(&format!("/single-sign-on?error={}", identity::ErrorCode::code(&err)))))
+        }
+        Err(err) => Err(err.into()),
+    }
 }

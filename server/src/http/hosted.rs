@@ -44,7 +44,9 @@ pub fn routes() -> Router<AppState> {
         .route("/social/link", post(link_social))
         .route("/social/register", post(register_social_instead))
         .route("/direct/{method}/{target}", get(direct_sign_in))
-        .route("/single-sign-on", get(single_sign_on))
+        .route("/single-sign-on", post(single_sign_on))
+        .route("/sign-in/sso/{connector_id}", post(start_sso))
+        .route("/callback/sso/{connector_id}", get(sso_callback))
 }
 
 /// Every form's fields; each form sends the ones it has.
@@ -162,6 +164,35 @@ async fn social_form_post(axum::extract::Path(connector_id): axum::extract::Path
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(answer.iter()).finish();
     let connector = form_urlencoded::byte_serialize(connector_id.as_bytes()).collect::<String>();
     Redirect::to(&format!("/callback/{connector}?{query}"))
+}
+
+/// The `/single-sign-on` page's work email: to its organization's identity provider.
+async fn single_sign_on(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let result = hosted::sign_in_with_sso_email(&state.provider, step.cookie, &form.identifier, form.agreed()).await;
+    respond(&step, result, "/single-sign-on", &[("entered", &form.identifier)])
+}
+
+/// One connector chosen among the address's organization's identity providers.
+async fn start_sso(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, axum::extract::Path(connector_id): axum::extract::Path<String>, Form(form): Form<HostedForm>) -> Redirect {
+    let step = Step::new(&jar, &headers, &form);
+    let idp_session = cookies::value(&jar, identity::sso::idp_initiated::SESSION_COOKIE);
+    let result = hosted::start_sso(&state.provider, step.cookie, &connector_id, form.agreed(), idp_session).await.map(Next::Upstream);
+    respond(&step, result, "/single-sign-on", &[("entered", &form.identifier)])
+}
+
+/// The identity provider's answer (`code` and `state`, or `error`).
+async fn sso_callback(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum::extract::Path(connector_id): axum::extract::Path<String>,
+    axum::extract::Query(answer): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+) -> Redirect {
+    let step = Step::new(&jar, &headers, &HostedForm::default());
+    let answer: serde_json::Map<String, serde_json::Value> = answer.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+    let result = hosted::finish_sso(&state.provider, step.cookie, &connector_id, &answer).await;
+    respond(&step, result, "/single-sign-on", &[])
 }
 
 /// The link-or-create page's two buttons.
@@ -298,7 +329,12 @@ fn factor_list(factors: &[identity::mfa::MfaFactor]) -> String {
 fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &str, kept: &[(&str, &str)]) -> Redirect {
     let mut query = form_urlencoded::Serializer::new(String::new());
     let path = match result {
-        Ok(Next::Continue(location)) => return Redirect::to(&location),
+        Ok(Next::Continue(location) | Next::Upstream(location)) => return Redirect::to(&location),
+        Ok(Next::ChooseSsoConnector { email, connectors }) => {
+            query.append_pair("entered", &email);
+            query.append_pair("connectors", &connectors.join(","));
+            "/single-sign-on"
+        }
         Ok(Next::EnterCode { to }) => {
             query.append_pair("to", &to);
             "/verify-code"
@@ -363,9 +399,9 @@ fn respond(step: &Step<'_>, result: Result<Next, ExperienceError>, form_page: &s
 }
 
 /// `/direct/<method>/<target>` (spec §7 `direct_sign_in`): `social:<target>` goes straight to
-/// that social connector's upstream. SSO does not exist yet, and a target that names no
-/// connector (or cannot start) falls back to the page the request would otherwise have landed
-/// on, with the same hints.
+/// that social connector's upstream, `sso:<connectorId>` to that enterprise connector's
+/// identity provider. A target that names no connector (or cannot start) falls back to the
+/// page the request would otherwise have landed on, with the same hints.
 pub async fn direct_sign_in(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -373,19 +409,14 @@ pub async fn direct_sign_in(
     axum::extract::Path((method, target)): axum::extract::Path<(String, String)>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Redirect {
-    if method == "social" {
-        let step = Step::new(&jar, &headers, &HostedForm::default());
-        if let Ok(upstream) = hosted::start_direct_social(&state.provider, step.cookie, &target).await {
-            return Redirect::to(&upstream);
-        }
+    let step = Step::new(&jar, &headers, &HostedForm::default());
+    let upstream = match method.as_str() {
+        "social" => hosted::start_direct_social(&state.provider, step.cookie, &target).await.ok(),
+        "sso" => hosted::start_sso(&state.provider, step.cookie, &target, false, cookies::value(&jar, identity::sso::idp_initiated::SESSION_COOKIE)).await.ok(),
+        _ => None,
+    };
+    match upstream {
+        Some(upstream) => Redirect::to(&upstream),
+        None => Redirect::to(&identity::oidc::authorize::direct_sign_in_fallback(query.as_deref().unwrap_or_default())),
     }
-    Redirect::to(&identity::oidc::authorize::direct_sign_in_fallback(query.as_deref().unwrap_or_default()))
-}
-
-/// `/single-sign-on`: enterprise SSO is not enabled, so the page is sign-in (spec §7 fallbacks).
-pub async fn single_sign_on(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Redirect {
-    Redirect::to(&match query {
-        Some(q) if !q.is_empty() => format!("/sign-in?{q}"),
-        _ => "/sign-in".to_owned(),
-    })
 }

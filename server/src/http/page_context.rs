@@ -53,8 +53,19 @@ async fn build(provider: &Provider, cookie: Option<&str>, demo_app: bool) -> Pag
         .into_iter()
         .map(|c| app::context::SocialButton { name: c.display_name(&language), logo: Some(c.logo()), id: c.id })
         .collect();
+    let sso_connectors = identity::sso::offered(provider, &sie)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let public = c.to_public_json();
+            let field = |key: &str| public[key].as_str().unwrap_or_default().to_owned();
+            app::context::SocialButton { id: c.id.clone(), name: field("connectorName"), logo: Some(field("logo")) }
+        })
+        .collect();
     PageContext {
         social_connectors,
+        sso_connectors,
         sign_in_mode: format!("{:?}", sie.sign_in_mode),
         sign_up_identifiers: sie.sign_up.identifiers.iter().map(name).collect(),
         sign_up_password: sie.sign_up.password,

@@ -80,3 +80,97 @@ impl Drop for OidcUpstream {
         self.child.wait().ok();
     }
 }
+
+/// A real SAML 2.0 identity provider: `tests/upstream/saml-idp.mjs` runs samlify (npm) with
+/// a fresh RSA key and certificate (made with the `openssl` CLI), for one service provider
+/// (a connector's entity id and ACS URL) and the accounts a test gives it
+/// (`{login: {email, name}}`).
+#[allow(dead_code)]
+pub struct SamlIdp {
+    child: Child,
+    _keys: tempfile::TempDir,
+    pub base: String,
+    pub entity_id: String,
+    pub metadata_url: String,
+    /// The signing certificate, PEM.
+    pub certificate: String,
+}
+
+/// What the IdP's auto-submitting form posts to the service provider.
+#[allow(dead_code)]
+pub struct SamlPost {
+    pub action: String,
+    pub saml_response: String,
+    pub relay_state: Option<String>,
+}
+
+#[allow(dead_code)]
+impl SamlIdp {
+    pub fn start(sp_entity_id: &str, acs_url: &str, accounts: Value) -> Self {
+        let keys = tempfile::tempdir().unwrap();
+        let (key, cert) = (keys.path().join("idp.key"), keys.path().join("idp.crt"));
+        let made = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-idp", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("the openssl CLI makes the IdP's certificate");
+        assert!(made.success());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/upstream/saml-idp.mjs");
+        let mut child = Command::new("node")
+            .arg(script)
+            .env("SAML_IDP_KEY", &key)
+            .env("SAML_IDP_CERT", &cert)
+            .env("SAML_SP_ENTITY_ID", sp_entity_id)
+            .env("SAML_SP_ACS", acs_url)
+            .env("SAML_ACCOUNTS", accounts.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs the SAML identity provider (npm packages installed)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("the SAML IdP did not start: {line:?}"));
+        let base = format!("http://127.0.0.1:{port}");
+        Self { child, certificate: std::fs::read_to_string(&cert).unwrap(), entity_id: format!("{base}/metadata"), metadata_url: format!("{base}/metadata"), base, _keys: keys }
+    }
+
+    /// Follows `authorization_uri` (our AuthnRequest) to the IdP's login form, signs in as
+    /// `login` (asking for a flawed answer with another `variant` than `ok`), and answers
+    /// the form the IdP's page would post to the service provider.
+    pub async fn sign_in(&self, authorization_uri: &str, login: &str, variant: &str) -> SamlPost {
+        let browser = reqwest::Client::new();
+        let page = browser.get(authorization_uri).send().await.unwrap().text().await.unwrap();
+        let mut form = hidden_inputs(&page);
+        assert!(!form.is_empty(), "the IdP did not take the request: {page}");
+        form.push(("login".into(), login.into()));
+        form.push(("variant".into(), variant.into()));
+        let answer = browser.post(format!("{}/sso/login", self.base)).form(&form).send().await.unwrap().text().await.unwrap();
+        saml_post(&answer)
+    }
+
+    /// A sign-in the IdP starts itself (its portal's tile for the application).
+    pub async fn start_sign_in(&self, login: &str) -> SamlPost {
+        let answer = reqwest::get(format!("{}/idp-initiated?login={login}", self.base)).await.unwrap().text().await.unwrap();
+        saml_post(&answer)
+    }
+}
+
+fn saml_post(page: &str) -> SamlPost {
+    let inputs = hidden_inputs(page);
+    let field = |name: &str| inputs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    SamlPost {
+        action: between(page, "action=\"", "\"").unwrap_or_else(|| panic!("no form on the IdP's answer: {page}")),
+        saml_response: field("SAMLResponse").unwrap_or_else(|| panic!("no SAMLResponse: {page}")),
+        relay_state: field("RelayState"),
+    }
+}
+
+impl Drop for SamlIdp {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}

@@ -33,6 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_jit_email_domain))
         .routes(routes!(list_jit_roles, add_jit_roles, replace_jit_roles))
         .routes(routes!(remove_jit_role))
+        .routes(routes!(list_jit_sso_connectors, add_jit_sso_connectors, replace_jit_sso_connectors))
+        .routes(routes!(remove_jit_sso_connector))
         .routes(routes!(list_organization_applications, add_organization_applications, replace_organization_applications))
         .routes(routes!(remove_organization_application))
         .routes(routes!(list_organization_application_roles, add_organization_application_roles, replace_organization_application_roles))
@@ -385,5 +387,47 @@ async fn replace_organization_application_roles(State(state): State<AppState>, P
     params(("id" = String, Path), ("applicationId" = String, Path), ("organizationRoleId" = String, Path)), responses((status = 204, description = "Removed")))]
 async fn remove_organization_application_role(State(state): State<AppState>, Path((id, application_id, role_id)): Path<(String, String, String)>) -> Result<StatusCode, ApiError> {
     applications::remove_role(&state.store, &id, &application_id, &role_id).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/organizations/{id}/jit/sso-connectors", tag = "Organizations", params(("id" = String, Path), PageParams),
+    responses((status = 200, description = "The enterprise SSO connectors whose people join just in time (Total-Number and Link headers)", body = [Object])))]
+async fn list_jit_sso_connectors(State(state): State<AppState>, Path(id): Path<String>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
+    let mut connectors = Vec::new();
+    for connector_id in jit::sso_connectors(&state.store, &id).await.map_err(domain)? {
+        if let Ok(connector) = identity::sso::get(&state.provider, &connector_id).await {
+            connectors.push(connector.to_api_json(&state.provider.endpoint));
+        }
+    }
+    paged(query.as_deref(), &uri, connectors)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SsoConnectorIdsBody {
+    sso_connector_ids: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/organizations/{id}/jit/sso-connectors", tag = "Organizations", params(("id" = String, Path)), request_body = SsoConnectorIdsBody,
+    responses((status = 201, description = "Added (those already there stay)"), (status = 422, description = "A connector does not exist", body = schemas::ErrorBody)))]
+async fn add_jit_sso_connectors(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<SsoConnectorIdsBody>) -> Result<StatusCode, ApiError> {
+    if body.sso_connector_ids.is_empty() {
+        return Err(ApiError::invalid_input("at least one SSO connector id is needed"));
+    }
+    jit::set_sso_connectors(&state.store, state.provider.clock.as_ref(), &id, &body.sso_connector_ids, false).await.map_err(domain)?;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(put, path = "/api/organizations/{id}/jit/sso-connectors", tag = "Organizations", params(("id" = String, Path)), request_body = SsoConnectorIdsBody,
+    responses((status = 204, description = "Exactly these connectors")))]
+async fn replace_jit_sso_connectors(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<SsoConnectorIdsBody>) -> Result<StatusCode, ApiError> {
+    jit::set_sso_connectors(&state.store, state.provider.clock.as_ref(), &id, &body.sso_connector_ids, true).await.map_err(domain)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/organizations/{id}/jit/sso-connectors/{ssoConnectorId}", tag = "Organizations", params(("id" = String, Path), ("ssoConnectorId" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, description = "Not there", body = schemas::ErrorBody)))]
+async fn remove_jit_sso_connector(State(state): State<AppState>, Path((id, connector_id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    jit::remove_sso_connector(&state.store, &id, &connector_id).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sso_providers))
         .routes(routes!(list_sso_connectors, create_sso_connector))
         .routes(routes!(get_sso_connector, update_sso_connector, delete_sso_connector))
+        .routes(routes!(get_idp_initiated_config, put_idp_initiated_config, delete_idp_initiated_config))
 }
 
 fn refused(err: SsoError) -> ApiError {
@@ -97,5 +98,48 @@ async fn update_sso_connector(State(state): State<AppState>, Path(id): Path<Stri
     responses((status = 204, description = "Deleted, with the identities people had there"), (status = 404, description = "No such connector", body = schemas::ErrorBody)))]
 async fn delete_sso_connector(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     sso::delete(&state.provider, &id).await.map_err(refused)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IdpInitiatedBody {
+    default_application_id: String,
+    redirect_uri: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    auth_parameters: Option<Map<String, Value>>,
+    #[serde(default)]
+    auto_send_authorization_request: bool,
+    client_idp_initiated_auth_callback_uri: Option<String>,
+}
+
+
+#[utoipa::path(get, path = "/api/sso-connectors/{id}/idp-initiated-auth-config", tag = "SSO connectors", params(("id" = String, Path)),
+    responses((status = 200, description = "The IdP-initiated sign-in configuration", body = Object), (status = 404, description = "None", body = schemas::ErrorBody)))]
+async fn get_idp_initiated_config(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    sso::get(&state.provider, &id).await.map_err(refused)?;
+    let config = sso::idp_initiated::get(&state.provider, &id).await.map_err(refused)?.ok_or_else(|| refused(SsoError::NotFound))?;
+    Ok(Json(config.to_json()))
+}
+
+/// SAML connectors only: the application IdP-initiated sign-ins go to, and how.
+#[utoipa::path(put, path = "/api/sso-connectors/{id}/idp-initiated-auth-config", tag = "SSO connectors", params(("id" = String, Path)), request_body = IdpInitiatedBody,
+    responses((status = 200, description = "The configuration", body = Object), (status = 400, description = "Not SAML, wrong application type, or an unregistered redirect URI", body = schemas::ErrorBody)))]
+async fn put_idp_initiated_config(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<IdpInitiatedBody>) -> Result<Json<Value>, ApiError> {
+    let connector = sso::get(&state.provider, &id).await.map_err(refused)?;
+    let input = sso::idp_initiated::ConfigInput {
+        default_application_id: body.default_application_id,
+        redirect_uri: body.redirect_uri,
+        auth_parameters: body.auth_parameters.unwrap_or_default(),
+        auto_send_authorization_request: body.auto_send_authorization_request,
+        client_idp_initiated_auth_callback_uri: body.client_idp_initiated_auth_callback_uri,
+    };
+    Ok(Json(sso::idp_initiated::set(&state.provider, state.provider.clock.as_ref(), &connector, input).await.map_err(refused)?.to_json()))
+}
+
+#[utoipa::path(delete, path = "/api/sso-connectors/{id}/idp-initiated-auth-config", tag = "SSO connectors", params(("id" = String, Path)),
+    responses((status = 204, description = "Removed: the IdP's unsolicited answers are refused"), (status = 404, description = "None", body = schemas::ErrorBody)))]
+async fn delete_idp_initiated_config(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    sso::idp_initiated::delete(&state.provider, &id).await.map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -138,8 +138,7 @@ async fn get_user(State(state): State<AppState>, Path(id): Path<String>, RawQuer
     user["identities"] = Value::Object(identity::social::identities_of(&state.provider, &id).await.map_err(storage)?);
     let include_sso = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).any(|(k, v)| k == "includeSsoIdentities" && v != "false");
     if include_sso {
-        // Enterprise SSO does not exist yet, so nobody has such an identity.
-        user["ssoIdentities"] = json!([]);
+        user["ssoIdentities"] = json!(identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)?);
     }
     Ok(Json(user))
 }
@@ -333,13 +332,14 @@ async fn remove_user_role(State(state): State<AppState>, Path((id, role_id)): Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Social and enterprise identities linked to the user (no enterprise ones until SSO exists).
+/// Social and enterprise identities linked to the user.
 #[utoipa::path(get, path = "/api/users/{userId}/all-identities", tag = "Users", params(("userId" = String, Path)),
     responses((status = 200, description = "{socialIdentities, ssoIdentities}", body = schemas::AllIdentities)))]
 async fn all_identities(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
     let social: Vec<Value> = identity::social::identities_of(&state.provider, &id).await.map_err(storage)?.into_iter().map(|(target, identity)| json!({ "target": target, "identity": identity })).collect();
-    Ok(Json(json!({ "socialIdentities": social, "ssoIdentities": [] })))
+    let sso = identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)?;
+    Ok(Json(json!({ "socialIdentities": social, "ssoIdentities": sso })))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path)),
