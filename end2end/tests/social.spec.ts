@@ -1,6 +1,6 @@
 import Provider from 'oidc-provider';
 import { createServer, type Server } from 'node:http';
-import { authorizePath, baseURL, configureSignInExperience, managementApi, vestibule, expect, test } from './support';
+import { authorizePath, baseURL, configureSignInExperience, managementApi, throughOidcProvider, vestibule, expect, test } from './support';
 
 // Social sign-in in Chromium against the release build, through a real, independent OpenID
 // Provider (panva's oidc-provider, started here on loopback) and its own login pages: a new
@@ -67,16 +67,6 @@ test('a new identity signs up through the upstream, and signs in again to the sa
   expect(users.map((u: { primaryEmail: string }) => u.primaryEmail)).toEqual(['keeper@lighthouse.example']);
 });
 
-/** Through the upstream's login (and, the first time, its consent) as `login`. */
-async function throughUpstream(page: import('@playwright/test').Page, login: string) {
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill('anything');
-  await page.locator('button[type="submit"]').click();
-  const consent = page.getByRole('button', { name: 'Continue' });
-  await expect.poll(async () => page.url().startsWith(baseURL()) || (await consent.count()) > 0).toBe(true);
-  if ((await consent.count()) > 0 && !page.url().startsWith(baseURL())) await consent.click();
-}
-
 test('an upstream identity whose address has an account links to it, asked or automatically', async ({ browser }) => {
   const call = await managementApi();
   for (const username of ['lamplighter', 'foghorn']) {
@@ -89,7 +79,7 @@ test('an upstream identity whose address has an account links to it, asked or au
   let page = await context.newPage();
   await page.goto(authorizePath('social-app', '/social-callback'));
   await page.getByTestId(`social-${connectorId}`).click();
-  await throughUpstream(page, 'lamplighter');
+  await throughOidcProvider(page, 'lamplighter');
   await expect(page.getByTestId('social-link-explained')).toContainText('lamplighter@lighthouse.example');
   await page.getByRole('button', { name: 'Link to my account' }).click();
   await expect(page).toHaveURL(/\/social-callback\?code=/);
@@ -102,7 +92,7 @@ test('an upstream identity whose address has an account links to it, asked or au
     page = await context.newPage();
     await page.goto(authorizePath('social-app', '/social-callback'));
     await page.getByTestId(`social-${connectorId}`).click();
-    await throughUpstream(page, 'foghorn');
+    await throughOidcProvider(page, 'foghorn');
     await expect(page).toHaveURL(/\/social-callback\?code=/);
     await context.close();
   } finally {

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { authorizePath, baseURL, configureSignInExperience, managementApi, vestibule, expect, test } from './support';
+import { authorizePath, baseURL, configureSignInExperience, managementApi, throughOidcProvider, vestibule, expect, test } from './support';
 
 // Enterprise SSO in Chromium against the release build, with real identity providers on
 // loopback: an OpenID Provider (panva's oidc-provider) for Beacon's people and a SAML IdP
@@ -76,23 +76,13 @@ test.afterAll(async () => {
   samlIdp.kill();
 });
 
-/** The OpenID Provider's own login (and, the first time, its consent) as `login`. */
-async function throughOidcIdp(page: import('@playwright/test').Page, login: string) {
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill('anything');
-  await page.locator('button[type="submit"]').click();
-  const consent = page.getByRole('button', { name: 'Continue' });
-  await expect.poll(async () => page.url().startsWith(baseURL()) || (await consent.count()) > 0).toBe(true);
-  if ((await consent.count()) > 0 && !page.url().startsWith(baseURL())) await consent.click();
-}
-
 test('a work email typed on the sign-in form goes to its organization\'s identity provider', async ({ page }) => {
   await page.goto(authorizePath('sso-app', '/sso-callback'));
   await page.getByLabel('Username or email').fill('ada@Beacon.example');
   await page.locator('#field-password').fill('not asked for');
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/127\.0\.0\.1/);
-  await throughOidcIdp(page, 'ada');
+  await throughOidcProvider(page, 'ada');
   await expect(page).toHaveURL(/\/sso-callback\?code=/);
   const call = await managementApi();
   const { body: users } = await call('GET', '/api/users?search=ada%40beacon.example');

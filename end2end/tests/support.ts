@@ -147,3 +147,13 @@ export async function managementApi() {
     return { status: response.status, body: response.status === 204 ? null : await response.json() };
   };
 }
+
+/** Through panva's oidc-provider's own login (and, the first time, its consent) as `login`. */
+export async function throughOidcProvider(page: Page, login: string) {
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('anything');
+  await page.locator('button[type="submit"]').click();
+  const consent = page.getByRole('button', { name: 'Continue' });
+  await expect.poll(async () => page.url().startsWith(baseURL()) || (await consent.count()) > 0).toBe(true);
+  if ((await consent.count()) > 0 && !page.url().startsWith(baseURL())) await consent.click();
+}

@@ -9,7 +9,7 @@ use leptos_router::components::Redirect;
 use super::{identifier_label, input_kind, reachable};
 use crate::components::form::{query_param, with_hints};
 use crate::components::{Ceremony, FormLink, HostedCard, Notice, PageError, PasskeyForm, PasswordField, PostForm, SubmitButton, TermsCheckbox, TextField};
-use crate::context::{load_mfa_page, PageContext};
+use crate::context::{load_mfa_page, PageContext, SocialButton};
 use crate::tr;
 
 #[component]
@@ -69,19 +69,28 @@ pub(crate) fn SocialButtons(context: PageContext) -> impl IntoView {
             <div class="space-y-3" data-testid="social-buttons">
                 {connectors
                     .into_iter()
-                    .map(|c| view! {
-                        <PostForm action=format!("/sign-in/social/{}", c.id)>
-                            <button type="submit" data-testid=format!("social-{}", c.id)
-                                class="flex w-full items-center justify-center gap-3 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-base font-semibold shadow-sm transition hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
-                                {c.logo.map(|src| view! { <img src=src alt="" class="h-5 w-5 object-contain"/> })}
-                                {tr!("sign_in.continue_with", name = c.name)}
-                            </button>
-                        </PostForm>
-                    })
+                    .map(|c| view! { <ConnectorButton action=format!("/sign-in/social/{}", c.id) testid=format!("social-{}", c.id) connector=c/> })
                     .collect_view()}
             </div>
         }
     })
+}
+
+/// The look of the buttons beside the main form's (connectors, single sign-on).
+pub(crate) const SECONDARY_BUTTON: &str = "flex w-full items-center justify-center gap-3 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-base font-semibold shadow-sm transition hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800";
+
+/// "Continue with <connector>": a form that posts to `action` (with `hidden` fields).
+#[component]
+pub(crate) fn ConnectorButton(action: String, testid: String, connector: SocialButton, #[prop(optional)] hidden: Vec<(&'static str, String)>) -> impl IntoView {
+    view! {
+        <PostForm action>
+            {hidden.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+            <button type="submit" data-testid=testid class=SECONDARY_BUTTON>
+                {connector.logo.map(|src| view! { <img src=src alt="" class="h-5 w-5 object-contain"/> })}
+                {tr!("sign_in.continue_with", name = connector.name)}
+            </button>
+        </PostForm>
+    }
 }
 
 /// "Sign in with your work email (single sign-on)", when organizations sign in at their own
@@ -90,8 +99,7 @@ pub(crate) fn SocialButtons(context: PageContext) -> impl IntoView {
 fn SingleSignOnLink(context: PageContext) -> impl IntoView {
     (!context.sso_connectors.is_empty()).then(|| {
         view! {
-            <a href=with_hints("/single-sign-on") data-testid="single-sign-on"
-                class="mt-3 flex w-full items-center justify-center gap-3 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-base font-semibold shadow-sm transition hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
+            <a href=with_hints("/single-sign-on") data-testid="single-sign-on" class=format!("mt-3 {SECONDARY_BUTTON}")>
                 {tr!("single_sign_on.link")}
             </a>
         }

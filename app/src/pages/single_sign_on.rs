@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::components::form::{query_param, with_hints};
 use crate::components::{FormLink, HostedCard, PageError, PostForm, SubmitButton, TermsCheckbox, TextField};
 use crate::context::{PageContext, SocialButton};
+use super::sign_in::ConnectorButton;
 use crate::tr;
 
 #[component]
@@ -47,18 +48,8 @@ fn ConnectorChoice(email: String, choices: Vec<SocialButton>) -> impl IntoView {
         <div class="space-y-3" data-testid="sso-choices">
             {choices
                 .into_iter()
-                .map(|c| {
-                    let email = email.clone();
-                    view! {
-                    <PostForm action=format!("/sign-in/sso/{}", c.id)>
-                        <input type="hidden" name="identifier" value=email/>
-                        <button type="submit" data-testid=format!("sso-{}", c.id)
-                            class="flex w-full items-center justify-center gap-3 rounded-lg border border-slate-300 bg-white px-4 py-2.5 text-base font-semibold shadow-sm transition hover:bg-slate-50 dark:border-slate-700 dark:bg-slate-900 dark:hover:bg-slate-800">
-                            {c.logo.map(|src| view! { <img src=src alt="" class="h-5 w-5 object-contain"/> })}
-                            {tr!("sign_in.continue_with", name = c.name)}
-                        </button>
-                    </PostForm>
-                    }
+                .map(|c| view! {
+                    <ConnectorButton action=format!("/sign-in/sso/{}", c.id) testid=format!("sso-{}", c.id) connector=c hidden=vec![("identifier", email.clone())]/>
                 })
                 .collect_view()}
         </div>

@@ -152,6 +152,15 @@ impl VerificationRecord {
     }
 }
 
+/// Keeps `record` in the interaction (replacing its earlier one of the same kind) and
+/// answers the record's id.
+async fn keep_record(provider: &Provider, interaction: &Interaction, mut state: ExperienceState, record: VerificationRecord) -> Result<String, ExperienceError> {
+    let id = record.id.clone();
+    state.put_record(record);
+    save(provider, interaction, &state).await?;
+    Ok(id)
+}
+
 /// An upstream sign-in needs the page's `state` and the address the upstream returns to.
 fn ensure_callback_info(state: &str, redirect_uri: &str) -> Result<(), ExperienceError> {
     if state.trim().is_empty() || url::Url::parse(redirect_uri).is_err() {

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ensure_callback_info, save, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
+use super::{ensure_callback_info, keep_record, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
 use crate::oidc::Provider;
 use crate::social::{self, Pending, SocialUser};
 
@@ -24,21 +24,19 @@ pub struct SocialVerification {
 
 /// Answers `(authorizationUri, verificationId)`.
 pub async fn authorization_uri(provider: &Provider, cookie: Option<&str>, connector_id: &str, state: &str, redirect_uri: &str) -> Result<(String, String), ExperienceError> {
-    let (interaction, mut session) = started(provider, cookie).await?;
+    let (interaction, session) = started(provider, cookie).await?;
     ensure_callback_info(state, redirect_uri)?;
     let connector = social::get(provider, connector_id).await?;
     let (uri, pending) = social::start(&connector, redirect_uri, state).await?;
     let record = VerificationRecord { social: Some(SocialVerification { pending, user: None }), ..VerificationRecord::upstream(RecordKind::Social) };
-    let id = record.id.clone();
-    session.put_record(record);
-    save(provider, &interaction, &session).await?;
+    let id = keep_record(provider, &interaction, session, record).await?;
     Ok((uri, id))
 }
 
 /// `connectorData`: everything the upstream sent back to the callback (`code`, `state`, or
 /// `error`). A callback for another sign-in, or an upstream refusal, verifies nothing.
 pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &str, verification_id: &str, connector_data: &Map<String, Value>) -> Result<String, ExperienceError> {
-    let (interaction, mut session) = started(provider, cookie).await?;
+    let (interaction, session) = started(provider, cookie).await?;
     let mut record = session.record(verification_id)?.clone();
     let pending = match (&record.kind, &record.social) {
         (RecordKind::Social, Some(social)) if social.pending.connector_id == connector_id => social.pending.clone(),
@@ -51,8 +49,5 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &st
     }
     record.verified = true;
     record.social = Some(SocialVerification { pending, user: Some(user) });
-    let id = record.id.clone();
-    session.put_record(record);
-    save(provider, &interaction, &session).await?;
-    Ok(id)
+    keep_record(provider, &interaction, session, record).await
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{ensure_callback_info, save, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
+use super::{ensure_callback_info, keep_record, started, ExperienceError, Identifier, IdentifierType, RecordKind, VerificationRecord};
 use crate::oidc::Provider;
 use crate::social::Pending;
 use crate::sso::{self, SsoUser};
@@ -32,7 +32,7 @@ pub async fn authorization_uri(
     redirect_uri: &str,
     idp_session: Option<&str>,
 ) -> Result<(String, String), ExperienceError> {
-    let (interaction, mut session) = started(provider, cookie).await?;
+    let (interaction, session) = started(provider, cookie).await?;
     ensure_callback_info(state, redirect_uri)?;
     let connector = offered_connector(provider, connector_id).await?;
     let kept = match idp_session {
@@ -41,10 +41,9 @@ pub async fn authorization_uri(
     };
     let (uri, pending, user) = match kept {
         Some(user) => {
-            let mut back = url::Url::parse(redirect_uri).map_err(|_| ExperienceError::InsufficientInfo)?;
-            back.query_pairs_mut().append_pair("state", state);
+            let back = callback_with_state(redirect_uri, state)?;
             let pending = Pending { connector_id: connector.id.clone(), redirect_uri: redirect_uri.to_owned(), state: state.to_owned(), nonce: None, pkce_verifier: None };
-            (back.to_string(), pending, Some(user))
+            (back, pending, Some(user))
         }
         None => {
             let (uri, pending) = sso::sign_in::start(provider, &connector, redirect_uri, state, &interaction.uid).await?;
@@ -52,14 +51,12 @@ pub async fn authorization_uri(
         }
     };
     let record = VerificationRecord { sso: Some(SsoVerification { pending, user }), ..VerificationRecord::upstream(RecordKind::EnterpriseSso) };
-    let id = record.id.clone();
-    session.put_record(record);
-    save(provider, &interaction, &session).await?;
+    let id = keep_record(provider, &interaction, session, record).await?;
     Ok((uri, id))
 }
 
 pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &str, verification_id: &str, connector_data: &Map<String, Value>) -> Result<String, ExperienceError> {
-    let (interaction, mut session) = started(provider, cookie).await?;
+    let (interaction, session) = started(provider, cookie).await?;
     let mut record = session.record(verification_id)?.clone();
     let pending = match (&record.kind, &record.sso) {
         (RecordKind::EnterpriseSso, Some(sso)) if sso.pending.connector_id == connector_id => sso.pending.clone(),
@@ -76,10 +73,7 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &st
     }
     record.verified = true;
     record.sso = Some(SsoVerification { pending, user: Some(user) });
-    let id = record.id.clone();
-    session.put_record(record);
-    save(provider, &interaction, &session).await?;
-    Ok(id)
+    keep_record(provider, &interaction, session, record).await
 }
 
 /// `POST /api/authn/single-sign-on/saml/:connectorId`. With a `RelayState`: the IdP's answer
@@ -94,7 +88,7 @@ pub async fn consume_saml_response(provider: &Provider, connector_id: &str, saml
         return Ok(AcsOutcome::IdpInitiated { session_token, location });
     }
     let interaction = crate::oidc::interaction::find_by_uid(provider, relay_state).await?.ok_or(ExperienceError::ConnectorSessionNotFound)?;
-    let mut session: super::ExperienceState =
+    let session: super::ExperienceState =
         interaction.experience.clone().and_then(|v| serde_json::from_value(v).ok()).ok_or(ExperienceError::ConnectorSessionNotFound)?;
     let mut record = session
         .verification_records
@@ -106,13 +100,18 @@ pub async fn consume_saml_response(provider: &Provider, connector_id: &str, saml
     let mut sso = record.sso.clone().ok_or(ExperienceError::ConnectorSessionNotFound)?;
     let connector = offered_connector(provider, connector_id).await?;
     let (user, _) = sso::saml::read_response(provider, &connector, saml_response, sso.pending.nonce.as_deref()).await?;
-    let mut back = url::Url::parse(&sso.pending.redirect_uri).map_err(|_| ExperienceError::ConnectorSessionNotFound)?;
-    back.query_pairs_mut().append_pair("state", &sso.pending.state);
+    let back = callback_with_state(&sso.pending.redirect_uri, &sso.pending.state)?;
     sso.user = Some(user);
     record.sso = Some(sso);
-    session.put_record(record);
-    save(provider, &interaction, &session).await?;
-    Ok(AcsOutcome::Continue(back.to_string()))
+    keep_record(provider, &interaction, session, record).await?;
+    Ok(AcsOutcome::Continue(back))
+}
+
+/// The page's callback address with its `state`, where an answer already in hand goes.
+fn callback_with_state(redirect_uri: &str, state: &str) -> Result<String, ExperienceError> {
+    let mut back = url::Url::parse(redirect_uri).map_err(|_| ExperienceError::InsufficientInfo)?;
+    back.query_pairs_mut().append_pair("state", state);
+    Ok(back.to_string())
 }
 
 /// Where the assertion consumer service sends the browser.

@@ -137,10 +137,15 @@ async fn register(State(state): State<AppState>, jar: CookieJar, headers: Header
 /// "Continue with …": to the upstream, or back to the sign-in form with the reason.
 async fn start_social(State(state): State<AppState>, jar: CookieJar, headers: HeaderMap, axum::extract::Path(connector_id): axum::extract::Path<String>, Form(form): Form<HostedForm>) -> Redirect {
     let step = Step::new(&jar, &headers, &form);
-    match hosted::start_social(&state.provider, step.cookie, &connector_id, form.agreed()).await {
-        Ok(upstream) => Redirect::to(&upstream),
-        Err(err) => respond(&step, Err(err), "/sign-in", &[]),
-    }
+    let result = hosted::start_social(&state.provider, step.cookie, &connector_id, form.agreed()).await.map(Next::Upstream);
+    respond(&step, result, "/sign-in", &[])
+}
+
+type CallbackQuery = axum::extract::Query<std::collections::BTreeMap<String, String>>;
+
+/// What an upstream sent back to a callback, as the Experience API's `connectorData`.
+fn upstream_answer(axum::extract::Query(answer): CallbackQuery) -> serde_json::Map<String, serde_json::Value> {
+    answer.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect()
 }
 
 /// The upstream's answer (`code` and `state`, or `error`), whatever else it sends.
@@ -149,11 +154,10 @@ async fn social_callback(
     jar: CookieJar,
     headers: HeaderMap,
     axum::extract::Path(connector_id): axum::extract::Path<String>,
-    axum::extract::Query(answer): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+    query: CallbackQuery,
 ) -> Redirect {
     let step = Step::new(&jar, &headers, &HostedForm::default());
-    let answer: serde_json::Map<String, serde_json::Value> = answer.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-    let result = hosted::finish_social(&state.provider, step.cookie, &connector_id, &answer).await;
+    let result = hosted::finish_social(&state.provider, step.cookie, &connector_id, &upstream_answer(query)).await;
     respond(&step, result, "/sign-in", &[])
 }
 
@@ -187,11 +191,10 @@ async fn sso_callback(
     jar: CookieJar,
     headers: HeaderMap,
     axum::extract::Path(connector_id): axum::extract::Path<String>,
-    axum::extract::Query(answer): axum::extract::Query<std::collections::BTreeMap<String, String>>,
+    query: CallbackQuery,
 ) -> Redirect {
     let step = Step::new(&jar, &headers, &HostedForm::default());
-    let answer: serde_json::Map<String, serde_json::Value> = answer.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
-    let result = hosted::finish_sso(&state.provider, step.cookie, &connector_id, &answer).await;
+    let result = hosted::finish_sso(&state.provider, step.cookie, &connector_id, &upstream_answer(query)).await;
     respond(&step, result, "/single-sign-on", &[])
 }
 
