@@ -1,6 +1,6 @@
 import Provider from 'oidc-provider';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,6 +87,13 @@ test('a work email typed on the sign-in form goes to its organization\'s identit
   const call = await managementApi();
   const { body: users } = await call('GET', '/api/users?search=ada%40beacon.example');
   expect(users.map((u: { primaryEmail: string }) => u.primaryEmail)).toEqual(['ada@beacon.example']);
+  // The account center shows where she signs in, read-only.
+  const file = join(process.env.E2E_DATA_DIR!, 'sso-account-center.json');
+  writeFileSync(file, JSON.stringify({ enabled: true, fields: { social: 'ReadOnly' } }));
+  vestibule('account-center', 'set', '--file', file);
+  await page.goto('/account');
+  await expect(page.getByTestId('enterprise-identity')).toContainText('Beacon workforce');
+  await expect(page.getByTestId('enterprise-identity')).toContainText('ada@beacon.example');
 });
 
 test('the single sign-on page takes a work email to a SAML identity provider and back', async ({ page }) => {

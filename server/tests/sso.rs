@@ -399,4 +399,50 @@ on_both_databases! {
         let unsolicited = idp.start_sign_in("grace").await;
         assert_eq!(post_to_acs(&unsolicited, &unsolicited.saml_response).await.0, 404);
     }
+
+    async fn the_hosted_forms_send_a_work_email_to_its_identity_provider_without_javascript(server) {
+        server.sign_in_experience(json!({"singleSignOnEnabled": true})).await;
+        let accounts = json!({"grace": {"email": "grace@acme.example", "email_verified": true, "name": "Grace Hopper"}});
+        let (connector, upstream) = oidc_connector(&server, accounts).await;
+        let form = |browser: &reqwest::Client, path: &str, fields: &[(&str, &str)]| {
+            let request = browser.post(server.url(path)).form(fields);
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 303);
+                response.headers()["location"].to_str().unwrap().to_owned()
+            }
+        };
+        // The sign-in form's identifier on Acme's domain: to Acme's IdP, whatever the password.
+        let browser = server.browser_in_interaction().await;
+        let to_idp = form(&browser, "/sign-in", &[("identifier", "Grace@ACME.example"), ("password", "whatever")]).await;
+        assert!(to_idp.starts_with(&upstream.issuer), "{to_idp}");
+        let to_idp = form(&browser, "/sign-in/code", &[("identifier", "grace@acme.example")]).await;
+        assert!(to_idp.starts_with(&upstream.issuer), "no code is sent for an SSO address: {to_idp}");
+        let refused = form(&browser, "/single-sign-on", &[("identifier", "grace@elsewhere.example")]).await;
+        assert!(refused.starts_with("/single-sign-on?error=session.sso_not_enabled&entered=grace%40elsewhere.example"), "{refused}");
+        let page = browser.get(server.url("/single-sign-on")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Work email"), "{page}");
+
+        // The single sign-on page, through the IdP and back: signed in, registered the first time.
+        let to_idp = form(&browser, "/single-sign-on", &[("identifier", "grace@acme.example")]).await;
+        let callback = server.url(&format!("/callback/sso/{connector}"));
+        let idp_browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let back = upstream.sign_in(&idp_browser, &to_idp, "grace", &callback).await;
+        let forged = back.replace("state=", "state=x");
+        let refused = browser.get(&forged).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+        assert!(refused.starts_with("/single-sign-on?error=session.state_mismatch"), "an answer for another sign-in: {refused}");
+        let next = browser.get(&back).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+        assert!(next.contains("/oidc/auth/"), "{next}");
+        server.code_from(&browser, &next).await;
+        assert!(identity::users::find_by_email(&server.state.store, "grace@acme.example").await.unwrap().is_some());
+
+        // direct_sign_in=sso:<id> goes straight to the IdP; an unknown connector falls back to sign-in.
+        let browser = server.browser();
+        let direct = server.begin(&browser, &server.auth_url("spa", &[("direct_sign_in", &format!("sso:{connector}"))])).await;
+        let to_idp = browser.get(server.url(&direct)).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+        assert!(to_idp.starts_with(&upstream.issuer), "{direct} → {to_idp}");
+        let direct = server.begin(&browser, &server.auth_url("spa", &[("direct_sign_in", "sso:nope")])).await;
+        let fallback = browser.get(server.url(&direct)).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+        assert!(fallback.starts_with("/sign-in"), "{fallback}");
+    }
 }

@@ -2,7 +2,8 @@
 //! upstream and back to `/account/social/callback` (the server checks the answer there); the
 //! page then asks to finish, which binds the identity with the person's fresh proof — the
 //! proof cookie is SameSite=Strict, so it does not ride along on the upstream's redirect.
-//! Disconnecting keeps the account's last way to sign in.
+//! Disconnecting keeps the account's last way to sign in. Enterprise SSO identities are listed
+//! read-only: they belong to the organization's identity provider.
 
 use leptos::prelude::*;
 
@@ -43,7 +44,7 @@ pub async fn disconnect_social(target: String) -> Result<(), ServerFnError> {
 #[component]
 pub fn ConnectedSection(data: AccountData) -> impl IntoView {
     let access = data.switches.social;
-    if !access.visible() || data.connections.is_empty() {
+    if !access.visible() || (data.connections.is_empty() && data.enterprise.is_empty()) {
         return ().into_any();
     }
     let connect = ServerAction::<ConnectSocial>::new();
@@ -108,6 +109,26 @@ pub fn ConnectedSection(data: AccountData) -> impl IntoView {
         }
         .into_any()
     };
+    let enterprise = (!data.enterprise.is_empty()).then(|| {
+        let rows = data
+            .enterprise
+            .iter()
+            .map(|(name, logo, label)| view! {
+                <li class="flex items-center gap-3 py-3" data-testid="enterprise-identity">
+                    <img src=logo.clone() alt="" class="h-6 w-6 object-contain"/>
+                    <div>
+                        <p class="font-medium">{name.clone()}</p>
+                        <p class="text-xs text-slate-500 dark:text-slate-400">{tr!("account.connected.linked", who = label.clone())}</p>
+                    </div>
+                </li>
+            })
+            .collect_view();
+        view! {
+            <h3 class="mt-6 text-sm font-semibold">{tr!("account.connected.enterprise")}</h3>
+            <p class="text-xs text-slate-500 dark:text-slate-400">{tr!("account.connected.enterprise_explained")}</p>
+            <ul class="divide-y divide-slate-100 dark:divide-slate-800">{rows}</ul>
+        }
+    });
     view! {
         <Section id="connected" title=tr!("account.connected.title") description=tr!("account.connected.description")>
             {upstream_error.map(|code| view! { <ErrorBanner code/> })}
@@ -115,6 +136,7 @@ pub fn ConnectedSection(data: AccountData) -> impl IntoView {
             <ActionError action=finish/>
             <ActionError action=disconnect/>
             {content}
+            {enterprise}
         </Section>
     }
     .into_any()

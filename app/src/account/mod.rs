@@ -121,6 +121,8 @@ pub struct AccountData {
     pub apps: Vec<App>,
     pub tokens: Vec<Token>,
     pub connections: Vec<Connection>,
+    /// Enterprise SSO identities: `(connector name, logo, the identity's address or id)`.
+    pub enterprise: Vec<(String, String, String)>,
     /// Shown once, right after it was created.
     pub new_token: Option<String>,
     /// `?setup=totp`: a fresh secret (stored only when bound) and its QR code.
@@ -210,6 +212,7 @@ impl AccountData {
                 .into_iter()
                 .map(|c| Connection { connector_id: c.connector_id, target: c.target, name: c.name, logo: c.logo, linked: c.linked })
                 .collect(),
+            enterprise: o.enterprise.into_iter().map(|e| (e.name, e.logo, e.label)).collect(),
             self_service_deletion: o.settings.self_service_deletion,
             delete_account_url: o.settings.delete_account_url.clone(),
             custom_css: o.settings.custom_css.clone(),

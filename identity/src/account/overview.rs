@@ -28,6 +28,16 @@ pub struct Overview {
     /// The social connectors, each with the account's identity there (when the `social`
     /// field is readable).
     pub connections: Vec<Connection>,
+    /// The account's enterprise SSO identities (read-only: they come with the organization).
+    pub enterprise: Vec<EnterpriseIdentity>,
+}
+
+pub struct EnterpriseIdentity {
+    /// The connector's display name and logo (as the sign-in pages show them).
+    pub name: String,
+    pub logo: String,
+    /// The identity's address, or the identity provider's id for the person.
+    pub label: String,
 }
 
 pub struct Connection {
@@ -75,9 +85,12 @@ pub async fn overview(provider: &Provider, caller: &Caller, proof: Option<&str>)
         }
     }
     let sie = provider.sign_in_experience().await?;
-    let connections = if caller.settings.fields.social.readable() { connections(provider, user_id).await? } else { Vec::new() };
+    let readable = caller.settings.fields.social.readable();
+    let connections = if readable { connections(provider, user_id).await? } else { Vec::new() };
+    let enterprise = if readable { enterprise_identities(provider, user_id).await? } else { Vec::new() };
     Ok(Overview {
         connections,
+        enterprise,
         user: caller.user.clone(),
         settings: caller.settings.clone(),
         verified,
@@ -106,4 +119,16 @@ async fn connections(provider: &Provider, user_id: &str) -> Result<Vec<Connectio
         .into_iter()
         .map(|c| Connection { linked: identities.get(&c.target).and_then(label), name: c.display_name("en"), logo: c.logo(), connector_id: c.id, target: c.target })
         .collect())
+}
+
+async fn enterprise_identities(provider: &Provider, user_id: &str) -> Result<Vec<EnterpriseIdentity>, AccountError> {
+    let mut found = Vec::new();
+    for identity in crate::sso::sign_in::identities_of(&provider.store, user_id).await? {
+        let Ok(connector) = crate::sso::get(provider, identity["ssoConnectorId"].as_str().unwrap_or_default()).await else { continue };
+        let public = connector.to_public_json();
+        let field = |key: &str| public[key].as_str().unwrap_or_default().to_owned();
+        let label = identity["detail"]["email"].as_str().or(identity["identityId"].as_str()).unwrap_or_default().to_owned();
+        found.push(EnterpriseIdentity { name: field("connectorName"), logo: field("logo"), label });
+    }
+    Ok(found)
 }

@@ -189,7 +189,7 @@ impl SsoConnector {
         let brand = |key: &str| self.branding.get(key).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
         json!({
             "id": self.id,
-            "connectorName": brand("displayName").unwrap_or_else(|| self.provider.display_name.to_owned()),
+            "connectorName": brand("displayName").unwrap_or_else(|| self.connector_name.clone()),
             "logo": brand("logo").unwrap_or_else(|| self.provider.logo.to_owned()),
             "darkLogo": brand("darkLogo").or_else(|| brand("logo")).unwrap_or_else(|| self.provider.logo.to_owned()),
         })
