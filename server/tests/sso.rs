@@ -309,6 +309,9 @@ on_both_databases! {
         let bogus = common::upstream::SamlPost { action: acs.clone(), saml_response: "bm90IFhNTA==".into(), relay_state: Some("no-such-interaction".into()) };
         let (status, _, body) = post_to_acs(&bogus, &bogus.saml_response).await;
         assert_eq!((status, body["code"].as_str()), (404, Some("session.connector_validation_session_not_found")));
+        let malformed = reqwest::Client::new().post(&acs).form(&[("RelayState", "x")]).send().await.unwrap();
+        assert_eq!(malformed.status(), 400, "no SAMLResponse");
+        assert_eq!(malformed.json::<Value>().await.unwrap()["code"], json!("guard.invalid_input"));
         let page = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
             .post(&acs).header("accept", "text/html").form(&[("SAMLResponse", "bm90IFhNTA=="), ("RelayState", "no-such-interaction")]).send().await.unwrap();
         assert_eq!(page.headers()["location"], "/single-sign-on?error=session.connector_validation_session_not_found", "a browser sees the explanation page");

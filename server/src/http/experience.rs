@@ -418,8 +418,10 @@ async fn saml_assertion_consumer(
     jar: CookieJar,
     headers: HeaderMap,
     axum::extract::Path(connector_id): axum::extract::Path<String>,
-    axum::Form(form): axum::Form<SamlPost>,
+    form: Result<axum::Form<SamlPost>, axum::extract::rejection::FormRejection>,
 ) -> Result<(CookieJar, axum::response::Redirect), ApiError> {
+    // A post without a SAMLResponse is the sender's mistake, answered with a stable code.
+    let axum::Form(form) = form.map_err(|_| ApiError::invalid_input("the HTTP-POST binding's SAMLResponse is required"))?;
     let relay_state = form.relay_state.as_deref().filter(|r| !r.is_empty()).unwrap_or_default();
     let result = experience::sso::consume_saml_response(&state.provider, &connector_id, &form.saml_response, relay_state).await;
     let wants_page = headers.get(axum::http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
