@@ -32,6 +32,7 @@ pub mod sign_in_experience;
 pub mod social;
 pub mod sso;
 pub mod store;
+pub mod token_vault;
 pub mod users;
 pub mod verification_codes;
 

@@ -240,7 +240,8 @@ on_both_databases! {
         assert_eq!(identities.len(), 1, "{user}");
         assert_eq!((&identities[0]["issuer"], &identities[0]["identityId"], &identities[0]["ssoConnectorId"]), (&json!(upstream.issuer), &json!("ada-at-idp"), &json!(connector)));
         let (_, all) = server.call(&m, "GET", &format!("/api/users/{}/all-identities", ada), None).await;
-        assert_eq!(all["ssoIdentities"][0]["identityId"], json!("ada-at-idp"));
+        // Logto's shape: `{ssoConnectorId, ssoIdentity}` per identity.
+        assert_eq!((&all["ssoIdentities"][0]["ssoConnectorId"], &all["ssoIdentities"][0]["ssoIdentity"]["identityId"]), (&json!(connector), &json!("ada-at-idp")), "{all}");
         let (_, members) = server.call(&m, "GET", &format!("/api/organizations/{}/users", org["id"].as_str().unwrap()), None).await;
         let mut ids: Vec<&str> = members.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
         ids.sort();
@@ -289,7 +290,8 @@ on_both_databases! {
         assert_eq!(grace.name.as_deref(), Some("Grace Hopper"));
         let m = server.management_client().await;
         let (_, all) = server.call(&m, "GET", &format!("/api/users/{}/all-identities", grace.id), None).await;
-        assert_eq!((&all["ssoIdentities"][0]["issuer"], &all["ssoIdentities"][0]["identityId"]), (&json!(idp.entity_id), &json!("grace")), "{all}");
+        let sso = &all["ssoIdentities"][0]["ssoIdentity"];
+        assert_eq!((&sso["issuer"], &sso["identityId"]), (&json!(idp.entity_id), &json!("grace")), "{all}");
 
         // Flawed answers: each refused, and the sign-in stays unanswered.
         let tamper = |response: &str| {

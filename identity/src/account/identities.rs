@@ -10,6 +10,7 @@ use super::verification::{self, CreatedRecord};
 use super::{AccountError, Caller};
 use crate::oidc::Provider;
 use crate::social::{self, Pending, SocialUser};
+use crate::token_vault::{self, Holder, VaultError};
 use crate::users::UserError;
 
 const KIND: &str = "Social";
@@ -37,7 +38,7 @@ pub async fn verify(provider: &Provider, caller: &Caller, record_id: &str, conne
     let pending = verification::pending_payload(provider, caller, record_id, KIND).await?;
     let pending: Pending = serde_json::from_str(&pending).map_err(|_| AccountError::RecordNotFound)?;
     let connector = social::get(provider, &pending.connector_id).await.map_err(social_error)?;
-    let user = social::finish(&connector, &pending, connector_data).await.map_err(social_error)?;
+    let user = social::finish(provider, &connector, &pending, connector_data).await.map_err(social_error)?;
     verification::mark_verified(provider, record_id, &serde_json::to_string(&user).expect("serializes")).await?;
     Ok(record_id.to_owned())
 }
@@ -91,4 +92,37 @@ pub async fn view(provider: &Provider, caller: &Caller) -> Result<(Value, Value)
     let social = json!(social::identities_of(provider, &caller.user.id).await?);
     let sso = json!(crate::sso::sign_in::identities_of(&provider.store, &caller.user.id).await?);
     Ok((social, sso))
+}
+
+/// `GET /api/my-account/identities/:target/access-token` and
+/// `GET /api/my-account/sso-identities/:connectorId/access-token`: the upstream access token
+/// kept from the account's sign-in there (token storage), renewed when it has expired.
+/// Reading it needs the `identities` scope (403 without, as Logto answers).
+pub async fn access_token(provider: &Provider, caller: &Caller, holder: Holder<'_>) -> Result<Value, AccountError> {
+    if !caller.has_scope("identities") {
+        return Err(AccountError::Forbidden);
+    }
+    Ok(token_vault::access_token(provider, &caller.user.id, holder).await?)
+}
+
+/// `PUT /api/my-account/identities/:target/access-token {verificationRecordId}`: keeps the
+/// tokens of a fresh social verification of the account's own identity at `target` (the
+/// person signed in there again, say to grant more scopes), and answers the new access token.
+pub async fn replace_access_token(provider: &Provider, caller: &Caller, target: &str, record_id: &str) -> Result<Value, AccountError> {
+    if !caller.has_scope("identities") {
+        return Err(AccountError::Forbidden);
+    }
+    caller.require_first_party()?;
+    let user: SocialUser = serde_json::from_str(&verification::take_payload(provider, caller, record_id, KIND).await?).map_err(|_| AccountError::RecordNotFound)?;
+    if user.target != target {
+        return Err(VaultError::InvalidTarget.into());
+    }
+    if social::user_with_identity(provider, target, &user.id).await?.as_deref() != Some(caller.user.id.as_str()) {
+        return Err(VaultError::IdentityNotInAccount.into());
+    }
+    let tokens = user.tokens.as_ref().ok_or(VaultError::NoTokenResponse)?;
+    let mut tx = provider.store.begin_write().await?;
+    token_vault::keep_social(&mut tx, provider.clock.as_ref(), &caller.user.id, target, &user.id, tokens).await?;
+    tx.commit().await?;
+    access_token(provider, caller, Holder::Social { target }).await
 }

@@ -67,6 +67,8 @@ pub enum AccountError {
     #[error(transparent)]
     User(#[from] UserError),
     #[error(transparent)]
+    Vault(#[from] crate::token_vault::VaultError),
+    #[error(transparent)]
     Code(#[from] crate::verification_codes::CodeError),
     #[error(transparent)]
     Mfa(#[from] crate::mfa::MfaError),
@@ -107,6 +109,7 @@ impl ErrorCode for AccountError {
             Social(err) => err.code(),
             IdentityTargetLinked => "user.identity_already_in_use",
             User(err) => err.code(),
+            Vault(err) => err.code(),
             Code(err) => err.code(),
             Mfa(err) => err.code(),
             WrongBackupCodeFormat => "user.wrong_backup_code_format",

@@ -43,7 +43,7 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &st
         _ => return Err(ExperienceError::VerificationNotFound),
     };
     let connector = social::get(provider, connector_id).await?;
-    let user = social::finish(&connector, &pending, connector_data).await?;
+    let user = social::finish(provider, &connector, &pending, connector_data).await?;
     if let Some(email) = &user.email {
         record.identifier = Identifier { kind: IdentifierType::Email, value: email.to_lowercase() };
     }

@@ -64,7 +64,7 @@ pub async fn verify(provider: &Provider, cookie: Option<&str>, connector_id: &st
     };
     let connector = offered_connector(provider, connector_id).await?;
     let user = match connector.provider.kind {
-        sso::ProviderType::Oidc => sso::sign_in::finish(&connector, &pending, connector_data).await?,
+        sso::ProviderType::Oidc => sso::sign_in::finish(provider, &connector, &pending, connector_data).await?,
         // The assertion consumer service checked the IdP's answer and kept who it names.
         sso::ProviderType::Saml => record.sso.as_ref().and_then(|s| s.user.clone()).ok_or(ExperienceError::ConnectorSessionNotFound)?,
     };

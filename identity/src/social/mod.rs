@@ -4,6 +4,7 @@
 //! (`factories`) are the generic `oidc` and `oauth2` protocols and vendor presets on them;
 //! the configuration is kept as given, its client secret sealed at rest.
 
+pub mod by_operator;
 pub mod factories;
 pub mod oauth2;
 pub mod oidc;
@@ -107,13 +108,17 @@ pub async fn start(connector: &SocialConnector, redirect_uri: &str, state: &str)
 
 /// `connectorData`: everything the upstream sent back to the callback (`code`, `state`, or
 /// `error`; Apple's `id_token` and `user`). An answer for another sign-in, or a refusal,
-/// says nobody.
-pub async fn finish(connector: &SocialConnector, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
+/// says nobody. With token storage on, the upstream's tokens come along, sealed.
+pub async fn finish(provider: &Provider, connector: &SocialConnector, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
     check_callback(pending, data)?;
-    match connector.protocol()? {
-        Protocol::Oidc(settings) => oidc::finish(&settings, &connector.target, pending, data).await,
-        Protocol::OAuth2(settings) => oauth2::finish(&settings, &connector.target, pending, data).await,
+    let (mut user, tokens) = match connector.protocol()? {
+        Protocol::Oidc(settings) => oidc::finish(&settings, &connector.target, pending, data).await?,
+        Protocol::OAuth2(settings) => oauth2::finish(&settings, &connector.target, pending, data).await?,
+    };
+    if connector.enable_token_storage {
+        user.tokens = tokens.map(|t| crate::token_vault::seal(&provider.at_rest, provider.clock.as_ref(), &t));
     }
+    Ok(user)
 }
 
 /// An upstream's refusal, or an answer meant for another sign-in (its `state` differs),
@@ -143,6 +148,8 @@ pub struct SocialConnector {
     /// As the operator gave it (the client secret in the clear here, sealed in storage).
     pub config: Map<String, Value>,
     pub sync_profile: bool,
+    /// Keep the upstream's tokens for the application (token storage).
+    pub enable_token_storage: bool,
 }
 
 /// The configuration keys that hold secrets: sealed at rest, masked when shown.
@@ -156,6 +163,12 @@ impl SocialConnector {
 
     pub fn protocol(&self) -> Result<Protocol, SocialError> {
         factories::protocol(&self.factory, &self.config)
+    }
+
+    /// Whether sign-ins here come with tokens to keep: every code flow does; Apple's ID token
+    /// arrives alone with the callback.
+    pub fn supports_token_storage(&self) -> bool {
+        supports_token_storage(&self.factory, &self.config)
     }
 
     /// The operator's logo, else the factory's.
@@ -188,7 +201,8 @@ impl SocialConnector {
             "metadata": self.metadata,
             "config": config,
             "syncProfile": self.sync_profile,
-            "enableTokenStorage": false,
+            "enableTokenStorage": self.enable_token_storage,
+            "isTokenStorageSupported": self.supports_token_storage(),
         })
     }
 
@@ -228,9 +242,28 @@ pub struct ConnectorRequest {
     pub metadata: Option<Map<String, Value>>,
     #[serde(default)]
     pub sync_profile: Option<bool>,
+    #[serde(default)]
+    pub enable_token_storage: Option<bool>,
 }
 
-const COLUMNS: &str = "id, connector_id, target, metadata, config, sync_profile";
+const COLUMNS: &str = "id, connector_id, target, metadata, config, sync_profile, enable_token_storage";
+
+fn supports_token_storage(factory: &str, config: &Map<String, Value>) -> bool {
+    match factories::protocol(factory, config) {
+        Ok(Protocol::Oidc(settings)) => !settings.id_token_in_callback,
+        Ok(Protocol::OAuth2(_)) => true,
+        Err(_) => false,
+    }
+}
+
+/// Token storage can be turned on only where sign-ins bring tokens.
+fn token_storage(factory: &str, config: &Map<String, Value>, requested: Option<bool>, current: bool) -> Result<bool, SocialError> {
+    let on = requested.unwrap_or(current);
+    if on && !supports_token_storage(factory, config) {
+        return Err(SocialError::InvalidConfig("this connector's sign-ins bring no tokens to store (enableTokenStorage)".into()));
+    }
+    Ok(on)
+}
 
 fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnector, SocialError> {
     let config: String = row.try_get("config")?;
@@ -247,6 +280,7 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SocialConnec
         metadata: serde_json::from_str(&metadata).unwrap_or_default(),
         config,
         sync_profile: get_flag(row, "sync_profile")?,
+        enable_token_storage: get_flag(row, "enable_token_storage")?,
     })
 }
 
@@ -306,15 +340,17 @@ pub async fn create(provider: &Provider, clock: &dyn Clock, request: ConnectorRe
     let mut metadata = request.metadata.unwrap_or_default();
     let target = target_of(factory, &metadata)?;
     metadata.insert("target".into(), json!(target));
+    let keep_tokens = token_storage(factory.id, &config, request.enable_token_storage, false)?;
     let id = crate::ids::entity_id();
     let now = clock.now_ms();
-    let inserted = sqlx::query(&format!("INSERT INTO social_connectors ({COLUMNS}, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"))
+    let inserted = sqlx::query(&format!("INSERT INTO social_connectors ({COLUMNS}, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"))
         .bind(&id)
         .bind(factory.id)
         .bind(&target)
         .bind(Value::Object(metadata).to_string())
         .bind(sealed(provider, &config))
         .bind(request.sync_profile.unwrap_or(false))
+        .bind(keep_tokens)
         .bind(now)
         .execute(provider.store.pool())
         .await;
@@ -342,23 +378,36 @@ pub async fn update(provider: &Provider, clock: &dyn Clock, id: &str, request: C
     metadata.extend(request.metadata.unwrap_or_default());
     let target = target_of(factory, &metadata)?;
     metadata.insert("target".into(), json!(target));
-    let updated = sqlx::query("UPDATE social_connectors SET target = $2, metadata = $3, config = $4, sync_profile = $5, updated_at = $6 WHERE id = $1")
+    let keep_tokens = token_storage(factory.id, &config, request.enable_token_storage, current.enable_token_storage)?;
+    let mut tx = provider.store.begin_write().await?;
+    let updated = sqlx::query("UPDATE social_connectors SET target = $2, metadata = $3, config = $4, sync_profile = $5, enable_token_storage = $6, updated_at = $7 WHERE id = $1")
         .bind(id)
         .bind(&target)
         .bind(Value::Object(metadata).to_string())
         .bind(sealed(provider, &config))
         .bind(request.sync_profile.unwrap_or(current.sync_profile))
+        .bind(keep_tokens)
         .bind(clock.now_ms())
-        .execute(provider.store.pool())
+        .execute(&mut *tx)
         .await;
     if let Err(err) = updated {
         return Err(if unique_violation(&err).is_some() { SocialError::TargetInUse } else { err.into() });
     }
+    // Turning storage off, or moving the connector to another target, drops what was kept.
+    if !keep_tokens || target != current.target {
+        sqlx::query("DELETE FROM social_token_sets WHERE target = $1").bind(&current.target).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
     get(provider, id).await
 }
 
+/// Deletes the connector and the tokens kept from its sign-ins (the identities stay).
 pub async fn delete(provider: &Provider, id: &str) -> Result<bool, SocialError> {
-    let deleted = sqlx::query("DELETE FROM social_connectors WHERE id = $1").bind(id).execute(provider.store.pool()).await?;
+    let Some(connector) = find(provider, id).await? else { return Ok(false) };
+    let mut tx = provider.store.begin_write().await?;
+    sqlx::query("DELETE FROM social_token_sets WHERE target = $1").bind(&connector.target).execute(&mut *tx).await?;
+    let deleted = sqlx::query("DELETE FROM social_connectors WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(deleted.rows_affected() > 0)
 }
 
@@ -377,6 +426,9 @@ pub struct SocialUser {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub avatar: Option<String>,
+    /// With token storage on: what the upstream gave at this sign-in, sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<crate::token_vault::SealedTokens>,
 }
 
 /// The account that has this upstream identity, if any.
@@ -400,6 +452,24 @@ pub async fn identities_in(store: &crate::store::Store, user_id: &str) -> Result
         .into_iter()
         .map(|(target, id, details)| (target, json!({ "userId": id, "details": serde_json::from_str::<Value>(&details).unwrap_or(Value::Null) })))
         .collect())
+}
+
+/// [`identities_of`] for a page of accounts, in one query (the users list).
+pub async fn identities_of_many(store: &crate::store::Store, user_ids: &[&str]) -> Result<std::collections::HashMap<String, Map<String, Value>>, sqlx::Error> {
+    let mut by_user: std::collections::HashMap<String, Map<String, Value>> = std::collections::HashMap::new();
+    if user_ids.is_empty() {
+        return Ok(by_user);
+    }
+    let placeholders: Vec<String> = (1..=user_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT user_id, target, identity_id, details FROM user_social_identities WHERE user_id IN ({}) ORDER BY created_at, target", placeholders.join(", "));
+    let mut query = sqlx::query_as::<_, (String, String, String, String)>(&sql);
+    for id in user_ids {
+        query = query.bind(*id);
+    }
+    for (user_id, target, id, details) in query.fetch_all(store.pool()).await? {
+        by_user.entry(user_id).or_default().insert(target, json!({ "userId": id, "details": serde_json::from_str::<Value>(&details).unwrap_or(Value::Null) }));
+    }
+    Ok(by_user)
 }
 
 /// Unlinks the account's identity at `target`; false when it has none there.
@@ -426,7 +496,7 @@ pub async fn link_as_operator(provider: &Provider, user_id: &str, target: &str, 
         return Err(crate::users::UserError::IdentityNotFound);
     }
     let text = |key: &str| info.get(key).and_then(Value::as_str).map(str::to_owned);
-    let social = SocialUser { target: target.to_owned(), id: upstream_id.to_owned(), email: text("email"), phone: text("phone"), name: text("name"), avatar: text("avatar") };
+    let social = SocialUser { target: target.to_owned(), id: upstream_id.to_owned(), email: text("email"), phone: text("phone"), name: text("name"), avatar: text("avatar"), tokens: None };
     link_alone(provider, user_id, &social).await
 }
 
@@ -462,6 +532,9 @@ pub async fn link(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &s
     .await?;
     if written.rows_affected() == 0 {
         return Err(crate::users::UserError::IdentityAlreadyInUse);
+    }
+    if let Some(tokens) = &social.tokens {
+        crate::token_vault::keep_social(&mut *conn, clock, user_id, &social.target, &social.id, tokens).await?;
     }
     Ok(())
 }

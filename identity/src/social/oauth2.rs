@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{http, upstream, Pending, SocialError, SocialUser, Started};
+use crate::token_vault::UpstreamTokens;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -98,21 +99,43 @@ type Client = ::oauth2::Client<
     ::oauth2::EndpointSet,
 >;
 
-fn client(settings: &OAuth2Settings, redirect_uri: &str) -> Result<Client, SocialError> {
+fn client(settings: &OAuth2Settings, redirect_uri: Option<&str>) -> Result<Client, SocialError> {
     let invalid = |what: &str| SocialError::InvalidConfig(format!("{what} must be a URL"));
-    Ok(BasicClient::new(ClientId::new(settings.client_id.clone()))
+    let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
         .set_client_secret(ClientSecret::new(settings.client_secret.clone()))
         .set_auth_uri(AuthUrl::new(settings.authorization.clone()).map_err(|_| invalid("authorizationEndpoint"))?)
         .set_token_uri(TokenUrl::new(settings.token.clone()).map_err(|_| invalid("tokenEndpoint"))?)
-        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| invalid("redirectUri"))?)
         .set_auth_type(match settings.auth_method {
             AuthMethod::Post => AuthType::RequestBody,
             AuthMethod::Basic => AuthType::BasicAuth,
-        }))
+        });
+    Ok(match redirect_uri {
+        Some(uri) => client.set_redirect_uri(RedirectUrl::new(uri.to_owned()).map_err(|_| invalid("redirectUri"))?),
+        None => client,
+    })
+}
+
+fn upstream_tokens(tokens: &::oauth2::basic::BasicTokenResponse) -> UpstreamTokens {
+    UpstreamTokens {
+        access_token: tokens.access_token().secret().clone(),
+        refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
+        id_token: None,
+        expires_in: tokens.expires_in().map(|d| d.as_secs()),
+        scope: tokens.scopes().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+        token_type: Some(super::oidc::bearer(tokens.token_type().as_ref())),
+    }
+}
+
+/// The refresh-token grant at the upstream's token endpoint.
+pub async fn refresh(settings: &OAuth2Settings, refresh_token: &str) -> Result<UpstreamTokens, SocialError> {
+    let http = http()?;
+    let token = ::oauth2::RefreshToken::new(refresh_token.to_owned());
+    let tokens = client(settings, None)?.exchange_refresh_token(&token).request_async(&http).await.map_err(upstream)?;
+    Ok(upstream_tokens(&tokens))
 }
 
 pub fn start(settings: &OAuth2Settings, redirect_uri: &str, state: &str) -> Result<Started, SocialError> {
-    let client = client(settings, redirect_uri)?;
+    let client = client(settings, Some(redirect_uri))?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = state.to_owned();
     let mut request = client.authorize_url(move || CsrfToken::new(state)).set_pkce_challenge(challenge);
@@ -152,6 +175,7 @@ pub fn map_profile(settings: &OAuth2Settings, target: &str, profile: &Value) -> 
         phone: trusted(map.phone.as_deref().and_then(|p| at(profile, p)), false),
         name: at(profile, &map.name),
         avatar: at(profile, &map.avatar),
+        tokens: None,
     };
     if settings.quirk == Quirk::Discord {
         user.name = user.name.or_else(|| at(profile, "username"));
@@ -168,10 +192,10 @@ async fn get_json(http: &openidconnect::reqwest::Client, url: &str, access_token
     response.json().await.map_err(|_| SocialError::InvalidResponse("the user endpoint did not answer JSON"))
 }
 
-pub async fn finish(settings: &OAuth2Settings, target: &str, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
+pub async fn finish(settings: &OAuth2Settings, target: &str, pending: &Pending, data: &Map<String, Value>) -> Result<(SocialUser, Option<UpstreamTokens>), SocialError> {
     let code = data.get("code").and_then(Value::as_str).ok_or(SocialError::InvalidResponse("the callback carries no code"))?;
     let http = http()?;
-    let client = client(settings, &pending.redirect_uri)?;
+    let client = client(settings, Some(&pending.redirect_uri))?;
     let mut exchange = client.exchange_code(AuthorizationCode::new(code.to_owned()));
     if let Some(pkce) = &pending.pkce_verifier {
         exchange = exchange.set_pkce_verifier(PkceCodeVerifier::new(pkce.clone()));
@@ -189,7 +213,7 @@ pub async fn finish(settings: &OAuth2Settings, target: &str, pending: &Pending, 
                 .and_then(|e| e.get("email").and_then(Value::as_str).map(str::to_owned));
         }
     }
-    Ok(user)
+    Ok((user, Some(upstream_tokens(&tokens))))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use openidconnect::{
 use serde_json::{Map, Value};
 
 use super::{http, upstream, Pending, SocialError, SocialUser, Started};
+use crate::token_vault::UpstreamTokens;
 
 /// Where the upstream's endpoints come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,17 +81,20 @@ async fn metadata(settings: &OidcSettings, http: &openidconnect::reqwest::Client
     }
 }
 
-async fn client(settings: &OidcSettings, redirect_uri: &str, http: &openidconnect::reqwest::Client) -> Result<(Client, bool), SocialError> {
+async fn client(settings: &OidcSettings, redirect_uri: Option<&str>, http: &openidconnect::reqwest::Client) -> Result<(Client, bool), SocialError> {
     let (metadata, check_issuer) = metadata(settings, http).await?;
-    let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| SocialError::InvalidConfig("redirectUri must be a URL".into()))?;
     let secret = settings.client_secret.clone().map(ClientSecret::new);
-    Ok((CoreClient::from_provider_metadata(metadata, ClientId::new(settings.client_id.clone()), secret).set_redirect_uri(redirect), check_issuer))
+    let mut client = CoreClient::from_provider_metadata(metadata, ClientId::new(settings.client_id.clone()), secret);
+    if let Some(redirect_uri) = redirect_uri {
+        client = client.set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(|_| SocialError::InvalidConfig("redirectUri must be a URL".into()))?);
+    }
+    Ok((client, check_issuer))
 }
 
 /// The upstream's authorization URL for this sign-in (`state` is the caller's).
 pub async fn start(settings: &OidcSettings, redirect_uri: &str, state: &str) -> Result<Started, SocialError> {
     let http = http()?;
-    let (client, _) = client(settings, redirect_uri, &http).await?;
+    let (client, _) = client(settings, Some(redirect_uri), &http).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = state.to_owned();
     let flow = if settings.id_token_in_callback { AuthenticationFlow::Hybrid(vec![CoreResponseType::IdToken]) } else { AuthenticationFlow::AuthorizationCode };
@@ -117,14 +121,15 @@ fn from_claims(target: &str, claims: &IdTokenClaims<EmptyAdditionalClaims, CoreG
         phone: verified(claims.phone_number().map(|p| p.to_string()), claims.phone_number_verified(), trust),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
         avatar: claims.picture().and_then(|p| p.get(None)).map(|p| p.to_string()),
+        tokens: None,
     }
 }
 
 /// Says who signed in upstream: redeems the callback's `code`, or (Apple) reads the ID token
-/// the callback carries.
-pub async fn finish(settings: &OidcSettings, target: &str, pending: &Pending, data: &Map<String, Value>) -> Result<SocialUser, SocialError> {
+/// the callback carries. The upstream's tokens come along when it gave any.
+pub async fn finish(settings: &OidcSettings, target: &str, pending: &Pending, data: &Map<String, Value>) -> Result<(SocialUser, Option<UpstreamTokens>), SocialError> {
     let http = http()?;
-    let (client, check_issuer) = client(settings, &pending.redirect_uri, &http).await?;
+    let (client, check_issuer) = client(settings, Some(&pending.redirect_uri), &http).await?;
     let verifier = client.id_token_verifier().require_issuer_match(check_issuer);
     let nonce = Nonce::new(pending.nonce.clone().unwrap_or_default());
     let field = |key: &str| data.get(key).and_then(Value::as_str);
@@ -141,7 +146,7 @@ pub async fn finish(settings: &OidcSettings, target: &str, pending: &Pending, da
                 user.name = Some(parts.join(" "));
             }
         }
-        return Ok(user);
+        return Ok((user, None));
     }
     let code = field("code").ok_or(SocialError::InvalidResponse("the callback carries no code"))?;
     let mut exchange = client.exchange_code(AuthorizationCode::new(code.to_owned())).map_err(upstream)?;
@@ -161,5 +166,31 @@ pub async fn finish(settings: &OidcSettings, target: &str, pending: &Pending, da
         user.name = info.name().and_then(|n| n.get(None)).map(|n| n.to_string()).or(user.name);
         user.avatar = info.picture().and_then(|p| p.get(None)).map(|p| p.to_string()).or(user.avatar);
     }
-    Ok(user)
+    Ok((user, Some(upstream_tokens(&tokens))))
+}
+
+fn upstream_tokens(tokens: &openidconnect::core::CoreTokenResponse) -> UpstreamTokens {
+    UpstreamTokens {
+        access_token: tokens.access_token().secret().clone(),
+        refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
+        id_token: tokens.id_token().map(|t| t.to_string()),
+        expires_in: tokens.expires_in().map(|d| d.as_secs()),
+        scope: tokens.scopes().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+        token_type: Some(bearer(tokens.token_type().as_ref())),
+    }
+}
+
+/// `Bearer`, as RFC 6750 spells it, whatever case the upstream used.
+pub(crate) fn bearer(token_type: &str) -> String {
+    if token_type.eq_ignore_ascii_case("bearer") { "Bearer".to_owned() } else { token_type.to_owned() }
+}
+
+/// The refresh-token grant at the upstream's token endpoint (token storage renewing an
+/// expired access token).
+pub async fn refresh(settings: &OidcSettings, refresh_token: &str) -> Result<UpstreamTokens, SocialError> {
+    let http = http()?;
+    let (client, _) = client(settings, None, &http).await?;
+    let token = openidconnect::RefreshToken::new(refresh_token.to_owned());
+    let tokens = client.exchange_refresh_token(&token).map_err(upstream)?.request_async(&http).await.map_err(upstream)?;
+    Ok(upstream_tokens(&tokens))
 }

@@ -137,6 +137,8 @@ pub struct SsoConnector {
     pub domains: Vec<String>,
     pub branding: Map<String, Value>,
     pub sync_profile: bool,
+    /// Keep the identity provider's tokens for the application (OIDC connectors only).
+    pub enable_token_storage: bool,
     pub created_at: i64,
 }
 
@@ -165,7 +167,7 @@ impl SsoConnector {
             "domains": self.domains,
             "branding": self.branding,
             "syncProfile": self.sync_profile,
-            "enableTokenStorage": false,
+            "enableTokenStorage": self.enable_token_storage,
             "createdAt": self.created_at,
             "name": self.provider.display_name,
             "providerType": self.provider.kind,
@@ -290,9 +292,19 @@ pub struct ConnectorInput {
     pub domains: Option<Vec<String>>,
     pub branding: Option<Map<String, Value>>,
     pub sync_profile: Option<bool>,
+    pub enable_token_storage: Option<bool>,
 }
 
-const COLUMNS: &str = "id, provider_name, connector_name, config, domains, branding, sync_profile, created_at";
+const COLUMNS: &str = "id, provider_name, connector_name, config, domains, branding, sync_profile, enable_token_storage, created_at";
+
+/// Token storage needs tokens: SAML sign-ins bring none.
+fn token_storage(sso_provider: &SsoProvider, requested: Option<bool>, current: bool) -> Result<bool, SsoError> {
+    let on = requested.unwrap_or(current);
+    if on && sso_provider.kind != ProviderType::Oidc {
+        return Err(invalid("SAML sign-ins bring no tokens to store (enableTokenStorage)"));
+    }
+    Ok(on)
+}
 
 fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SsoConnector, SsoError> {
     let name: String = row.try_get("provider_name")?;
@@ -307,6 +319,7 @@ fn from_row(provider: &Provider, row: &sqlx::any::AnyRow) -> Result<SsoConnector
         domains: serde_json::from_str(&row.try_get::<String, _>("domains")?).unwrap_or_default(),
         branding: serde_json::from_str(&row.try_get::<String, _>("branding")?).unwrap_or_default(),
         sync_profile: get_flag(row, "sync_profile")?,
+        enable_token_storage: get_flag(row, "enable_token_storage")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -342,8 +355,9 @@ pub async fn create(provider: &Provider, clock: &dyn Clock, input: ConnectorInpu
     if !config.is_empty() {
         validate_config(sso_provider, &config)?;
     }
+    let keep_tokens = token_storage(sso_provider, input.enable_token_storage, false)?;
     let id = crate::ids::entity_id();
-    let inserted = sqlx::query(&format!("INSERT INTO sso_connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+    let inserted = sqlx::query(&format!("INSERT INTO sso_connectors ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
         .bind(&id)
         .bind(sso_provider.name)
         .bind(&connector_name)
@@ -351,6 +365,7 @@ pub async fn create(provider: &Provider, clock: &dyn Clock, input: ConnectorInpu
         .bind(json!(domains).to_string())
         .bind(Value::Object(input.branding.unwrap_or_default()).to_string())
         .bind(input.sync_profile.unwrap_or(false))
+        .bind(keep_tokens)
         .bind(clock.now_ms())
         .execute(provider.store.pool())
         .await;
@@ -377,18 +392,25 @@ pub async fn update(provider: &Provider, id: &str, input: ConnectorInput) -> Res
         None => current.config.clone(),
     };
     let connector_name = name_of(input.connector_name)?.unwrap_or(current.connector_name.clone());
-    let updated = sqlx::query("UPDATE sso_connectors SET connector_name = $2, config = $3, domains = $4, branding = $5, sync_profile = $6 WHERE id = $1")
+    let keep_tokens = token_storage(current.provider, input.enable_token_storage, current.enable_token_storage)?;
+    let mut tx = provider.store.begin_write().await?;
+    let updated = sqlx::query("UPDATE sso_connectors SET connector_name = $2, config = $3, domains = $4, branding = $5, sync_profile = $6, enable_token_storage = $7 WHERE id = $1")
         .bind(id)
         .bind(&connector_name)
         .bind(sealed(provider, &config))
         .bind(json!(domains).to_string())
         .bind(Value::Object(input.branding.unwrap_or(current.branding.clone())).to_string())
         .bind(input.sync_profile.unwrap_or(current.sync_profile))
-        .execute(provider.store.pool())
+        .bind(keep_tokens)
+        .execute(&mut *tx)
         .await;
     if let Err(err) = updated {
         return Err(if unique_violation(&err).is_some() { SsoError::DuplicateName } else { err.into() });
     }
+    if !keep_tokens {
+        sqlx::query("DELETE FROM sso_token_sets WHERE sso_identity_id IN (SELECT id FROM user_sso_identities WHERE sso_connector_id = $1)").bind(id).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
     get(provider, id).await
 }
 

@@ -172,7 +172,7 @@ fn user_of(connector: &SsoConnector, assertion: &Assertion) -> Result<SsoUser, S
     let issuer = assertion.issuer.value.clone().ok_or_else(|| SsoError::InvalidAssertion("the assertion has no issuer".into()))?;
     // The IdP vouches for the addresses it asserts (as Logto takes them).
     let email = attribute(&mapped("email", "email")).filter(|e| e.contains('@')).map(|e| e.to_lowercase());
-    Ok(SsoUser { connector_id: connector.id.clone(), issuer, id, email, name: attribute(&mapped("name", "name")), avatar: None })
+    Ok(SsoUser { connector_id: connector.id.clone(), issuer, id, email, name: attribute(&mapped("name", "name")), avatar: None, tokens: None })
 }
 
 /// One use per assertion, across nodes: the ID's row is the proof it was used.

@@ -29,6 +29,9 @@ pub struct SsoUser {
     pub name: Option<String>,
     #[serde(default)]
     pub avatar: Option<String>,
+    /// With token storage on: what the provider gave at this sign-in, sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<crate::token_vault::SealedTokens>,
 }
 
 const DEFAULT_SCOPE: &str = "openid profile email";
@@ -43,7 +46,7 @@ impl SsoConnector {
         self.provider.fixed_issuer.map(str::to_owned).or_else(|| config_str(self, "issuer").map(str::to_owned))
     }
 
-    fn oidc_settings(&self) -> Result<OidcSettings, SsoError> {
+    pub(crate) fn oidc_settings(&self) -> Result<OidcSettings, SsoError> {
         if self.provider.kind != ProviderType::Oidc || !self.is_available() {
             return Err(SsoError::NotAvailable);
         }
@@ -82,11 +85,12 @@ pub async fn start(provider: &Provider, connector: &SsoConnector, redirect_uri: 
 }
 
 /// Redeems what an OIDC identity provider sent back to the callback (`code` and `state`, or
-/// `error`).
-pub async fn finish(connector: &SsoConnector, pending: &Pending, data: &Map<String, Value>) -> Result<SsoUser, SsoError> {
+/// `error`); with token storage on, its tokens come along, sealed.
+pub async fn finish(provider: &Provider, connector: &SsoConnector, pending: &Pending, data: &Map<String, Value>) -> Result<SsoUser, SsoError> {
     crate::social::check_callback(pending, data)?;
     let settings = connector.oidc_settings()?;
-    let user = crate::social::oidc::finish(&settings, "", pending, data).await?;
+    let (user, tokens) = crate::social::oidc::finish(&settings, "", pending, data).await?;
+    let tokens = tokens.filter(|_| connector.enable_token_storage).map(|t| crate::token_vault::seal(&provider.at_rest, provider.clock.as_ref(), &t));
     Ok(SsoUser {
         connector_id: connector.id.clone(),
         issuer: connector.issuer().ok_or(SsoError::NotAvailable)?,
@@ -94,6 +98,7 @@ pub async fn finish(connector: &SsoConnector, pending: &Pending, data: &Map<Stri
         email: user.email.map(|e| e.to_lowercase()),
         name: user.name,
         avatar: user.avatar,
+        tokens,
     })
 }
 
@@ -123,6 +128,9 @@ pub async fn link(conn: &mut sqlx::AnyConnection, clock: &dyn Clock, user_id: &s
     .await?;
     if written.rows_affected() == 0 {
         return Err(crate::users::UserError::IdentityAlreadyInUse);
+    }
+    if let Some(tokens) = &user.tokens {
+        crate::token_vault::keep_sso(&mut *conn, clock, &user.issuer, &user.id, tokens).await?;
     }
     crate::organizations::jit::provision_by_sso(conn, clock, user_id, &user.connector_id).await?;
     Ok(())

@@ -150,6 +150,8 @@ pub enum UserError {
     NotFound,
     #[error("the user has no such identity")]
     IdentityNotFound,
+    #[error("the user has no identity at this enterprise SSO connector")]
+    SsoIdentityNotFound,
     #[error("invalid input: {0}")]
     InvalidInput(String),
     #[error(transparent)]
@@ -170,6 +172,7 @@ impl ErrorCode for UserError {
             // Logto's code for an unknown user (admin-user.test.ts).
             UserError::NotFound => "entity.not_found",
             UserError::IdentityNotFound => "user.identity_not_exist",
+            UserError::SsoIdentityNotFound => "user.enterprise_sso_identity_not_exists",
             UserError::InvalidInput(_) => "guard.invalid_input",
             UserError::Search(_) => "request.invalid_input",
             UserError::InvalidPhone => "user.invalid_phone",

@@ -38,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/my-account/grants/{id}", axum::routing::delete(revoke_grant))
         .route("/api/my-account/identities", post(add_identity).put(replace_identity))
         .route("/api/my-account/identities/{target}", axum::routing::delete(remove_identity))
+        .route("/api/my-account/identities/{target}/access-token", get(social_access_token).put(replace_social_access_token))
+        .route("/api/my-account/sso-identities/{connectorId}/access-token", get(sso_access_token))
         .route(account::identities::ACCOUNT_CENTER_CALLBACK, get(account_center_social_callback))
         .route("/api/verifications/social", post(start_social_verification))
         .route("/api/verifications/social/verify", post(verify_social))
@@ -165,6 +167,31 @@ async fn replace_identity(State(state): State<AppState>, Account(caller): Accoun
 async fn remove_identity(State(state): State<AppState>, Account(caller): Account, Proof(proof): Proof, axum::extract::Path(target): axum::extract::Path<String>) -> Result<StatusCode, ApiError> {
     account::identities::unlink(&state.provider, &caller, proof.as_deref(), &target).await.map_err(refused)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn social_access_token(State(state): State<AppState>, Account(caller): Account, axum::extract::Path(target): axum::extract::Path<String>) -> Result<Json<Value>, ApiError> {
+    let holder = identity::token_vault::Holder::Social { target: &target };
+    Ok(Json(account::identities::access_token(&state.provider, &caller, holder).await.map_err(refused)?))
+}
+
+async fn sso_access_token(State(state): State<AppState>, Account(caller): Account, axum::extract::Path(connector_id): axum::extract::Path<String>) -> Result<Json<Value>, ApiError> {
+    let holder = identity::token_vault::Holder::Sso { connector_id: &connector_id };
+    Ok(Json(account::identities::access_token(&state.provider, &caller, holder).await.map_err(refused)?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct VerificationRecordId {
+    verification_record_id: String,
+}
+
+async fn replace_social_access_token(
+    State(state): State<AppState>,
+    Account(caller): Account,
+    axum::extract::Path(target): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<VerificationRecordId>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(account::identities::replace_access_token(&state.provider, &caller, &target, &body.verification_record_id).await.map_err(refused)?))
 }
 
 /// `absent` → unchanged, `null` → cleared, a string → set.

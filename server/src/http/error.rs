@@ -128,7 +128,10 @@ fn api_status(code: &str) -> StatusCode {
         "auth.forbidden" | "console.forbidden" | "console.creation_disabled" => StatusCode::FORBIDDEN,
         "console.last_admin" | "connector.multiple_target_with_same_platform" | "user.identity_already_in_use" => StatusCode::UNPROCESSABLE_ENTITY,
         "session.state_mismatch" | "connector.invalid_response" => StatusCode::BAD_REQUEST,
-        "connector.authorization_failed" => StatusCode::UNAUTHORIZED,
+        "connector.authorization_failed" | "secrets.third_party_token_set.access_token_expired" => StatusCode::UNAUTHORIZED,
+        "secrets.third_party_token_set.token_not_found" | "user.enterprise_sso_identity_not_exists" => StatusCode::NOT_FOUND,
+        "verification_record.social_verification.invalid_target" | "user.identity_not_exists_in_current_user"
+        | "verification_record.social_verification.token_response_not_found" => StatusCode::UNPROCESSABLE_ENTITY,
         "single_sign_on.duplicate_connector_name" => StatusCode::CONFLICT,
         code if code.starts_with("single_sign_on.idp_initiated_authentication_") => StatusCode::BAD_REQUEST,
         "single_sign_on.forbidden_domains" | "single_sign_on.duplicated_domains" => StatusCode::UNPROCESSABLE_ENTITY,

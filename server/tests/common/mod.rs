@@ -343,6 +343,13 @@ impl TestServer {
 /// is the one used).
 const LOOPBACK: std::net::SocketAddr = std::net::SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0));
 
+/// A client that calls with `Authorization: Bearer <token>` (an Account API caller).
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    client_builder().default_headers(headers).build().unwrap()
+}
+
 pub fn client() -> reqwest::Client {
     client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }

@@ -17,6 +17,11 @@ impl OidcUpstream {
     /// Starts the provider with this client (`client_secret_post`) and `accounts`
     /// (`{login: {email, email_verified, name, picture}}`).
     pub fn start(client_id: &str, client_secret: &str, redirect_uris: &[&str], accounts: Value) -> Self {
+        Self::start_with(client_id, client_secret, redirect_uris, accounts, false)
+    }
+
+    /// [`start`](Self::start), and with `refresh_tokens` every code grant gives a refresh token too.
+    pub fn start_with(client_id: &str, client_secret: &str, redirect_uris: &[&str], accounts: Value, refresh_tokens: bool) -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/upstream/oidc-provider.mjs");
         let mut child = Command::new("node")
             .arg(script)
@@ -24,6 +29,7 @@ impl OidcUpstream {
             .env("UPSTREAM_CLIENT_SECRET", client_secret)
             .env("UPSTREAM_REDIRECT_URIS", redirect_uris.join(" "))
             .env("UPSTREAM_ACCOUNTS", accounts.to_string())
+            .env("UPSTREAM_REFRESH_TOKENS", if refresh_tokens { "1" } else { "0" })
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

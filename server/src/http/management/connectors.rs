@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_connectors, create_connector))
         .routes(routes!(get_connector, update_connector, delete_connector))
         .routes(routes!(test_connector))
+        .routes(routes!(connector_authorization_uri))
 }
 
 fn factories() -> Vec<Value> {
@@ -106,6 +107,8 @@ struct UpdateConnector {
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     sync_profile: Option<bool>,
+    /// Social connectors: keep the upstream's tokens from each sign-in.
+    enable_token_storage: Option<bool>,
 }
 
 /// Merges settings into the connector; the masked password keeps the stored one.
@@ -113,7 +116,13 @@ struct UpdateConnector {
     responses((status = 200, description = "The connector", body = schemas::Connector)))]
 async fn update_connector(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<UpdateConnector>) -> Result<Json<Value>, ApiError> {
     if social::find(&state.provider, &id).await.map_err(domain)?.is_some() {
-        let request = social::ConnectorRequest { connector_id: None, config: body.config.map(Value::Object), metadata: body.metadata, sync_profile: body.sync_profile };
+        let request = social::ConnectorRequest {
+            connector_id: None,
+            config: body.config.map(Value::Object),
+            metadata: body.metadata,
+            sync_profile: body.sync_profile,
+            enable_token_storage: body.enable_token_storage,
+        };
         return Ok(Json(social::update(&state.provider, state.provider.clock.as_ref(), &id, request).await.map_err(domain)?.to_api_json()));
     }
     let config = body.config.ok_or_else(|| ApiError::invalid_input("config is required"))?;
@@ -152,4 +161,22 @@ async fn test_connector(State(state): State<AppState>, Path(factory): Path<Strin
     let locale = state.provider.sign_in_experience().await.map(|s| s.language_info.fallback_language).unwrap_or_else(|_| "en".into());
     connectors::send_test(&config, to.as_deref().unwrap_or_default(), &locale).await.map_err(domain)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AuthorizationUriBody {
+    state: String,
+    redirect_uri: String,
+}
+
+/// Where to send a person to link their account at this social connector; the upstream
+/// comes back to `redirectUri` with `state`, and what it sent goes to
+/// `POST /api/users/{userId}/identities` (within ten minutes, once).
+#[utoipa::path(post, path = "/api/connectors/{id}/authorization-uri", tag = "Connectors", params(("id" = String, Path)), request_body = AuthorizationUriBody,
+    responses((status = 200, description = "`{redirectTo}`", body = Object), (status = 400, description = "No state or an invalid redirectUri", body = schemas::ErrorBody),
+        (status = 404, description = "No social connector has this id", body = schemas::ErrorBody)))]
+async fn connector_authorization_uri(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<AuthorizationUriBody>) -> Result<Json<Value>, ApiError> {
+    let uri = social::by_operator::authorization_uri(&state.provider, &id, &body.state, &body.redirect_uri).await.map_err(domain)?;
+    Ok(Json(json!({ "redirectTo": uri })))
 }

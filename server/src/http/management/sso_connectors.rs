@@ -49,16 +49,21 @@ struct ConnectorBody {
     #[schema(value_type = Option<Object>)]
     branding: Option<Map<String, Value>>,
     sync_profile: Option<bool>,
-    /// Accepted as `false` only: token storage is not built.
+    /// Keep the identity provider's tokens from each sign-in (OIDC connectors only).
     enable_token_storage: Option<bool>,
 }
 
 impl ConnectorBody {
     fn input(self) -> Result<ConnectorInput, ApiError> {
-        if self.enable_token_storage == Some(true) {
-            return Err(ApiError::invalid_input("enableTokenStorage is not supported"));
-        }
-        Ok(ConnectorInput { provider_name: self.provider_name, connector_name: self.connector_name, config: self.config, domains: self.domains, branding: self.branding, sync_profile: self.sync_profile })
+        Ok(ConnectorInput {
+            provider_name: self.provider_name,
+            connector_name: self.connector_name,
+            config: self.config,
+            domains: self.domains,
+            branding: self.branding,
+            sync_profile: self.sync_profile,
+            enable_token_storage: self.enable_token_storage,
+        })
     }
 }
 

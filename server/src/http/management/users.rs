@@ -5,6 +5,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use identity::token_vault::{self, Holder};
 use identity::users::{self, NewUser, User, UserQuery, UserUpdate};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -34,7 +35,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_user_roles, add_user_roles, replace_user_roles))
         .routes(routes!(remove_user_role))
         .routes(routes!(all_identities))
-        .routes(routes!(delete_identity, put_identity))
+        .routes(routes!(link_identity))
+        .routes(routes!(get_identity, delete_identity, put_identity))
+        .routes(routes!(get_sso_identity))
         .routes(routes!(list_mfa_verifications, create_mfa_verification))
         .routes(routes!(delete_mfa_verification))
 }
@@ -92,7 +95,17 @@ async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri
     let page = Page::from_query(query.as_deref())?;
     let search = users::search::UserSearch::parse(&page.rest).map_err(|e| domain(users::UserError::from(e)))?;
     let (found, total) = users::list(&state.store, &UserQuery { search, page: page.page, page_size: page.page_size }).await.map_err(domain)?;
-    Ok((page.headers(&uri, total), Json(found.iter().map(user_json).collect::<Vec<_>>())))
+    let ids: Vec<&str> = found.iter().map(|u| u.id.as_str()).collect();
+    let mut identities = identity::social::identities_of_many(&state.store, &ids).await.map_err(storage)?;
+    let listed: Vec<Value> = found
+        .iter()
+        .map(|user| {
+            let mut json = user_json(user);
+            json["identities"] = Value::Object(identities.remove(&user.id).unwrap_or_default());
+            json
+        })
+        .collect();
+    Ok((page.headers(&uri, total), Json(listed)))
 }
 
 /// Creates a user (no password policy applies to operators).
@@ -332,14 +345,87 @@ async fn remove_user_role(State(state): State<AppState>, Path((id, role_id)): Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `?includeTokenSecret=true`: add `tokenSecret`, what token storage keeps for the identity
+/// (its metadata, never the tokens).
+fn include_token_secret(query: Option<String>) -> bool {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes()).any(|(k, v)| k == "includeTokenSecret" && matches!(v.as_ref(), "true" | "1" | "yes"))
+}
+
 /// Social and enterprise identities linked to the user.
-#[utoipa::path(get, path = "/api/users/{userId}/all-identities", tag = "Users", params(("userId" = String, Path)),
+#[utoipa::path(get, path = "/api/users/{userId}/all-identities", tag = "Users", params(("userId" = String, Path), ("includeTokenSecret" = Option<bool>, Query, description = "Adds `tokenSecret` (token storage's metadata)")),
     responses((status = 200, description = "{socialIdentities, ssoIdentities}", body = schemas::AllIdentities)))]
-async fn all_identities(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn all_identities(State(state): State<AppState>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    let social: Vec<Value> = identity::social::identities_of(&state.provider, &id).await.map_err(storage)?.into_iter().map(|(target, identity)| json!({ "target": target, "identity": identity })).collect();
-    let sso = identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)?;
+    let with_secrets = include_token_secret(query);
+    let mut social = Vec::new();
+    for (target, identity) in identity::social::identities_of(&state.provider, &id).await.map_err(storage)? {
+        let mut entry = json!({ "target": target, "identity": identity });
+        if with_secrets {
+            entry["tokenSecret"] = json!(token_vault::describe(&state.provider, &id, Holder::Social { target: &target }).await.map_err(storage)?);
+        }
+        social.push(entry);
+    }
+    let mut sso = Vec::new();
+    for identity in identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)? {
+        let connector_id = identity["ssoConnectorId"].as_str().unwrap_or_default().to_owned();
+        let mut entry = json!({ "ssoConnectorId": connector_id, "ssoIdentity": identity });
+        if with_secrets {
+            entry["tokenSecret"] = json!(token_vault::describe(&state.provider, &id, Holder::Sso { connector_id: &connector_id }).await.map_err(storage)?);
+        }
+        sso.push(entry);
+    }
     Ok(Json(json!({ "socialIdentities": social, "ssoIdentities": sso })))
+}
+
+/// The user's identity at a social target, with what token storage keeps for it.
+#[utoipa::path(get, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path), ("includeTokenSecret" = Option<bool>, Query, description = "Adds `tokenSecret` (token storage's metadata)")),
+    responses((status = 200, description = "`{identity, tokenSecret?}`", body = Object), (status = 404, description = "No such identity", body = schemas::ErrorBody)))]
+async fn get_identity(State(state): State<AppState>, Path((id, target)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    let identities = identity::social::identities_of(&state.provider, &id).await.map_err(storage)?;
+    let found = identities.get(&target).ok_or_else(|| ApiError::from_code(&identity::users::UserError::IdentityNotFound))?;
+    let mut body = json!({ "identity": found });
+    if include_token_secret(query) {
+        if let Some(secret) = token_vault::describe(&state.provider, &id, Holder::Social { target: &target }).await.map_err(storage)? {
+            body["tokenSecret"] = secret;
+        }
+    }
+    Ok(Json(body))
+}
+
+/// The user's identity at an enterprise SSO connector, with what token storage keeps for it.
+#[utoipa::path(get, path = "/api/users/{userId}/sso-identities/{ssoConnectorId}", tag = "Users", params(("userId" = String, Path), ("ssoConnectorId" = String, Path), ("includeTokenSecret" = Option<bool>, Query, description = "Adds `tokenSecret` (token storage's metadata)")),
+    responses((status = 200, description = "`{ssoIdentity, tokenSecret?}`", body = Object), (status = 404, description = "No such identity", body = schemas::ErrorBody)))]
+async fn get_sso_identity(State(state): State<AppState>, Path((id, connector_id)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+    existing(&state, &id).await?;
+    let identities = identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)?;
+    let found = identities.into_iter().find(|i| i["ssoConnectorId"] == connector_id.as_str()).ok_or_else(|| ApiError::from_code(&identity::users::UserError::SsoIdentityNotFound))?;
+    let mut body = json!({ "ssoIdentity": found });
+    if include_token_secret(query) {
+        if let Some(secret) = token_vault::describe(&state.provider, &id, Holder::Sso { connector_id: &connector_id }).await.map_err(storage)? {
+            body["tokenSecret"] = secret;
+        }
+    }
+    Ok(Json(body))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LinkIdentityBody {
+    connector_id: String,
+    /// What the upstream sent to the callback (`code`, `state`, …), after
+    /// `POST /api/connectors/{id}/authorization-uri`.
+    #[schema(value_type = Object)]
+    connector_data: Map<String, Value>,
+}
+
+/// Links the identity an upstream's answer proves (a back end's own "connect your account").
+#[utoipa::path(post, path = "/api/users/{userId}/identities", tag = "Users", params(("userId" = String, Path)), request_body = LinkIdentityBody,
+    responses((status = 200, description = "The user's identities", body = Object), (status = 404, description = "No such user or connector, or no authorization for this state", body = schemas::ErrorBody),
+        (status = 422, description = "Another user has this identity", body = schemas::ErrorBody)))]
+async fn link_identity(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<LinkIdentityBody>) -> Result<Json<Value>, ApiError> {
+    identity::social::by_operator::link(&state.provider, &id, &body.connector_id, &body.connector_data).await.map_err(domain)?;
+    Ok(Json(Value::Object(identity::social::identities_of(&state.provider, &id).await.map_err(storage)?)))
 }
 
 #[utoipa::path(delete, path = "/api/users/{userId}/identities/{target}", tag = "Users", params(("userId" = String, Path), ("target" = String, Path)),
@@ -356,11 +442,13 @@ async fn delete_identity(State(state): State<AppState>, Path((id, target)): Path
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SocialIdentityBody {
-    /// The person's id at the upstream.
-    social_user_id: String,
+    /// The person's id at the upstream (Logto's `userId`; `socialUserId` of older releases).
+    #[serde(alias = "socialUserId")]
+    user_id: String,
     /// What the upstream says about them (`email`, `name`, `avatar`, …).
+    #[serde(alias = "socialUserInfo")]
     #[schema(value_type = Option<Object>)]
-    social_user_info: Option<Map<String, Value>>,
+    details: Option<Map<String, Value>>,
 }
 
 /// Links (or replaces) the user's identity at a configured connector's `target`, as an
@@ -370,7 +458,7 @@ struct SocialIdentityBody {
         (status = 422, description = "Another user has this identity", body = schemas::ErrorBody)))]
 async fn put_identity(State(state): State<AppState>, Path((id, target)): Path<(String, String)>, JsonBody(body): JsonBody<SocialIdentityBody>) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    identity::social::link_as_operator(&state.provider, &id, &target, &body.social_user_id, &body.social_user_info.unwrap_or_default()).await.map_err(domain)?;
+    identity::social::link_as_operator(&state.provider, &id, &target, &body.user_id, &body.details.unwrap_or_default()).await.map_err(domain)?;
     Ok(Json(Value::Object(identity::social::identities_of(&state.provider, &id).await.map_err(storage)?)))
 }
 
