@@ -9,6 +9,7 @@ pub mod context;
 #[cfg(feature = "ssr")]
 pub mod demo_page;
 pub mod error_page;
+pub mod sign_out_page;
 pub mod i18n;
 pub mod pages;
 

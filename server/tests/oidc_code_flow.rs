@@ -174,13 +174,45 @@ on_both_databases! {
             .send()
             .await
             .unwrap();
-        assert_eq!(end.status(), 303);
-        assert_eq!(end.headers()[LOCATION], format!("{POST_LOGOUT}?state=bye"));
+        let xsrf = confirmation_form(end).await;
+        // The request alone (say, an image on another site) ends nothing.
+        let location = server.begin(&browser, &server.auth_url(&client_id, &[])).await;
+        assert!(!location.starts_with("/sign-in"), "still signed in before the confirmation: {location}");
+
+        let confirm = |xsrf: String| browser.post(server.url("/oidc/session/end/confirm")).form(&[("xsrf", xsrf), ("logout", "yes".into())]).send();
+        let confirmed = confirm(xsrf.clone()).await.unwrap();
+        assert_eq!(confirmed.status(), 303);
+        assert_eq!(confirmed.headers()[LOCATION], format!("{POST_LOGOUT}?state=bye"));
+        assert_eq!(confirm(xsrf).await.unwrap().status(), 400, "the form is used once");
 
         let location = server.begin(&browser, &server.auth_url(&client_id, &[])).await;
         assert!(location.starts_with("/sign-in"), "signed out: asked to sign in again");
         let me = server.http.get(server.url("/oidc/me")).bearer_auth(tokens["access_token"].as_str().unwrap()).send().await.unwrap();
         assert_eq!(me.status(), 401, "online tokens end with the session");
+    }
+
+    async fn a_sign_out_without_a_post_logout_uri_ends_on_the_signed_out_page(server) {
+        let (client_id, _) = server.app(AppType::Spa, "spa").await;
+        server.user("alice", "correct horse").await;
+        let browser = server.browser();
+        server.authorize(&browser, &client_id, "alice", "correct horse", &[]).await;
+        // The account center's button posts the form without parameters.
+        let xsrf = confirmation_form(browser.post(server.url("/oidc/session/end")).form(&[("ui_locales", "fr")]).send().await.unwrap()).await;
+        let confirmed = browser.post(server.url("/oidc/session/end/confirm")).form(&[("xsrf", xsrf.as_str()), ("logout", "yes")]).send().await.unwrap();
+        assert_eq!((confirmed.status().as_u16(), confirmed.headers()[LOCATION].to_str().unwrap()), (303, "/oidc/session/end/success"));
+        let success = browser.get(server.url("/oidc/session/end/success")).send().await.unwrap();
+        assert_eq!((success.status().as_u16(), success.headers()[LOCATION].to_str().unwrap()), (303, "/signed-out"));
+        assert!(server.begin(&browser, &server.auth_url(&client_id, &[])).await.starts_with("/sign-in"));
+
+        // A confirmation page left open past ten minutes has expired; nothing else is ended.
+        server.authorize(&browser, &client_id, "alice", "correct horse", &[]).await;
+        let xsrf = confirmation_form(browser.get(server.url("/oidc/session/end")).send().await.unwrap()).await;
+        server.clock.advance_ms(11 * 60 * 1000);
+        let late = browser.post(server.url("/oidc/session/end/confirm")).form(&[("xsrf", xsrf.as_str())]).send().await.unwrap();
+        assert_eq!(late.status(), 400);
+        assert!(late.text().await.unwrap().contains("xsrf token invalid"));
+        let forged = browser.post(server.url("/oidc/session/end/confirm")).form(&[("xsrf", "made-up")]).send().await.unwrap();
+        assert_eq!(forged.status(), 400);
     }
 
     async fn an_unregistered_post_logout_uri_is_refused(server) {
@@ -276,4 +308,17 @@ async fn discovery_lists_the_endpoints_and_keys_it_serves() {
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["alg"], "ES256");
     assert!(keys[0].get("d").is_none(), "no private part published");
+}
+
+/// The confirmation page of `/oidc/session/end` (Logto's "Sign Out" page): its form posts the
+/// xsrf token to `/oidc/session/end/confirm`, and its one script (the auto-submit) carries
+/// the nonce the page's CSP allows. Answers the token.
+async fn confirmation_form(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 200);
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let page = response.text().await.unwrap();
+    assert!(page.contains(r#"action="/oidc/session/end/confirm""#) && page.contains(r#"name="logout" value="yes""#), "{page}");
+    let nonce = page.split(r#"<script nonce=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("the auto-submit script");
+    assert!(policy.contains(&format!("'nonce-{nonce}'")), "{policy}");
+    page.split(r#"name="xsrf" value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("the xsrf token").to_owned()
 }

@@ -52,6 +52,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/oidc/auth", get(auth_query).post(auth_form))
         .route("/oidc/auth/{uid}", get(resume))
         .route("/oidc/session/end", get(end_session_query).post(end_session_form))
+        .route("/oidc/session/end/confirm", axum::routing::post(confirm_end_session))
+        .route("/oidc/session/end/success", get(|| async { Redirect::to("/signed-out") }))
         .merge(public)
         .merge(for_apps)
 }
@@ -164,15 +166,16 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     Ok(StatusCode::OK.into_response())
 }
 
-async fn end_session_query(State(state): State<AppState>, jar: CookieJar, RawQuery(query): RawQuery) -> Response {
-    end_session_response(&state, jar, parse_pairs(query.unwrap_or_default().as_bytes())).await
+async fn end_session_query(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    end_session_response(&state, &headers, parse_pairs(query.unwrap_or_default().as_bytes())).await
 }
 
-async fn end_session_form(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
-    end_session_response(&state, jar, parse_pairs(&body)).await
+async fn end_session_form(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    end_session_response(&state, &headers, parse_pairs(&body)).await
 }
 
-async fn end_session_response(state: &AppState, jar: CookieJar, params: Vec<(String, String)>) -> Response {
+/// The validated request answers the confirmation page (nothing is ended yet).
+async fn end_session_response(state: &AppState, headers: &HeaderMap, params: Vec<(String, String)>) -> Response {
     let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let request = EndSessionRequest {
         id_token_hint: get("id_token_hint"),
@@ -180,12 +183,30 @@ async fn end_session_response(state: &AppState, jar: CookieJar, params: Vec<(Str
         state: get("state"),
         client_id: get("client_id"),
     };
+    match end_session::request(&state.provider, request).await {
+        Ok(xsrf) => {
+            let nonce = identity::crypto::random_token();
+            let locale = get("ui_locales")
+                .and_then(|tags| app::i18n::Locale::from_ui_locales(&tags))
+                .or_else(|| super::preferred_language(headers).and_then(|tag| app::i18n::Locale::from_tag(&tag)))
+                .unwrap_or_default();
+            let policy = super::security_headers::page_policy(&nonce);
+            let page = Html(app::sign_out_page::render(&xsrf, &nonce, locale));
+            ([(header::CACHE_CONTROL, "no-store".to_owned()), (header::CONTENT_SECURITY_POLICY, policy)], page).into_response()
+        }
+        Err(error) => error_page(&error),
+    }
+}
+
+/// `POST /oidc/session/end/confirm {xsrf, logout}`: the confirmation page's form.
+async fn confirm_end_session(State(state): State<AppState>, jar: CookieJar, body: Bytes) -> Response {
+    let params = parse_pairs(&body);
+    let xsrf = params.iter().find(|(k, _)| k == "xsrf").map(|(_, v)| v.as_str()).unwrap_or_default();
     let session = cookies::value(&jar, cookies::SESSION).map(str::to_owned);
-    match end_session::end_session(&state.provider, request, session.as_deref()).await {
+    match end_session::confirm(&state.provider, xsrf, session.as_deref()).await {
         Ok(location) => {
             let jar = jar.remove(cookies::removal(cookies::SESSION));
-            let location = location.unwrap_or_else(|| "/signed-out".to_owned());
-            (jar, Redirect::to(&location)).into_response()
+            (jar, Redirect::to(location.as_deref().unwrap_or("/oidc/session/end/success"))).into_response()
         }
         Err(error) => error_page(&error),
     }
