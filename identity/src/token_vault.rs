@@ -182,30 +182,21 @@ struct Stored {
     view: Value,
 }
 
+const SOCIAL_SETS: &str = "SELECT t.id, t.sealed, t.metadata, t.target, t.identity_id, t.user_id, t.created_at, t.updated_at, c.id AS connector_id \
+     FROM social_token_sets t LEFT JOIN social_connectors c ON c.target = t.target WHERE t.user_id = $1";
+const SSO_SETS: &str = "SELECT t.id, t.sealed, t.metadata, i.issuer, i.identity_id, t.user_id, t.created_at, t.updated_at, i.sso_connector_id \
+     FROM sso_token_sets t JOIN user_sso_identities i ON i.id = t.sso_identity_id WHERE t.user_id = $1";
+
 async fn find(provider: &Provider, user_id: &str, holder: Holder<'_>) -> Result<Option<Stored>, sqlx::Error> {
-    let row = match holder {
-        Holder::Social { target } => {
-            sqlx::query(
-                "SELECT t.id, t.sealed, t.metadata, t.target, t.identity_id, t.user_id, t.created_at, t.updated_at, c.id AS connector_id \
-                 FROM social_token_sets t LEFT JOIN social_connectors c ON c.target = t.target WHERE t.user_id = $1 AND t.target = $2",
-            )
-            .bind(user_id)
-            .bind(target)
-            .fetch_optional(provider.store.pool())
-            .await?
-        }
-        Holder::Sso { connector_id } => {
-            sqlx::query(
-                "SELECT t.id, t.sealed, t.metadata, i.issuer, i.identity_id, t.user_id, t.created_at, t.updated_at, i.sso_connector_id \
-                 FROM sso_token_sets t JOIN user_sso_identities i ON i.id = t.sso_identity_id WHERE t.user_id = $1 AND i.sso_connector_id = $2",
-            )
-            .bind(user_id)
-            .bind(connector_id)
-            .fetch_optional(provider.store.pool())
-            .await?
-        }
+    let (sql, key) = match holder {
+        Holder::Social { target } => (format!("{SOCIAL_SETS} AND t.target = $2"), target),
+        Holder::Sso { connector_id } => (format!("{SSO_SETS} AND i.sso_connector_id = $2"), connector_id),
     };
-    let Some(row) = row else { return Ok(None) };
+    let row = sqlx::query(&sql).bind(user_id).bind(key).fetch_optional(provider.store.pool()).await?;
+    row.map(|row| stored(&row, matches!(holder, Holder::Social { .. }))).transpose()
+}
+
+fn stored(row: &sqlx::any::AnyRow, social: bool) -> Result<Stored, sqlx::Error> {
     let metadata: TokenMetadata = serde_json::from_str(&row.try_get::<String, _>("metadata")?).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let mut view = json!({
         "id": row.try_get::<String, _>("id")?,
@@ -217,22 +208,84 @@ async fn find(provider: &Provider, user_id: &str, holder: Holder<'_>) -> Result<
         "updatedAt": row.try_get::<i64, _>("updated_at")?,
         "identityId": row.try_get::<String, _>("identity_id")?,
     });
-    match holder {
-        Holder::Social { .. } => {
-            view["target"] = json!(row.try_get::<String, _>("target")?);
-            view["connectorId"] = json!(row.try_get::<Option<String>, _>("connector_id")?);
-        }
-        Holder::Sso { .. } => {
-            view["issuer"] = json!(row.try_get::<String, _>("issuer")?);
-            view["ssoConnectorId"] = json!(row.try_get::<String, _>("sso_connector_id")?);
-        }
+    if social {
+        view["target"] = json!(row.try_get::<String, _>("target")?);
+        view["connectorId"] = json!(row.try_get::<Option<String>, _>("connector_id")?);
+    } else {
+        view["issuer"] = json!(row.try_get::<String, _>("issuer")?);
+        view["ssoConnectorId"] = json!(row.try_get::<String, _>("sso_connector_id")?);
     }
-    Ok(Some(Stored { id: row.try_get("id")?, sealed: row.try_get("sealed")?, metadata, view }))
+    Ok(Stored { id: row.try_get("id")?, sealed: row.try_get("sealed")?, metadata, view })
 }
 
 /// The Management API's view of a stored token set (Logto's desensitized secret: no tokens).
 pub async fn describe(provider: &Provider, user_id: &str, holder: Holder<'_>) -> Result<Option<Value>, sqlx::Error> {
     Ok(find(provider, user_id, holder).await?.map(|stored| stored.view))
+}
+
+/// `GET /api/users/:id/identities/:target`: `{identity, tokenSecret?}`, the token set's view
+/// only with `with_secret`.
+pub async fn social_identity(provider: &Provider, user_id: &str, target: &str, with_secret: bool) -> Result<Option<Value>, sqlx::Error> {
+    let identities = crate::social::identities_of(provider, user_id).await?;
+    let Some(identity) = identities.get(target) else { return Ok(None) };
+    let mut body = json!({ "identity": identity });
+    if let Some(secret) = describe(provider, user_id, Holder::Social { target }).await?.filter(|_| with_secret) {
+        body["tokenSecret"] = secret;
+    }
+    Ok(Some(body))
+}
+
+/// `GET /api/users/:id/sso-identities/:connectorId`: `{ssoIdentity, tokenSecret?}`.
+pub async fn sso_identity(provider: &Provider, user_id: &str, connector_id: &str, with_secret: bool) -> Result<Option<Value>, sqlx::Error> {
+    let identities = crate::sso::sign_in::identities_of(&provider.store, user_id).await?;
+    let Some(identity) = identities.into_iter().find(|i| i["ssoConnectorId"] == connector_id) else { return Ok(None) };
+    let mut body = json!({ "ssoIdentity": identity });
+    if let Some(secret) = describe(provider, user_id, Holder::Sso { connector_id }).await?.filter(|_| with_secret) {
+        body["tokenSecret"] = secret;
+    }
+    Ok(Some(body))
+}
+
+/// `GET /api/users/:id/all-identities` in Logto's shape: `{socialIdentities: [{target,
+/// identity, tokenSecret?}], ssoIdentities: [{ssoConnectorId, ssoIdentity, tokenSecret?}]}`,
+/// the token sets read in one query per kind.
+pub async fn all_identities(provider: &Provider, user_id: &str, with_secrets: bool) -> Result<Value, sqlx::Error> {
+    let mut social_sets = std::collections::HashMap::new();
+    let mut sso_sets = std::collections::HashMap::new();
+    if with_secrets {
+        for row in sqlx::query(SOCIAL_SETS).bind(user_id).fetch_all(provider.store.pool()).await? {
+            let view = stored(&row, true)?.view;
+            social_sets.insert(view["target"].as_str().unwrap_or_default().to_owned(), view);
+        }
+        for row in sqlx::query(SSO_SETS).bind(user_id).fetch_all(provider.store.pool()).await? {
+            let view = stored(&row, false)?.view;
+            sso_sets.insert(view["ssoConnectorId"].as_str().unwrap_or_default().to_owned(), view);
+        }
+    }
+    let social: Vec<Value> = crate::social::identities_of(provider, user_id)
+        .await?
+        .into_iter()
+        .map(|(target, identity)| {
+            let mut entry = json!({ "target": target, "identity": identity });
+            if let Some(secret) = social_sets.remove(&target) {
+                entry["tokenSecret"] = secret;
+            }
+            entry
+        })
+        .collect();
+    let sso: Vec<Value> = crate::sso::sign_in::identities_of(&provider.store, user_id)
+        .await?
+        .into_iter()
+        .map(|identity| {
+            let connector_id = identity["ssoConnectorId"].as_str().unwrap_or_default().to_owned();
+            let mut entry = json!({ "ssoConnectorId": connector_id, "ssoIdentity": identity });
+            if let Some(secret) = sso_sets.remove(&connector_id) {
+                entry["tokenSecret"] = secret;
+            }
+            entry
+        })
+        .collect();
+    Ok(json!({ "socialIdentities": social, "ssoIdentities": sso }))
 }
 
 /// `{access_token, token_type?, scope?, expires_in?}` for the account's identity, renewed first

@@ -59,8 +59,14 @@ async fn upstream_userinfo(upstream: &common::upstream::OidcUpstream, access_tok
 
 /// `POST /api/verifications/social` and its `/verify` through the upstream as `login`.
 async fn social_record(server: &common::TestServer, account: &reqwest::Client, upstream: &common::upstream::OidcUpstream, connector: &str, login: &str) -> String {
+    social_record_asking(server, account, upstream, connector, login, None).await
+}
+
+/// [`social_record`], asking the upstream for `scope` instead of the connector's own.
+async fn social_record_asking(server: &common::TestServer, account: &reqwest::Client, upstream: &common::upstream::OidcUpstream, connector: &str, login: &str, scope: Option<&str>) -> String {
     let callback = server.url("/callback/upstream");
-    let (status, started) = server.call(account, "POST", "/api/verifications/social", Some(json!({"connectorId": connector, "state": "vault-state", "redirectUri": callback}))).await;
+    let body = json!({"connectorId": connector, "state": "vault-state", "redirectUri": callback, "scope": scope});
+    let (status, started) = server.call(account, "POST", "/api/verifications/social", Some(body)).await;
     assert_eq!(status, 201, "{started}");
     let record = started["verificationRecordId"].as_str().unwrap().to_owned();
     let back = upstream.sign_in(&upstream_browser(), started["authorizationUri"].as_str().unwrap(), login, &callback).await;
@@ -176,9 +182,11 @@ on_both_databases! {
         let grace = social_record(&server, &account, &upstream, &connector, "grace").await;
         let (status, body) = server.call(&account, "PUT", "/api/my-account/identities/upstream/access-token", Some(json!({"verificationRecordId": grace}))).await;
         assert_eq!((status, body["code"].as_str()), (422, Some("user.identity_not_exists_in_current_user")), "someone else's upstream account: {body}");
-        let record = social_record(&server, &account, &upstream, &connector, "ada").await;
+        // (Asking for other scopes than the connector's, as an application wanting more would.)
+        let record = social_record_asking(&server, &account, &upstream, &connector, "ada", Some("openid email")).await;
         let (status, fresh) = server.call(&account, "PUT", "/api/my-account/identities/upstream/access-token", Some(json!({"verificationRecordId": record}))).await;
-        assert_eq!(status, 200, "{fresh}");
+        assert_eq!((status, &fresh["scope"]), (200, &json!("openid email")), "{fresh}");
+        assert_eq!(first["scope"], json!("openid profile email"), "the connector's own scope, the first time");
         assert_ne!(fresh["access_token"], first["access_token"]);
         assert_eq!(upstream_userinfo(&upstream, fresh["access_token"].as_str().unwrap()).await.0, 200);
 

@@ -17,7 +17,7 @@ pub async fn connect_social(connector_id: String) -> Result<(), ServerFnError> {
     let (provider, caller) = super::engine::signed_in().await?;
     let callback = format!("{}{}", provider.endpoint, super::engine::SOCIAL_CALLBACK_PATH);
     let state = identity::crypto::random_token();
-    let (record, uri) = identity::account::identities::start(&provider, &caller, &connector_id, &state, &callback).await.map_err(super::engine::refused)?;
+    let (record, uri) = identity::account::identities::start(&provider, &caller, &connector_id, &state, &callback, None).await.map_err(super::engine::refused)?;
     super::engine::remember_social_record(&provider, &record.verification_record_id);
     leptos_axum::redirect(&uri);
     Ok(())

@@ -22,10 +22,17 @@ pub const ACCOUNT_CENTER_CALLBACK: &str = "/account/social/callback";
 pub const ACCOUNT_CENTER_RECORD_COOKIE: &str = "_account_social";
 
 /// `POST /api/verifications/social`: where to send the person, and the record that waits for
-/// the upstream's answer.
-pub async fn start(provider: &Provider, caller: &Caller, connector_id: &str, state: &str, redirect_uri: &str) -> Result<(CreatedRecord, String), AccountError> {
+/// the upstream's answer. `scope` replaces the connector's own (Logto's body takes it: an
+/// application asking for more, say, to keep tokens that reach further).
+pub async fn start(provider: &Provider, caller: &Caller, connector_id: &str, state: &str, redirect_uri: &str, scope: Option<&str>) -> Result<(CreatedRecord, String), AccountError> {
     caller.require_first_party()?;
-    let connector = social::get(provider, connector_id).await.map_err(social_error)?;
+    let mut connector = social::get(provider, connector_id).await.map_err(social_error)?;
+    if let Some(scope) = scope.map(str::trim).filter(|s| !s.is_empty()) {
+        if scope.len() > 1024 || scope.chars().any(|c| c.is_control()) {
+            return Err(AccountError::InvalidInput("scope is a space-separated list of up to 1024 characters".into()));
+        }
+        connector.config.insert("scope".into(), json!(scope));
+    }
     let (uri, pending) = social::start(&connector, redirect_uri, state).await.map_err(social_error)?;
     let record = verification::insert_unverified_payload(provider, &caller.user.id, KIND, &serde_json::to_string(&pending).expect("serializes")).await?;
     Ok((record, uri))

@@ -102,14 +102,14 @@ struct StartSocial {
     connector_id: String,
     state: String,
     redirect_uri: String,
-    /// Accepted as Logto takes it; the connector's own scope is what is asked.
+    /// Asked of the upstream instead of the connector's own scope (say, to grant more for
+    /// token storage).
     #[serde(default)]
-    #[allow(dead_code)]
     scope: Option<String>,
 }
 
 async fn start_social_verification(State(state): State<AppState>, Account(caller): Account, JsonBody(body): JsonBody<StartSocial>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (record, uri) = account::identities::start(&state.provider, &caller, &body.connector_id, &body.state, &body.redirect_uri).await.map_err(refused)?;
+    let (record, uri) = account::identities::start(&state.provider, &caller, &body.connector_id, &body.state, &body.redirect_uri, body.scope.as_deref()).await.map_err(refused)?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "verificationRecordId": record.verification_record_id, "authorizationUri": uri, "expiresAt": record.expires_at }))))
 }
 

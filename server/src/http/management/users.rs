@@ -5,7 +5,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use identity::token_vault::{self, Holder};
+use identity::token_vault;
 use identity::users::{self, NewUser, User, UserQuery, UserUpdate};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -356,25 +356,7 @@ fn include_token_secret(query: Option<String>) -> bool {
     responses((status = 200, description = "{socialIdentities, ssoIdentities}", body = schemas::AllIdentities)))]
 async fn all_identities(State(state): State<AppState>, Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    let with_secrets = include_token_secret(query);
-    let mut social = Vec::new();
-    for (target, identity) in identity::social::identities_of(&state.provider, &id).await.map_err(storage)? {
-        let mut entry = json!({ "target": target, "identity": identity });
-        if with_secrets {
-            entry["tokenSecret"] = json!(token_vault::describe(&state.provider, &id, Holder::Social { target: &target }).await.map_err(storage)?);
-        }
-        social.push(entry);
-    }
-    let mut sso = Vec::new();
-    for identity in identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)? {
-        let connector_id = identity["ssoConnectorId"].as_str().unwrap_or_default().to_owned();
-        let mut entry = json!({ "ssoConnectorId": connector_id, "ssoIdentity": identity });
-        if with_secrets {
-            entry["tokenSecret"] = json!(token_vault::describe(&state.provider, &id, Holder::Sso { connector_id: &connector_id }).await.map_err(storage)?);
-        }
-        sso.push(entry);
-    }
-    Ok(Json(json!({ "socialIdentities": social, "ssoIdentities": sso })))
+    Ok(Json(token_vault::all_identities(&state.provider, &id, include_token_secret(query)).await.map_err(storage)?))
 }
 
 /// The user's identity at a social target, with what token storage keeps for it.
@@ -382,15 +364,8 @@ async fn all_identities(State(state): State<AppState>, Path(id): Path<String>, R
     responses((status = 200, description = "`{identity, tokenSecret?}`", body = Object), (status = 404, description = "No such identity", body = schemas::ErrorBody)))]
 async fn get_identity(State(state): State<AppState>, Path((id, target)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    let identities = identity::social::identities_of(&state.provider, &id).await.map_err(storage)?;
-    let found = identities.get(&target).ok_or_else(|| ApiError::from_code(&identity::users::UserError::IdentityNotFound))?;
-    let mut body = json!({ "identity": found });
-    if include_token_secret(query) {
-        if let Some(secret) = token_vault::describe(&state.provider, &id, Holder::Social { target: &target }).await.map_err(storage)? {
-            body["tokenSecret"] = secret;
-        }
-    }
-    Ok(Json(body))
+    let found = token_vault::social_identity(&state.provider, &id, &target, include_token_secret(query)).await.map_err(storage)?;
+    found.map(Json).ok_or_else(|| ApiError::from_code(&identity::users::UserError::IdentityNotFound))
 }
 
 /// The user's identity at an enterprise SSO connector, with what token storage keeps for it.
@@ -398,15 +373,8 @@ async fn get_identity(State(state): State<AppState>, Path((id, target)): Path<(S
     responses((status = 200, description = "`{ssoIdentity, tokenSecret?}`", body = Object), (status = 404, description = "No such identity", body = schemas::ErrorBody)))]
 async fn get_sso_identity(State(state): State<AppState>, Path((id, connector_id)): Path<(String, String)>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     existing(&state, &id).await?;
-    let identities = identity::sso::sign_in::identities_of(&state.store, &id).await.map_err(storage)?;
-    let found = identities.into_iter().find(|i| i["ssoConnectorId"] == connector_id.as_str()).ok_or_else(|| ApiError::from_code(&identity::users::UserError::SsoIdentityNotFound))?;
-    let mut body = json!({ "ssoIdentity": found });
-    if include_token_secret(query) {
-        if let Some(secret) = token_vault::describe(&state.provider, &id, Holder::Sso { connector_id: &connector_id }).await.map_err(storage)? {
-            body["tokenSecret"] = secret;
-        }
-    }
-    Ok(Json(body))
+    let found = token_vault::sso_identity(&state.provider, &id, &connector_id, include_token_secret(query)).await.map_err(storage)?;
+    found.map(Json).ok_or_else(|| ApiError::from_code(&identity::users::UserError::SsoIdentityNotFound))
 }
 
 #[derive(Deserialize, ToSchema)]
