@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/passkey") view=pages::mfa::CreatePasskeyPage ssr=SsrMode::Async/>
                 <Route path=path!("/one-time-token") view=pages::one_time_token::OneTimeTokenPage ssr=SsrMode::Async/>
                 <Route path=path!("/switch-account") view=pages::one_time_token::SwitchAccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/consent") view=pages::consent::ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/signed-out") view=pages::signed_out::SignedOutPage/>
                 <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/console") view=console::ConsolePage ssr=SsrMode::Async/>

@@ -112,7 +112,15 @@ impl Server {
             header_read_timeout: std::time::Duration::from_secs(self.state.config.read_timeout_seconds.max(1)),
             max_connections: self.state.config.max_connections,
         };
-        serving::serve(self.listener, self.router, limits, shutdown).await?;
+        // Back-channel logout notifications go out while this node serves.
+        let (stop_sender, stopped) = tokio::sync::oneshot::channel::<()>();
+        let sender = tokio::spawn(identity::oidc::backchannel::run(self.state.provider.clone(), async move {
+            let _ = stopped.await;
+        }));
+        let served = serving::serve(self.listener, self.router, limits, shutdown).await;
+        let _ = stop_sender.send(());
+        let _ = sender.await;
+        served?;
         store.close().await;
         Ok(())
     }
@@ -133,6 +141,7 @@ pub fn build_provider(config: &Config, store: &Store, secret: &Secret) -> Provid
         passwords,
         endpoint: config.endpoint.trim_end_matches('/').to_owned(),
         dev_outbox: config.dev_outbox,
+        backchannel_due: Arc::new(tokio::sync::Notify::new()),
         caches: Arc::new(identity::oidc::Caches::with_ttl(std::time::Duration::from_secs(config.cache_ttl_seconds))),
         breached: match &config.breached_password_api {
             Some(base) => identity::passwords::breached::BreachedPasswords::with_range_api(base),

@@ -381,7 +381,7 @@ on_both_databases! {
         server.app(AppType::Spa, "other").await;
         server.user("ada", PASSWORD).await;
         enable_all_fields(&server).await;
-        // A third-party application (its consent screen comes with issue 18; the grant is what counts here).
+        // A third-party application, allowed `profile`; ada consents to it below.
         identity::applications::create(&server.state.store, &server.clock, identity::applications::NewApplication {
             id: Some("partner".into()), name: "Partner".into(), app_type: AppType::Spa, secret: None,
             redirect_uris: vec![common::REDIRECT.into()], post_logout_redirect_uris: vec![], cors_allowed_origins: vec![],
@@ -389,7 +389,9 @@ on_both_databases! {
         }).await.unwrap();
         let elsewhere = server.authorize(&server.browser(), "other", "ada", PASSWORD, &[("scope", "openid offline_access"), ("prompt", "consent")]).await;
         let refresh = server.exchange_code("other", &elsewhere).await["refresh_token"].as_str().unwrap().to_owned();
-        let partner = server.authorize(&server.browser(), "partner", "ada", PASSWORD, &[("scope", "openid profile")]).await;
+        let assignment = identity::applications::consent_scopes::Assignment { user_scopes: vec!["profile".into()], ..Default::default() };
+        identity::applications::consent_scopes::assign(&server.state.store, "partner", &assignment).await.unwrap();
+        let partner = server.authorize_with_consent(&server.browser(), "partner", "ada", PASSWORD, &[("scope", "openid profile")]).await;
         let partner_token = server.exchange_code("partner", &partner).await["access_token"].as_str().unwrap().to_owned();
         // A third-party application reads what it was granted but changes nothing.
         assert_eq!(call(&server, &partner_token, "GET", "/api/my-account", None, None).await.1["username"], "ada");

@@ -1,4 +1,5 @@
 pub mod complete_profile;
+pub mod consent;
 pub mod mfa;
 pub mod not_found;
 pub mod one_time_token;

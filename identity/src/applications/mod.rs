@@ -1,6 +1,8 @@
 //! Applications (OIDC clients): their type decides how they authenticate and which grants
 //! they may use (spec §2 "Clients by app type").
 
+pub mod consent_scopes;
+pub mod sign_in_experience;
 mod store;
 
 use serde::{Deserialize, Serialize};
@@ -67,6 +69,10 @@ pub struct Application {
     pub rotate_refresh_token: bool,
     /// `customClientMetadata.refreshTokenTtlInDays` (1–90, default 14).
     pub refresh_token_ttl_days: i64,
+    /// OpenID Connect Back-Channel Logout: where the application hears that a session it
+    /// was in ended, and whether the `logout_token` must name the session (`sid`).
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
 }
 
 /// The bounds Logto puts on `refreshTokenTtlInDays`.
@@ -143,6 +149,16 @@ pub enum ApplicationError {
     InvalidThirdPartyType,
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error("only third-party applications ask for consent")]
+    ThirdPartyOnly,
+    #[error("some of the scopes do not exist")]
+    ConsentScopesNotFound,
+    #[error("the application is not allowed this scope")]
+    ConsentScopeNotFound,
+    #[error("no user has this id")]
+    UserNotFound,
+    #[error("the user is not a member of the organization")]
+    RequireMembership,
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
 }
@@ -159,6 +175,10 @@ impl ErrorCode for ApplicationError {
             ApplicationError::PublicClientSecret => "entity.db_constraint_violated",
             ApplicationError::InvalidThirdPartyType => "application.invalid_third_party_application_type",
             ApplicationError::InvalidInput(_) => "guard.invalid_input",
+            ApplicationError::ThirdPartyOnly => "application.third_party_application_only",
+            ApplicationError::ConsentScopesNotFound => "application.user_consent_scopes_not_found",
+            ApplicationError::ConsentScopeNotFound | ApplicationError::UserNotFound => "entity.not_found",
+            ApplicationError::RequireMembership => "organization.require_membership",
             ApplicationError::Storage(_) => "unexpected",
         }
     }
@@ -194,6 +214,8 @@ pub async fn create(store: &Store, clock: &dyn Clock, new: NewApplication) -> Re
         extra_secrets: vec![],
         rotate_refresh_token: true,
         refresh_token_ttl_days: crate::oidc::ttl::REFRESH_TOKEN_DAYS,
+        backchannel_logout_uri: None,
+        backchannel_logout_session_required: false,
     };
     store::insert(store, &application).await?;
     Ok(CreatedApplication { application, secret })
@@ -283,6 +305,9 @@ pub struct ApplicationUpdate {
     pub is_third_party: Option<bool>,
     pub rotate_refresh_token: Option<bool>,
     pub refresh_token_ttl_days: Option<i64>,
+    /// `Some(None)` removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
+    pub backchannel_logout_session_required: Option<bool>,
 }
 
 pub async fn update(store: &Store, id: &str, update: ApplicationUpdate) -> Result<Application, ApplicationError> {
@@ -320,8 +345,26 @@ pub async fn update(store: &Store, id: &str, update: ApplicationUpdate) -> Resul
         }
         app.refresh_token_ttl_days = days;
     }
+    if let Some(uri) = update.backchannel_logout_uri {
+        let uri = uri.filter(|u| !u.is_empty());
+        if let Some(uri) = &uri {
+            validate_backchannel_logout_uri(uri)?;
+        }
+        app.backchannel_logout_uri = uri;
+    }
+    if let Some(v) = update.backchannel_logout_session_required {
+        app.backchannel_logout_session_required = v;
+    }
     store::update(store, &app).await?;
     Ok(app)
+}
+
+/// Back-Channel Logout 1.0 §2.2: an absolute http(s) URL without a fragment.
+pub fn validate_backchannel_logout_uri(uri: &str) -> Result<(), ApplicationError> {
+    match url::Url::parse(uri) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.fragment().is_none() => Ok(()),
+        _ => Err(ApplicationError::InvalidInput("backchannelLogoutUri must be an http(s) URL without a fragment".into())),
+    }
 }
 
 pub async fn delete(store: &Store, id: &str) -> Result<(), ApplicationError> {

@@ -5,7 +5,8 @@ use super::{AppType, Application, ApplicationError};
 use crate::store::{get_flag, unique_violation, Store};
 
 const COLUMNS: &str = "id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, cors_allowed_origins, \
-    is_third_party, id_token_signed_response_alg, created_at, description, rotate_refresh_token, refresh_token_ttl_days";
+    is_third_party, id_token_signed_response_alg, created_at, description, rotate_refresh_token, refresh_token_ttl_days, \
+    backchannel_logout_uri, backchannel_logout_session_required";
 
 pub(super) async fn insert(store: &Store, app: &Application) -> Result<(), ApplicationError> {
     sqlx::query(
@@ -36,7 +37,8 @@ pub(super) async fn update(store: &Store, app: &Application) -> Result<(), Appli
     sqlx::query(
         "UPDATE applications SET name = $2, type = $3, secret_hash = $4, redirect_uris = $5, post_logout_redirect_uris = $6, \
          cors_allowed_origins = $7, is_third_party = $8, id_token_signed_response_alg = $9, description = $10, \
-         rotate_refresh_token = $11, refresh_token_ttl_days = $12 WHERE id = $1",
+         rotate_refresh_token = $11, refresh_token_ttl_days = $12, backchannel_logout_uri = $13, \
+         backchannel_logout_session_required = $14 WHERE id = $1",
     )
     .bind(&app.id)
     .bind(&app.name)
@@ -50,6 +52,8 @@ pub(super) async fn update(store: &Store, app: &Application) -> Result<(), Appli
     .bind(&app.description)
     .bind(app.rotate_refresh_token)
     .bind(app.refresh_token_ttl_days)
+    .bind(&app.backchannel_logout_uri)
+    .bind(app.backchannel_logout_session_required)
     .execute(store.pool())
     .await?;
     Ok(())
@@ -136,6 +140,8 @@ fn from_row(row: &AnyRow) -> Result<Application, ApplicationError> {
         extra_secrets: vec![],
         rotate_refresh_token: get_flag(row, "rotate_refresh_token")?,
         refresh_token_ttl_days: row.try_get("refresh_token_ttl_days")?,
+        backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+        backchannel_logout_session_required: get_flag(row, "backchannel_logout_session_required")?,
     })
 }
 

@@ -88,8 +88,15 @@ pub async fn authorize(
     }
     if !needs_login {
         let session = session.expect("checked above");
+        if super::consent::required(provider, &app, &params, &session.account_id).await? {
+            if params.prompts("none") {
+                return Err(redirect_error(provider, &params, OidcError::new("consent_required", "End-User consent is required")));
+            }
+            return ask_consent(provider, params, &session).await;
+        }
+        let scope = granted_scope(provider, &app, &params, &session.account_id).await?;
         let mut tx = provider.store.begin_write().await?;
-        let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
+        let location = issue_code(provider, &mut tx, &app, &params, &session, &scope).await?;
         tx.commit().await?;
         return Ok(AuthorizeOutcome::Code { location, session_cookie: None });
     }
@@ -118,6 +125,18 @@ async fn start_interaction(provider: &Provider, params: AuthorizationParams) -> 
 }
 
 async fn start_interaction_at(provider: &Provider, params: AuthorizationParams, landing: Option<String>) -> Result<AuthorizeOutcome, AuthorizeError> {
+    let location = landing.unwrap_or_else(|| landing_page(&params));
+    new_interaction(provider, params, None, location).await
+}
+
+/// Someone signed in here whom a third-party application must ask first: an interaction
+/// that belongs to their session and starts at the consent page.
+async fn ask_consent(provider: &Provider, params: AuthorizationParams, session: &Session) -> Result<AuthorizeOutcome, AuthorizeError> {
+    let location = consent_page(&params);
+    new_interaction(provider, params, Some(session), location).await
+}
+
+async fn new_interaction(provider: &Provider, params: AuthorizationParams, session: Option<&Session>, location: String) -> Result<AuthorizeOutcome, AuthorizeError> {
     let uid = crate::ids::entity_id();
     let cookie_token = crypto::random_token();
     let now = provider.now_ms();
@@ -127,14 +146,25 @@ async fn start_interaction_at(provider: &Provider, params: AuthorizationParams, 
         client_id: params.client_id.clone(),
         params: serde_json::to_string(&params).expect("params serialize"),
         experience: None,
-        account_id: None,
-        login_at: None,
+        account_id: session.map(|s| s.account_id.clone()),
+        login_at: session.map(|s| s.auth_time),
+        session_uid: session.map(|s| s.uid.clone()),
+        consented_at: None,
         expires_at: now + ttl::INTERACTION,
     };
     store::insert_interaction(&provider.store, &row, now).await?;
     log_interaction(provider, "Interaction.Create", &uid, None, &params).await;
-    let location = landing.unwrap_or_else(|| landing_page(&params));
     Ok(AuthorizeOutcome::Interaction { uid, cookie_token, location, params: Box::new(params) })
+}
+
+/// `/consent?app_id=…` (spec §2 step 3), in the request's language.
+fn consent_page(params: &AuthorizationParams) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("app_id", &params.client_id);
+    if let Some(locales) = params.ui_locales.as_deref().filter(|l| !l.is_empty()) {
+        query.append_pair("ui_locales", locales);
+    }
+    format!("/consent?{}", query.finish())
 }
 
 /// Where the hosted pages start (spec §7): `first_screen` (or the deprecated
@@ -210,14 +240,34 @@ pub async fn resume(provider: &Provider, uid: &str, interaction_cookie: Option<&
         });
     };
     let app = applications::find(&provider.store, &params.client_id).await.map_err(OidcError::from)?.ok_or_else(not_found)?;
+    // An interaction that only asked consent goes on in the session it belongs to.
+    let existing_session = match &interaction.session_uid {
+        Some(session_uid) => Some(session::find_by_uid(provider, session_uid).await?.filter(|s| s.account_id == account_id).ok_or_else(not_found)?),
+        None => None,
+    };
+    if interaction.consented_at.is_none() && super::consent::required(provider, &app, &params, &account_id).await? {
+        return Ok(AuthorizeOutcome::Interaction {
+            uid: interaction.uid,
+            cookie_token: interaction_cookie.unwrap_or_default().to_owned(),
+            location: consent_page(&params),
+            params: Box::new(params),
+        });
+    }
+    let scope = granted_scope(provider, &app, &params, &account_id).await?;
     // Session, grant, code and the interaction's end are one change: all or nothing.
     let mut tx = provider.store.begin_write().await?;
-    let (session, session_cookie) = session::start(provider, &mut tx, &account_id, login_at).await?;
-    let location = issue_code(provider, &mut tx, &app, &params, &session).await?;
+    let (session, session_cookie) = match existing_session {
+        Some(session) => (session, None),
+        None => {
+            let (session, cookie) = session::start(provider, &mut tx, &account_id, login_at).await?;
+            (session, Some(cookie))
+        }
+    };
+    let location = issue_code(provider, &mut tx, &app, &params, &session, &scope).await?;
     store::delete_interaction(&mut tx, uid).await?;
     tx.commit().await?;
     log_interaction(provider, "Interaction.End", uid, Some(&account_id), &params).await;
-    Ok(AuthorizeOutcome::Code { location, session_cookie: Some(session_cookie) })
+    Ok(AuthorizeOutcome::Code { location, session_cookie })
 }
 
 /// Logto's `Interaction.Create` / `Interaction.End` entries: an interaction started by
@@ -336,23 +386,24 @@ fn redirect_error(provider: &Provider, params: &AuthorizationParams, error: Oidc
     AuthorizeError::Redirect { location: append_query(&params.redirect_uri, &pairs) }
 }
 
-/// Grants what the request asked for and the user may have, and returns the client's
-/// redirect with a single-use code.
+/// The scopes a code carries: as asked, but `offline_access` only when consent was
+/// prompted for (spec §2), and for a third-party application only what the user consented
+/// to. Read before the code's write transaction opens.
+async fn granted_scope(provider: &Provider, app: &Application, params: &AuthorizationParams, account_id: &str) -> Result<Vec<String>, OidcError> {
+    let scope = params.scope.iter().filter(|s| *s != "offline_access" || params.prompts("consent")).cloned().collect();
+    super::consent::narrow(provider, app, params, account_id, scope).await
+}
+
+/// Grants `scope` and returns the client's redirect with a single-use code.
 async fn issue_code(
     provider: &Provider,
     conn: &mut sqlx::AnyConnection,
     app: &Application,
     params: &AuthorizationParams,
     session: &Session,
+    scope: &[String],
 ) -> Result<String, OidcError> {
     let now = provider.now_ms();
-    // The provider keeps offline_access only when consent was prompted for (spec §2).
-    let scope: Vec<&str> = params
-        .scope
-        .iter()
-        .map(String::as_str)
-        .filter(|s| *s != "offline_access" || params.prompts("consent"))
-        .collect();
     let grant_id = crate::ids::entity_id();
     store::insert_grant(conn, &grant_id, &app.id, Some(&session.account_id), Some(&session.uid), now).await?;
     let code = crypto::random_token();

@@ -36,6 +36,8 @@ pub fn configuration(provider: &Provider) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "ui_locales_supported": ["en", "fr"],
     })
 }

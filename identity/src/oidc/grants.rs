@@ -177,6 +177,9 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
     let user = active_user(provider, row.account_id.as_deref()).await?;
     let plan = match request.organization_id.as_deref() {
         Some(organization_id) => {
+            if !super::consent::organization_allowed(provider, app, &user.id, organization_id).await? {
+                return Err(OidcError::Forbidden { error: "access_denied", description: "organization access is not granted to the application".into() });
+            }
             let organization = OrganizationRequest { id: organization_id, original: &original_scope, authorized: resources_of(&row.payload) };
             organization_token(provider, app, &user, &scope, &request.resources, organization).await?
         }

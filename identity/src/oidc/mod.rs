@@ -3,7 +3,9 @@
 //! Everything a later request needs lives in the database, so any node can serve it.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
+pub mod consent;
 pub mod discovery;
 pub mod end_session;
 pub mod grants;
@@ -109,6 +111,8 @@ pub struct Provider {
     /// Messages for a kind with no connector go to the log (true) or are refused with
     /// `connector.not_found` (false, production).
     pub dev_outbox: bool,
+    /// Wakes this node's back-channel logout sender: a session ended here.
+    pub backchannel_due: Arc<tokio::sync::Notify>,
 }
 
 impl Provider {
@@ -323,7 +327,9 @@ pub(crate) async fn sessions_of(provider: &Provider, account_id: &str) -> Result
 }
 
 pub(crate) async fn end_session_of(provider: &Provider, account_id: &str, uid: &str, revoke_first_party_only: Option<bool>) -> Result<bool, sqlx::Error> {
-    store::end_session_of(&provider.store, account_id, uid, revoke_first_party_only).await
+    let ended = store::end_session_of(&provider.store, account_id, uid, revoke_first_party_only, provider.now_ms()).await?;
+    provider.backchannel_due.notify_one();
+    Ok(ended)
 }
 
 pub(crate) async fn grants_of(provider: &Provider, account_id: &str, third_party: Option<bool>) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {

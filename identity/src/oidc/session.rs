@@ -15,7 +15,16 @@ pub struct Session {
 
 /// The live session behind a `_session` cookie, if its user can still sign in.
 pub async fn find(provider: &Provider, cookie: &str) -> Result<Option<Session>, OidcError> {
-    let Some(row) = store::find_session_by_cookie(&provider.store, &crypto::token_hash(cookie)).await? else {
+    live(provider, store::find_session_by_cookie(&provider.store, &crypto::token_hash(cookie)).await?).await
+}
+
+/// The live session `uid` (an interaction that only asks consent names it).
+pub(crate) async fn find_by_uid(provider: &Provider, uid: &str) -> Result<Option<Session>, OidcError> {
+    live(provider, store::find_session(&provider.store, uid).await?).await
+}
+
+async fn live(provider: &Provider, row: Option<SessionRow>) -> Result<Option<Session>, OidcError> {
+    let Some(row) = row else {
         return Ok(None);
     };
     if row.expires_at <= provider.now_ms() {
@@ -42,6 +51,7 @@ pub async fn end(provider: &Provider, cookie: &str) -> Result<Option<Session>, O
     let Some(row) = store::find_session_by_cookie(&provider.store, &crypto::token_hash(cookie)).await? else {
         return Ok(None);
     };
-    store::delete_session(&provider.store, &row.uid).await?;
+    store::delete_session(&provider.store, &row.uid, provider.now_ms()).await?;
+    provider.backchannel_due.notify_one();
     Ok(Some(Session { uid: row.uid, account_id: row.account_id, auth_time: row.auth_time }))
 }

@@ -15,15 +15,25 @@ pub(crate) struct InteractionRow {
     pub experience: Option<String>,
     pub account_id: Option<String>,
     pub login_at: Option<i64>,
+    /// An interaction that only asks consent: the live session it belongs to.
+    pub session_uid: Option<String>,
+    /// When the user consented in this interaction.
+    pub consented_at: Option<i64>,
     pub expires_at: i64,
 }
 
 pub(crate) async fn insert_interaction(store: &Store, row: &InteractionRow, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO oidc_interactions (uid, cookie_hash, client_id, params, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query(
+        "INSERT INTO oidc_interactions (uid, cookie_hash, client_id, params, account_id, login_at, session_uid, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
         .bind(&row.uid)
         .bind(&row.cookie_hash)
         .bind(&row.client_id)
         .bind(&row.params)
+        .bind(&row.account_id)
+        .bind(row.login_at)
+        .bind(&row.session_uid)
         .bind(now)
         .bind(row.expires_at)
         .execute(store.pool())
@@ -31,7 +41,7 @@ pub(crate) async fn insert_interaction(store: &Store, row: &InteractionRow, now:
     Ok(())
 }
 
-const INTERACTION_COLUMNS: &str = "uid, cookie_hash, client_id, params, experience, account_id, login_at, expires_at";
+const INTERACTION_COLUMNS: &str = "uid, cookie_hash, client_id, params, experience, account_id, login_at, session_uid, consented_at, expires_at";
 
 pub(crate) async fn find_interaction(store: &Store, uid: &str) -> Result<Option<InteractionRow>, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT {INTERACTION_COLUMNS} FROM oidc_interactions WHERE uid = $1"))
@@ -58,6 +68,8 @@ fn interaction_from_row(r: &AnyRow) -> Result<InteractionRow, sqlx::Error> {
         experience: r.try_get("experience")?,
         account_id: r.try_get("account_id")?,
         login_at: r.try_get("login_at")?,
+        session_uid: r.try_get("session_uid")?,
+        consented_at: r.try_get("consented_at")?,
         expires_at: r.try_get("expires_at")?,
     })
 }
@@ -78,6 +90,11 @@ pub(crate) async fn complete_login(conn: &mut AnyConnection, uid: &str, account_
         .bind(now)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+pub(crate) async fn mark_consented(conn: &mut AnyConnection, uid: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oidc_interactions SET consented_at = $2 WHERE uid = $1").bind(uid).bind(now).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -112,6 +129,15 @@ pub(crate) async fn find_session_by_cookie(store: &Store, cookie_hash: &str) -> 
         .bind(cookie_hash)
         .fetch_optional(store.pool())
         .await?;
+    session_from_row(row)
+}
+
+pub(crate) async fn find_session(store: &Store, uid: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT uid, account_id, auth_time, expires_at FROM oidc_sessions WHERE uid = $1").bind(uid).fetch_optional(store.pool()).await?;
+    session_from_row(row)
+}
+
+fn session_from_row(row: Option<AnyRow>) -> Result<Option<SessionRow>, sqlx::Error> {
     row.map(|r| {
         Ok(SessionRow {
             uid: r.try_get("uid")?,
@@ -125,8 +151,9 @@ pub(crate) async fn find_session_by_cookie(store: &Store, cookie_hash: &str) -> 
 
 /// Ends a session. Grants it created that hold no refresh token (no `offline_access`) end
 /// with it, as in node-oidc-provider; offline grants outlive the browser session.
-pub(crate) async fn delete_session(store: &Store, uid: &str) -> Result<(), sqlx::Error> {
+pub(crate) async fn delete_session(store: &Store, uid: &str, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = store.begin_write().await?;
+    super::backchannel::enqueue(&mut tx, super::backchannel::Ending::Session(uid), now).await?;
     sqlx::query(
         "DELETE FROM oidc_grants WHERE session_uid = $1 AND NOT EXISTS \
          (SELECT 1 FROM oidc_tokens t WHERE t.grant_id = oidc_grants.id AND t.kind = 'refresh_token')",
@@ -177,8 +204,10 @@ pub(crate) async fn sessions_of(store: &Store, account_id: &str, now: i64) -> Re
 /// Ends one of the user's sessions; with `revoke_first_party_only` `Some(..)`, also revokes
 /// the grants it started (all of them, or only first-party applications'). Returns whether
 /// the session was the user's.
-pub(crate) async fn end_session_of(store: &Store, account_id: &str, uid: &str, revoke_first_party_only: Option<bool>) -> Result<bool, sqlx::Error> {
+pub(crate) async fn end_session_of(store: &Store, account_id: &str, uid: &str, revoke_first_party_only: Option<bool>, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = store.begin_write().await?;
+    // Queued first (it reads the session's grants); undone with the rest if it was not theirs.
+    super::backchannel::enqueue(&mut tx, super::backchannel::Ending::Session(uid), now).await?;
     let deleted = sqlx::query("DELETE FROM oidc_sessions WHERE uid = $1 AND account_id = $2").bind(uid).bind(account_id).execute(&mut *tx).await?;
     if deleted.rows_affected() == 0 {
         tx.rollback().await?;
@@ -208,8 +237,17 @@ pub(crate) async fn grants_of(store: &Store, account_id: &str, third_party: Opti
 }
 
 /// Revokes one of the user's grants (and so its tokens); whether it was theirs.
+/// Revoking an application also withdraws the consent given to it: it asks again next time.
 pub(crate) async fn revoke_grant_of(store: &Store, account_id: &str, grant_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM oidc_grants WHERE id = $1 AND account_id = $2").bind(grant_id).bind(account_id).execute(store.pool()).await?.rows_affected() > 0)
+    let mut tx = store.begin_write().await?;
+    sqlx::query("DELETE FROM oidc_consents WHERE account_id = $1 AND client_id IN (SELECT client_id FROM oidc_grants WHERE id = $2 AND account_id = $1)")
+        .bind(account_id)
+        .bind(grant_id)
+        .execute(&mut *tx)
+        .await?;
+    let revoked = sqlx::query("DELETE FROM oidc_grants WHERE id = $1 AND account_id = $2").bind(grant_id).bind(account_id).execute(&mut *tx).await?.rows_affected() > 0;
+    tx.commit().await?;
+    Ok(revoked)
 }
 
 /// The session a grant belongs to.

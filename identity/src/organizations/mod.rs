@@ -212,6 +212,20 @@ pub async fn joined_by(store: &Store, user_id: &str) -> Result<Vec<Organization>
     Ok(rows.iter().map(organization_from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The organizations `user_id` let third-party application `application_id` act in.
+pub async fn consented(store: &Store, application_id: &str, user_id: &str) -> Result<Vec<Organization>, sqlx::Error> {
+    let columns = COLUMNS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {columns} FROM organizations o JOIN application_user_consent_organizations c ON c.organization_id = o.id \
+         WHERE c.application_id = $1 AND c.user_id = $2 ORDER BY c.created_at, o.id"
+    ))
+    .bind(application_id)
+    .bind(user_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(organization_from_row).collect()
+}
+
 /// Replaces the given fields (JSON fields whole, as Logto does).
 pub async fn update(store: &Store, id: &str, changes: OrganizationChanges) -> Result<Organization, OrganizationError> {
     changes.validate()?;

@@ -442,7 +442,7 @@ pub async fn set_config_flags(conn: &mut sqlx::AnyConnection, id: &str, flags: &
 /// plus what is keyed by the id without a foreign key). Audit-logged as `User.Delete`; `by`
 /// names the application that asked (none for the Management API's operator).
 pub async fn delete(store: &Store, clock: &dyn Clock, id: &str, by: Option<&str>) -> Result<(), UserError> {
-    if !store::delete(store, id).await? {
+    if !store::delete(store, id, clock.now_ms()).await? {
         return Err(UserError::NotFound);
     }
     let entry = crate::audit::Entry { key: "User.Delete", outcome: crate::audit::Outcome::Success, user_id: Some(id), application_id: by, payload: serde_json::json!({ "userId": id }) };

@@ -222,6 +222,7 @@ pub(super) async fn set_suspended(store: &Store, id: &str, suspended: bool, now:
         return Err(UserError::NotFound);
     }
     if suspended {
+        crate::oidc::backchannel::enqueue(&mut tx, crate::oidc::backchannel::Ending::AllOf(id), now).await?;
         for sql in ["DELETE FROM oidc_tokens WHERE account_id = $1", "DELETE FROM oidc_grants WHERE account_id = $1", "DELETE FROM oidc_sessions WHERE account_id = $1"] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
@@ -230,8 +231,10 @@ pub(super) async fn set_suspended(store: &Store, id: &str, suspended: bool, now:
     Ok(())
 }
 
-pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, UserError> {
-    let mut tx = store.pool().begin().await?;
+pub(super) async fn delete(store: &Store, id: &str, now: i64) -> Result<bool, UserError> {
+    // A write transaction from the start: it reads (the logout queue) before it writes.
+    let mut tx = store.begin_write().await?;
+    crate::oidc::backchannel::enqueue(&mut tx, crate::oidc::backchannel::Ending::AllOf(id), now).await?;
     sqlx::query("DELETE FROM webauthn_ceremonies WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     let result = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;

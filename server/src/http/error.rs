@@ -137,7 +137,8 @@ fn api_status(code: &str) -> StatusCode {
         "single_sign_on.forbidden_domains" | "single_sign_on.duplicated_domains" => StatusCode::UNPROCESSABLE_ENTITY,
         "account.confirmation_required" | "user.email_not_exist" => StatusCode::BAD_REQUEST,
         "entity.unique_integrity_violation" | "entity.relation_foreign_key_not_found" | "organization.require_membership"
-        | "organization.role_names_not_found" => StatusCode::UNPROCESSABLE_ENTITY,
+        | "organization.role_names_not_found" | "application.third_party_application_only"
+        | "application.user_consent_scopes_not_found" => StatusCode::UNPROCESSABLE_ENTITY,
         "entity.not_exists" | "one_time_token.token_not_found" => StatusCode::NOT_FOUND,
         code if code.starts_with("one_time_token.") => StatusCode::BAD_REQUEST,
         code if code.starts_with("session.email_blocklist.") => StatusCode::UNPROCESSABLE_ENTITY,

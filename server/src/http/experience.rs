@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/experience/profile", post(add_profile).patch(add_profile))
         .route("/api/experience/profile/password", put(reset_password))
         .route("/api/experience/submit", post(submit))
+        .route("/api/interaction/consent", get(consent_info).post(consent))
         .route("/api/experience/verification/totp/secret", post(create_totp_secret))
         .route("/api/experience/verification/totp/verify", post(verify_totp))
         .route("/api/experience/verification/backup-code/generate", post(generate_backup_codes))
@@ -185,6 +186,24 @@ async fn submit(State(state): State<AppState>, jar: CookieJar) -> Result<axum::r
         Some(redirect_to) => Ok(Json(json!({ "redirectTo": redirect_to })).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
+}
+
+/// `GET /api/interaction/consent` (spec §9): what a third-party application asks.
+async fn consent_info(State(state): State<AppState>, jar: CookieJar) -> Result<Json<identity::oidc::consent::ConsentInfo>, ApiError> {
+    Ok(Json(identity::oidc::consent::info(&state.provider, interaction(&jar)).await.map_err(|e| ApiError::from_code(&e))?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ConsentBody {
+    #[serde(default)]
+    organization_ids: Vec<String>,
+}
+
+/// `POST /api/interaction/consent {organizationIds?}`: the user agrees; on to `redirectTo`.
+async fn consent(State(state): State<AppState>, jar: CookieJar, JsonBody(body): JsonBody<ConsentBody>) -> Result<Json<Value>, ApiError> {
+    let redirect_to = identity::oidc::consent::approve(&state.provider, interaction(&jar), &body.organization_ids).await.map_err(|e| ApiError::from_code(&e))?;
+    Ok(Json(json!({ "redirectTo": redirect_to })))
 }
 
 #[derive(Deserialize)]

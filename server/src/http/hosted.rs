@@ -47,6 +47,35 @@ pub fn routes() -> Router<AppState> {
         .route("/single-sign-on", post(single_sign_on))
         .route("/sign-in/sso/{connector_id}", post(start_sso))
         .route("/callback/sso/{connector_id}", get(sso_callback))
+        .route("/consent", post(approve_consent))
+        .route("/consent/cancel", post(refuse_consent))
+}
+
+/// The consent page's "Authorize": on with the authorization request, or back to the page
+/// with the reason. `organization_ids` repeats, one per organization ticked.
+async fn approve_consent(State(state): State<AppState>, jar: CookieJar, body: String) -> Redirect {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let organization_ids: Vec<String> = pairs.iter().filter(|(k, _)| k == "organization_ids").map(|(_, v)| v.clone()).collect();
+    match identity::oidc::consent::approve(&state.provider, cookies::value(&jar, cookies::INTERACTION), &organization_ids).await {
+        Ok(location) => Redirect::to(&location),
+        Err(err) => {
+            let locale = pairs.iter().find(|(k, _)| k == "locale").map(|(_, v)| v.as_str()).filter(|l| super::is_language_tag(l));
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("error", err.code());
+            if let Some(locale) = locale {
+                query.append_pair("ui_locales", locale);
+            }
+            Redirect::to(&format!("/consent?{}", query.finish()))
+        }
+    }
+}
+
+/// "Cancel": the application hears `access_denied`.
+async fn refuse_consent(State(state): State<AppState>, jar: CookieJar) -> Redirect {
+    match identity::oidc::consent::refuse(&state.provider, cookies::value(&jar, cookies::INTERACTION)).await {
+        Ok(location) => Redirect::to(&location),
+        Err(err) => Redirect::to(&format!("/consent?error={}", err.code())),
+    }
 }
 
 /// Every form's fields; each form sends the ones it has.

@@ -306,6 +306,19 @@ impl TestServer {
         self.code_from(browser, &redirect_to).await
     }
 
+    /// [`authorize`](Self::authorize) for a third-party application: the sign-in, then the
+    /// consent page's approval (`POST /api/interaction/consent`).
+    pub async fn authorize_with_consent(&self, browser: &reqwest::Client, client_id: &str, username: &str, password: &str, extra: &[(&str, &str)]) -> String {
+        let location = self.begin(browser, &self.auth_url(client_id, extra)).await;
+        assert!(location.starts_with("/sign-in"), "{location}");
+        let redirect_to = self.experience_sign_in(browser, username, password).await;
+        let consent = browser.get(&redirect_to).send().await.unwrap();
+        assert!(consent.headers()[LOCATION].to_str().unwrap().starts_with("/consent"));
+        let (status, body) = self.call(browser, "POST", "/api/interaction/consent", Some(json!({}))).await;
+        assert_eq!(status, 200, "{body}");
+        self.code_from(browser, body["redirectTo"].as_str().unwrap()).await
+    }
+
     pub async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.http.post(self.url("/oidc/token")).form(form).send().await.unwrap()
     }

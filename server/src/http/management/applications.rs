@@ -40,7 +40,12 @@ pub(super) fn application_json(app: &Application) -> Value {
         "description": app.description,
         "type": app.app_type.as_str(),
         "isThirdParty": app.is_third_party,
-        "oidcClientMetadata": { "redirectUris": app.redirect_uris, "postLogoutRedirectUris": app.post_logout_redirect_uris },
+        "oidcClientMetadata": {
+            "redirectUris": app.redirect_uris,
+            "postLogoutRedirectUris": app.post_logout_redirect_uris,
+            "backchannelLogoutUri": app.backchannel_logout_uri,
+            "backchannelLogoutSessionRequired": app.backchannel_logout_session_required,
+        },
         "customClientMetadata": {
             "corsAllowedOrigins": app.cors_allowed_origins,
             "idTokenSignedResponseAlg": app.id_token_alg,
@@ -56,6 +61,10 @@ pub(super) fn application_json(app: &Application) -> Value {
 struct OidcClientMetadata {
     redirect_uris: Option<Vec<String>>,
     post_logout_redirect_uris: Option<Vec<String>>,
+    /// Where a `logout_token` is posted when a session the application was in ends.
+    #[serde(default, deserialize_with = "present")]
+    backchannel_logout_uri: Option<Option<String>>,
+    backchannel_logout_session_required: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -117,6 +126,10 @@ async fn create_application(State(state): State<AppState>, JsonBody(body): JsonB
         return Err(ApiError::invalid_input("refreshTokenTtlInDays must be 1 to 90"));
     }
     let refresh_settings = (custom.rotate_refresh_token, custom.refresh_token_ttl_days);
+    let backchannel = (oidc.backchannel_logout_uri.clone(), oidc.backchannel_logout_session_required);
+    if let Some(Some(uri)) = backchannel.0.as_ref().filter(|u| u.as_ref().is_some_and(|u| !u.is_empty())) {
+        applications::validate_backchannel_logout_uri(uri).map_err(domain)?;
+    }
     let created = applications::create(
         &state.store,
         state.provider.clock.as_ref(),
@@ -136,8 +149,14 @@ async fn create_application(State(state): State<AppState>, JsonBody(body): JsonB
     .await
     .map_err(domain)?;
     let mut application = created.application;
-    if refresh_settings != (None, None) {
-        let update = ApplicationUpdate { rotate_refresh_token: refresh_settings.0, refresh_token_ttl_days: refresh_settings.1, ..ApplicationUpdate::default() };
+    if refresh_settings != (None, None) || backchannel != (None, None) {
+        let update = ApplicationUpdate {
+            rotate_refresh_token: refresh_settings.0,
+            refresh_token_ttl_days: refresh_settings.1,
+            backchannel_logout_uri: backchannel.0,
+            backchannel_logout_session_required: backchannel.1,
+            ..ApplicationUpdate::default()
+        };
         application = applications::update(&state.store, &application.id, update).await.map_err(domain)?;
     }
     let mut response = application_json(&application);
@@ -178,6 +197,8 @@ async fn update_application(State(state): State<AppState>, Path(id): Path<String
         is_third_party: body.is_third_party,
         rotate_refresh_token: custom.rotate_refresh_token,
         refresh_token_ttl_days: custom.refresh_token_ttl_days,
+        backchannel_logout_uri: oidc.backchannel_logout_uri,
+        backchannel_logout_session_required: oidc.backchannel_logout_session_required,
     };
     let app = applications::update(&state.store, &id, update).await.map_err(domain)?;
     state.provider.caches.applications.clear();

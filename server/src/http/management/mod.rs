@@ -3,6 +3,7 @@
 //! are built from the same annotated handlers, so the document cannot drift from the routes.
 
 mod account_center;
+mod application_consent;
 mod applications;
 mod configs;
 mod connectors;
@@ -65,6 +66,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(resources::routes())
         .merge(roles::routes())
         .merge(applications::routes())
+        .merge(application_consent::routes())
         .merge(connectors::routes())
         .merge(sso_connectors::routes())
         .merge(configs::routes())

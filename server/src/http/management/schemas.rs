@@ -52,6 +52,8 @@ pub struct Object(std::collections::BTreeMap<String, Value>);
 pub struct OidcClientMetadata {
     redirect_uris: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
 }
 
 #[derive(ToSchema)]
