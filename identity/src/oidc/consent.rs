@@ -34,6 +34,16 @@ impl From<sqlx::Error> for ConsentError {
     }
 }
 
+impl ConsentError {
+    /// Inside `/oidc/auth`, a failure is the provider's.
+    fn into_oidc(self) -> OidcError {
+        match self {
+            ConsentError::Provider(e) => e,
+            other => OidcError::new("server_error", other.to_string()),
+        }
+    }
+}
+
 impl ErrorCode for ConsentError {
     fn code(&self) -> &'static str {
         match self {
@@ -194,10 +204,7 @@ pub(crate) async fn required(provider: &Provider, app: &Application, params: &Au
     if !app.is_third_party {
         return Ok(false);
     }
-    let unwrap = |e: ConsentError| match e {
-        ConsentError::Provider(e) => e,
-        other => OidcError::new("server_error", other.to_string()),
-    };
+    let unwrap = ConsentError::into_oidc;
     let Some(given) = baseline(provider, params, user_id).await.map_err(unwrap)? else {
         return Ok(true);
     };
@@ -214,10 +221,7 @@ pub(crate) async fn narrow(provider: &Provider, app: &Application, params: &Auth
     if !app.is_third_party {
         return Ok(scope);
     }
-    let given = consented(provider, user_id, &app.id).await.map_err(|e| match e {
-        ConsentError::Provider(e) => e,
-        other => OidcError::new("server_error", other.to_string()),
-    })?;
+    let given = consented(provider, user_id, &app.id).await.map_err(ConsentError::into_oidc)?;
     let given = given.unwrap_or_default();
     Ok(scope
         .into_iter()
