@@ -17,6 +17,15 @@ process.env.E2E_DATA_DIR = dataDir;
 process.env.E2E_BIN = binary;
 // `localhost`, not 127.0.0.1: WebAuthn needs a domain name as the relying party ID.
 process.env.E2E_BASE_URL = `http://localhost:${port}`;
+// E2E_CLUSTER=1: the same suite through two nodes on one fresh PostgreSQL database behind a
+// round-robin proxy (end2end/cluster.mjs); otherwise one node on a fresh SQLite file.
+const cluster = process.env.E2E_CLUSTER === '1';
+process.env.E2E_DATABASE_URL ??= cluster
+  ? `${process.env.E2E_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432'}/vestibule_e2e_${process.pid}`
+  : `sqlite:${join(dataDir, 'vestibule.db')}`;
+process.env.E2E_SECRET ??= `e2e secret shared by every node ${process.pid}`;
+process.env.E2E_PORT = String(port);
+process.env.VESTIBULE_SITE_ROOT = siteRoot;
 
 export default defineConfig({
   testDir: './tests',
@@ -40,7 +49,14 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: cluster ? {
+    command: `node ${join(__dirname, 'cluster.mjs')}`,
+    url: `http://127.0.0.1:${port}/api/status`,
+    reuseExistingServer: false,
+    timeout: 90_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  } : {
     command: binary,
     url: `http://127.0.0.1:${port}/api/status`,
     reuseExistingServer: false,
@@ -52,7 +68,8 @@ export default defineConfig({
       VESTIBULE_ENDPOINT: `http://localhost:${port}`,
       VESTIBULE_DATA_DIR: dataDir,
       VESTIBULE_SITE_ROOT: siteRoot,
-      DATABASE_URL: `sqlite:${join(dataDir, 'vestibule.db')}`,
+      DATABASE_URL: process.env.E2E_DATABASE_URL,
+      VESTIBULE_SECRET: process.env.E2E_SECRET,
       VESTIBULE_PASSWORD_HASHING: 'test-only-cheap',
       // Tests change the sign-in experience through the CLI and expect the next page to show it.
       VESTIBULE_CACHE_TTL_SECONDS: '0',

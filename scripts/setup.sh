@@ -84,6 +84,28 @@ ensure_test_tools() {
   ensure_postgres
 }
 
+# cargo-fuzz, pinned; on stable Rust it fuzzes without sanitizers (`--sanitizer none`).
+CARGO_FUZZ_VERSION=0.13.1
+ensure_cargo_fuzz() {
+  if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    step "installing cargo-fuzz $CARGO_FUZZ_VERSION (once)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  fi
+}
+
+# schemathesis (PyPI), pinned, in a virtual environment kept outside the clone.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/vestibule/schemathesis-$SCHEMATHESIS_VERSION"
+  SCHEMATHESIS="$venv/bin/st"
+  if ! "$SCHEMATHESIS" --version >/dev/null 2>&1; then
+    step "installing schemathesis $SCHEMATHESIS_VERSION (once)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 # PostgreSQL runs on these machines; start it if it stopped. Tests create their own databases.
 ensure_postgres() {
   if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then

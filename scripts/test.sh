@@ -19,3 +19,15 @@ step "browser tests (Playwright + Chromium)"
 E2E_BIN="$(target_dir)/release/vestibule" \
 VESTIBULE_SITE_ROOT="$REPO_ROOT/target/site" \
   npx playwright test --config end2end/playwright.config.ts
+
+step "browser tests again through two nodes on one PostgreSQL behind a round-robin proxy"
+E2E_CLUSTER=1 \
+E2E_BIN="$(target_dir)/release/vestibule" \
+VESTIBULE_SITE_ROOT="$REPO_ROOT/target/site" \
+  npx playwright test --config end2end/playwright.config.ts
+
+step "fuzzing the Management API from its OpenAPI document (schemathesis, bounded)"
+E2E_BIN="$(target_dir)/release/vestibule" "$REPO_ROOT/scripts/fuzz-api.sh" 120
+
+step "fuzzing the parsers that take outside input (cargo-fuzz, bounded)"
+"$REPO_ROOT/scripts/fuzz-parsers.sh" 20

@@ -95,6 +95,16 @@ test('what the Management API answers matches the schemas it declares', async ()
   await conforms('get', '/api/organizations/{id}/users/{userId}/roles', `/api/organizations/${organization.body.id}/users/${id}/roles`);
   await conforms('get', '/api/users/{userId}/organizations', `/api/users/${id}/organizations`);
 
+  const thirdParty = await conforms('post', '/api/applications', '/api/applications', { name: 'Partner', type: 'Traditional', isThirdParty: true, oidcClientMetadata: { redirectUris: ['https://partner.example/callback'], postLogoutRedirectUris: [] } });
+  const partner = `/api/applications/${thirdParty.body.id}`;
+  await call('POST', `${partner}/user-consent-scopes`, { userScopes: ['profile', 'organizations'], resourceScopes: [scope.body.id], organizationScopes: [orgScope.body.id] });
+  await conforms('get', '/api/applications/{applicationId}/user-consent-scopes', `${partner}/user-consent-scopes`);
+  await call('POST', `${partner}/users/${id}/consent-organizations`, { organizationIds: [organization.body.id] });
+  await conforms('get', '/api/applications/{applicationId}/users/{userId}/consent-organizations', `${partner}/users/${id}/consent-organizations`);
+  await conforms('get', '/api/applications/{applicationId}/sign-in-experience', `${partner}/sign-in-experience`);
+  await conforms('put', '/api/applications/{applicationId}/sign-in-experience', `${partner}/sign-in-experience`, { displayName: 'Partner app', branding: { logoUrl: 'https://partner.example/logo.svg' }, termsOfUseUrl: 'https://partner.example/terms' });
+  await conforms('get', '/api/applications/{applicationId}/sign-in-experience', `${partner}/sign-in-experience`);
+
   await conforms('get', '/api/sign-in-exp', '/api/sign-in-exp');
   await conforms('post', '/api/sign-in-exp/default/check-password', '/api/sign-in-exp/default/check-password', { password: '1' });
   await conforms('get', '/api/connector-factories', '/api/connector-factories');

@@ -4,7 +4,9 @@
 import { type Page } from '@playwright/test';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { baseURL, vestibule, expect, test } from './support';
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { baseURL, managementApi, vestibule, expect, test } from './support';
 
 const REDIRECT = 'http://app.test/callback';
 // Vestibule's own "signed out" page stands in for the RP's post-logout page.
@@ -84,7 +86,31 @@ test('code + PKCE through the hosted page yields tokens that verify independentl
   expect(revoked.active).toBe(false);
 });
 
-test('ending the session signs the browser out', async ({ page }) => {
+/** The RP's back-channel logout endpoint: a loopback HTTP server collecting `logout_token`s. */
+async function logoutReceiver(): Promise<{ uri: string; tokens: string[]; close: () => void }> {
+  const tokens: string[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      const token = new URLSearchParams(body).get('logout_token');
+      if (token) tokens.push(token);
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { uri: `http://127.0.0.1:${port}/backchannel-logout`, tokens, close: () => server.close() };
+}
+
+test('ending the session signs the browser out and tells the RP over the back channel', async ({ page }) => {
+  const receiver = await logoutReceiver();
+  const api = await managementApi();
+  const metadata = { oidcClientMetadata: { backchannelLogoutUri: receiver.uri, backchannelLogoutSessionRequired: true } };
+  expect((await api('PATCH', '/api/applications/interop-rp', metadata)).status).toBe(200);
+  expect(((await client.discovery(new URL(issuer), 'interop-rp', 'interop-secret-0123456789abcdef', client.ClientSecretBasic(), {
+    execute: [client.allowInsecureRequests],
+  })).serverMetadata() as Record<string, unknown>).backchannel_logout_session_supported).toBe(true);
   const tokens = await signInThroughTheHostedPage(page);
   const endSession = client.buildEndSessionUrl(config, {
     id_token_hint: tokens.id_token!,
@@ -94,6 +120,19 @@ test('ending the session signs the browser out', async ({ page }) => {
   await page.goto(endSession.href);
   await expect(page).toHaveURL(`${postLogout()}?state=see-you`);
   await expect(page.getByRole('heading', { name: 'You have signed out' })).toBeVisible();
+
+  // The RP validates its logout token with its own JOSE library (OIDC Back-Channel Logout §2.6).
+  await expect.poll(() => receiver.tokens.length).toBe(1);
+  receiver.close();
+  const { payload, protectedHeader } = await jwtVerify(receiver.tokens[0], createRemoteJWKSet(new URL(`${issuer}/jwks`)), {
+    issuer, audience: 'interop-rp', typ: 'logout+jwt', maxTokenAge: '2 minutes',
+  });
+  expect(protectedHeader.typ).toBe('logout+jwt');
+  expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+  expect(payload.sub).toBe('adalovelace1');
+  expect(payload.sid).toBe(tokens.claims()!.sid);
+  expect(payload.nonce).toBeUndefined();
+  expect(typeof payload.jti).toBe('string');
 
   // The next authorization request has no session to reuse: the sign-in page again.
   const url = client.buildAuthorizationUrl(config, {

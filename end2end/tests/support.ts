@@ -28,7 +28,8 @@ export function vestibule(...args: string[]): any {
     env: {
       PATH: process.env.PATH,
       VESTIBULE_DATA_DIR: dataDir,
-      DATABASE_URL: `sqlite:${join(dataDir, 'vestibule.db')}`,
+      DATABASE_URL: process.env.E2E_DATABASE_URL,
+      VESTIBULE_SECRET: process.env.E2E_SECRET,
       VESTIBULE_PASSWORD_HASHING: 'test-only-cheap',
     },
   });

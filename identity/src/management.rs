@@ -30,6 +30,8 @@ pub enum BootstrapError {
     Application(#[from] ApplicationError),
     #[error("storage failed: {0}")]
     Storage(#[from] sqlx::Error),
+    #[error("another node has been creating the Management API client for a minute and did not finish")]
+    Busy,
 }
 
 impl ErrorCode for BootstrapError {
@@ -37,7 +39,7 @@ impl ErrorCode for BootstrapError {
         match self {
             BootstrapError::Rbac(e) => e.code(),
             BootstrapError::Application(e) => e.code(),
-            BootstrapError::Storage(_) => "unexpected",
+            BootstrapError::Storage(_) | BootstrapError::Busy => "unexpected",
         }
     }
 }
@@ -63,14 +65,65 @@ pub async fn has_client(store: &Store, indicator: &str) -> Result<bool, sqlx::Er
 }
 
 /// First run: when no application can manage Vestibule, creates one and returns its
-/// credentials; otherwise `None`.
+/// credentials; otherwise `None`. Several nodes starting together on an empty database
+/// create exactly one: the node that claims the set-up does it, the others wait for it and
+/// return `None`.
 pub async fn bootstrap_on_first_run(store: &Store, clock: &dyn Clock, indicator: &str) -> Result<Option<ManagementClient>, BootstrapError> {
-    if has_client(store, indicator).await? {
-        return Ok(None);
+    let waiting_since = std::time::Instant::now();
+    loop {
+        if has_client(store, indicator).await? {
+            return Ok(None);
+        }
+        if first_run::claim(store, clock, BOOTSTRAP_CLAIM).await? {
+            // Another node may have finished (and released its claim) since we looked.
+            let created = if has_client(store, indicator).await? {
+                Ok(None)
+            } else {
+                let secret = crate::ids::secret();
+                ensure_client(store, clock, indicator, None, &secret).await.map(|id| Some(ManagementClient { id, secret }))
+            };
+            first_run::release(store, BOOTSTRAP_CLAIM).await?;
+            return created;
+        }
+        if waiting_since.elapsed() > first_run::LEASE * 2 {
+            return Err(BootstrapError::Busy);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let secret = crate::ids::secret();
-    let id = ensure_client(store, clock, indicator, None, &secret).await?;
-    Ok(Some(ManagementClient { id, secret }))
+}
+
+const BOOTSTRAP_CLAIM: &str = "management-api-client";
+
+/// Claims on one-off set-up shared by the nodes of a cluster (table `first_run_claims`).
+mod first_run {
+    use std::time::Duration;
+
+    use crate::clock::Clock;
+    use crate::store::Store;
+
+    /// Long enough for any set-up; a node that died holding a claim delays the others by
+    /// at most this.
+    pub const LEASE: Duration = Duration::from_secs(30);
+
+    /// Whether this node now holds `name`: no one did, or the last claim ran out.
+    pub async fn claim(store: &Store, clock: &dyn Clock, name: &str) -> Result<bool, sqlx::Error> {
+        let now = clock.now_ms();
+        let claimed = sqlx::query(
+            "INSERT INTO first_run_claims (name, claimed_until) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET claimed_until = excluded.claimed_until WHERE first_run_claims.claimed_until < $3",
+        )
+        .bind(name)
+        .bind(now + LEASE.as_millis() as i64)
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    pub async fn release(store: &Store, name: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM first_run_claims WHERE name = $1").bind(name).execute(store.pool()).await?;
+        Ok(())
+    }
 }
 
 /// `vestibule bootstrap --m2m-id ID --m2m-secret SECRET`: makes sure the application `id`

@@ -171,8 +171,15 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a new current signing key; JWKS keeps publishing the previous one.
-    Rotate,
+    /// Add a new signing key: published in the JWKS at once, signing six minutes later on
+    /// every node (longer than relying parties cache the JWKS); the previous key stays
+    /// published.
+    Rotate {
+        /// Sign with the new key at once (a compromised key): relying parties that cached
+        /// the JWKS reject new tokens until their copy expires (up to five minutes).
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

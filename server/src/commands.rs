@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use identity::applications::{self, AppType, NewApplication};
+use identity::oidc::keys::Activation;
 use identity::rbac::{self, RoleDefinition, RoleHolder, RoleType};
 use identity::users::{self, NewUser};
 use identity::{ErrorCode, Store, SystemClock};
@@ -100,11 +101,12 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<ExitCode, Com
 }
 
 pub async fn keys(config: &Config, command: KeysCommand) -> Result<ExitCode, CommandError> {
-    let KeysCommand::Rotate = command;
+    let KeysCommand::Rotate { now } = command;
+    let activation = if now { Activation::Immediate } else { Activation::Scheduled };
     let store = open(config).await?;
     let provider = crate::build_provider(config, &store, &config.resolve_secret().map_err(crate::StartError::from)?);
     provider.keys.ensure_default_key(&SystemClock).await.map_err(crate::StartError::from)?;
-    let created = provider.keys.rotate(&SystemClock).await.map_err(crate::StartError::from)?;
+    let created = provider.keys.rotate(&SystemClock, activation).await.map_err(crate::StartError::from)?;
     println!("{}", json!({ "created": created }));
     Ok(ExitCode::SUCCESS)
 }

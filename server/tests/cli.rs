@@ -86,33 +86,58 @@ fn serve_creates_its_sqlite_database_and_stops_cleanly_on_sigterm() {
 
 /// Starts `serve` on a free port; returns the child, its port and its stderr lines so far
 /// (collected by a thread).
-fn start_serving(data: &std::path::Path) -> (std::process::Child, u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+fn start_serving(data: &std::path::Path) -> (std::process::Child, u16, Lines) {
+    let (child, port, lines) = spawn_serving(data, None, &[]);
+    wait_ready(&lines);
+    (child, port, lines)
+}
+
+type Lines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Starts `serve` on `database_url` (else the default SQLite file in the data directory),
+/// with `env` besides, without waiting for it.
+fn spawn_serving(data: &std::path::Path, database_url: Option<&str>, env: &[(&str, &str)]) -> (std::process::Child, u16, Lines) {
     use std::io::BufRead;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = vestibule(data, "sqlite:data/vestibule.db")
-        .env_remove("DATABASE_URL")
+    let mut command = vestibule(data, database_url.unwrap_or_default());
+    if database_url.is_none() {
+        command.env_remove("DATABASE_URL");
+    }
+    let mut child = command
         .env("VESTIBULE_DATA_DIR", data.join("data"))
         .env("VESTIBULE_LISTEN", format!("127.0.0.1:{port}"))
         .env("VESTIBULE_ENDPOINT", format!("http://127.0.0.1:{port}"))
         .env("VESTIBULE_PASSWORD_HASHING", "test-only-cheap")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let lines: Lines = Default::default();
     let (sink, stderr) = (lines.clone(), child.stderr.take().unwrap());
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
             sink.lock().unwrap().push(line);
         }
     });
-    // "ready" is logged after the first-run announcement, so what start-up prints is all there.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    (child, port, lines)
+}
+
+/// Waits for "ready", which is logged after the first-run announcement, so what start-up
+/// prints is all there.
+fn wait_ready(lines: &Lines) {
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !lines.lock().unwrap().iter().any(|l| l.contains("Vestibule is ready")) {
         assert!(Instant::now() < deadline, "server never got ready: {:?}", lines.lock().unwrap());
         std::thread::sleep(Duration::from_millis(20));
     }
-    (child, port, lines)
+}
+
+/// The `id:` and `secret:` a first start printed, if it printed them.
+fn printed_credentials(lines: &Lines) -> Option<(String, String)> {
+    let printed = lines.lock().unwrap().clone();
+    let value = |label: &str| printed.iter().find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_owned()));
+    Some((value("id:")?, value("secret:")?))
 }
 
 fn stop(mut child: std::process::Child) {
@@ -140,9 +165,7 @@ async fn management_users_status(port: u16, id: &str, secret: &str) -> u16 {
 async fn the_first_start_prints_working_management_credentials_once() {
     let data = tempfile::tempdir().unwrap();
     let (child, port, lines) = start_serving(data.path());
-    let printed = lines.lock().unwrap().clone();
-    let value = |label: &str| printed.iter().find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_owned())).unwrap_or_else(|| panic!("no {label} in {printed:?}"));
-    let (id, secret) = (value("id:"), value("secret:"));
+    let (id, secret) = printed_credentials(&lines).unwrap_or_else(|| panic!("no credentials in {:?}", lines.lock().unwrap()));
     assert_eq!(management_users_status(port, &id, &secret).await, 200);
     stop(child);
 
@@ -218,4 +241,28 @@ fn the_console_setting_is_shown_and_set() {
     assert_eq!(run(&["console", "set", "--allow-organization-creation", "true"]), serde_json::json!({"allowOrganizationCreation": true}));
     assert_eq!(run(&["console", "show"]), serde_json::json!({"allowOrganizationCreation": true}));
     assert_eq!(run(&["console", "set", "--allow-organization-creation", "false"])["allowOrganizationCreation"], false);
+}
+
+/// Several nodes started at the same moment on an empty PostgreSQL database: one migrates
+/// while the others wait, one creates the Management API client and prints it, and every
+/// node serves with it.
+#[tokio::test]
+async fn nodes_started_together_on_an_empty_database_all_serve_with_one_management_client() {
+    let Some((admin, url)) = create_postgres_database().await else { return };
+    let data = tempfile::tempdir().unwrap();
+    let shared = [("VESTIBULE_SECRET", "one secret for every node of this cluster")];
+    let nodes: Vec<_> = (0..3).map(|_| spawn_serving(data.path(), Some(&url), &shared)).collect();
+    for (_, _, lines) in &nodes {
+        wait_ready(lines);
+    }
+    let printed: Vec<_> = nodes.iter().filter_map(|(_, _, lines)| printed_credentials(lines)).collect();
+    assert_eq!(printed.len(), 1, "exactly one node created and printed a client");
+    let (id, secret) = &printed[0];
+    for (_, port, _) in &nodes {
+        assert_eq!(management_users_status(*port, id, secret).await, 200);
+    }
+    for (child, _, _) in nodes {
+        stop(child);
+    }
+    drop_postgres_database(&admin, url.rsplit('/').next().unwrap());
 }

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use identity::applications::AppType;
+use identity::oidc::keys::Activation;
 use identity::rbac::{self, RoleType};
 use serde_json::Value;
 
@@ -300,15 +301,20 @@ on_both_databases! {
         let old_id_token = tokens["id_token"].as_str().unwrap();
         let old_kid = jsonwebtoken::decode_header(old_id_token).unwrap().kid.unwrap();
 
-        server.state.provider.keys.rotate(&server.clock).await.unwrap();
+        let new_kid = server.state.provider.keys.rotate(&server.clock, Activation::Scheduled).await.unwrap().remove(0);
         let jwks = server.jwks().await;
-        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "current and previous ES256 keys");
-        server.verify_jwt(old_id_token, &client_id).await;
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "the coming and the current ES256 key");
+        let refreshed: Value = refresh(&server, &client_id, tokens["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
+        let id_token = refreshed["id_token"].as_str().unwrap();
+        assert_eq!(jsonwebtoken::decode_header(id_token).unwrap().kid.unwrap(), old_kid, "relying parties may still have the old JWKS");
 
-        let rotated: Value = refresh(&server, &client_id, tokens["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
+        server.clock.advance_ms(identity::oidc::keys::PUBLISH_AHEAD.as_millis() as i64);
+        server.verify_jwt(old_id_token, &client_id).await;
+        let rotated: Value = refresh(&server, &client_id, refreshed["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
         let new_id_token = rotated["id_token"].as_str().unwrap();
-        assert_ne!(jsonwebtoken::decode_header(new_id_token).unwrap().kid.unwrap(), old_kid);
+        assert_eq!(jsonwebtoken::decode_header(new_id_token).unwrap().kid.unwrap(), new_kid);
         server.verify_jwt(new_id_token, &client_id).await;
+        assert_eq!(server.jwks().await["keys"].as_array().unwrap().len(), 2, "current and previous");
     }
 
     async fn clients_that_ask_for_rs256_get_rs256_id_tokens(server) {

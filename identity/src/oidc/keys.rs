@@ -1,11 +1,17 @@
 //! Signing keys. An ES256 key is created on first start; an RS256 key is created the first
 //! time a client that asked for RS256 needs one. Private keys are stored sealed with the
-//! master secret. `rotate` adds a new current key per algorithm; JWKS publishes the two
-//! newest keys of each algorithm (current + previous), so tokens signed just before a
-//! rotation keep verifying.
+//! master secret.
+//!
+//! Rotation is safe across nodes and relying parties: `rotate` adds a key that becomes
+//! current only at `activates_at`, [`PUBLISH_AHEAD`] later — by then every node has loaded
+//! it and every JWKS cached before the rotation has expired, so no token is ever signed
+//! with a key someone cannot find. Until then the JWKS publishes it beside the current
+//! key; afterwards the previous key stays published, so tokens signed just before the
+//! switch keep verifying. A token naming a key this node has not loaded yet makes it reload
+//! (at most every [`UNKNOWN_KID_RELOAD_INTERVAL`]).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use p256::elliptic_curve::rand_core::OsRng;
@@ -20,8 +26,26 @@ use crate::clock::Clock;
 use crate::crypto::{base64url, AtRest};
 use crate::store::Store;
 
-/// Other nodes' rotations become visible within this long.
+/// How long relying parties may cache the JWKS (its `Cache-Control: max-age`).
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
+/// Each node reloads the key set at least this often, so other nodes' rotations reach it.
 const CACHE_TTL: Duration = Duration::from_secs(60);
+/// A rotated-in key is published this long before it signs: longer than any node's cache
+/// and any relying party's cached JWKS.
+pub const PUBLISH_AHEAD: Duration = Duration::from_secs(JWKS_MAX_AGE.as_secs() + CACHE_TTL.as_secs());
+/// A token with an unknown `kid` reloads the keys at most this often (forged `kid`s must not
+/// turn into a query each).
+const UNKNOWN_KID_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+
+/// When a rotated-in key starts signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// After [`PUBLISH_AHEAD`]: the safe default.
+    Scheduled,
+    /// At once, for a key that must stop signing now (compromised): tokens signed with the
+    /// new key fail at relying parties until their cached JWKS expires.
+    Immediate,
+}
 
 pub struct SigningKey {
     pub kid: String,
@@ -32,6 +56,8 @@ pub struct SigningKey {
     pub decoding: DecodingKey,
     pub public_jwk: Value,
     pub created_at: i64,
+    /// Epoch ms from which it signs.
+    pub activates_at: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,103 +72,141 @@ pub enum KeyError {
 
 #[derive(Default)]
 pub struct KeySet {
-    /// Newest first.
+    /// Latest activation first.
     keys: Vec<Arc<SigningKey>>,
 }
 
 impl KeySet {
-    pub fn current(&self, alg: Algorithm) -> Option<Arc<SigningKey>> {
-        self.keys.iter().find(|k| k.alg == alg).cloned()
+    /// The key that signs `alg` at `now_ms`: the latest one active by then.
+    pub fn current(&self, alg: Algorithm, now_ms: i64) -> Option<Arc<SigningKey>> {
+        self.keys.iter().find(|k| k.alg == alg && k.activates_at <= now_ms).cloned()
     }
 
     pub fn by_kid(&self, kid: &str) -> Option<Arc<SigningKey>> {
         self.keys.iter().find(|k| k.kid == kid).cloned()
     }
 
-    /// The JWKS document: current and previous key of each algorithm.
-    pub fn jwks(&self) -> Value {
+    /// The JWKS document at `now_ms`: for each algorithm, the keys about to sign, the current
+    /// one and the one before it.
+    pub fn jwks(&self, now_ms: i64) -> Value {
         let mut published = Vec::new();
         for alg in [Algorithm::ES256, Algorithm::RS256] {
-            published.extend(self.keys.iter().filter(|k| k.alg == alg).take(2).map(|k| k.public_jwk.clone()));
+            let of_alg: Vec<_> = self.keys.iter().filter(|k| k.alg == alg).collect();
+            let upcoming = of_alg.iter().take_while(|k| k.activates_at > now_ms).count();
+            published.extend(of_alg.iter().take(upcoming + 2).map(|k| k.public_jwk.clone()));
         }
         json!({ "keys": published })
     }
 }
 
+struct Cached {
+    loaded_at_ms: i64,
+    set: Arc<KeySet>,
+}
+
 pub struct KeyRing {
     store: Store,
     at_rest: Arc<AtRest>,
-    cache: RwLock<Option<(Instant, Arc<KeySet>)>>,
+    cache: RwLock<Option<Cached>>,
+    /// When an unknown `kid` last made this node reload (epoch ms).
+    last_unknown_kid_reload_ms: std::sync::Mutex<i64>,
 }
 
 impl KeyRing {
     pub fn new(store: Store, at_rest: Arc<AtRest>) -> Self {
-        Self { store, at_rest, cache: RwLock::new(None) }
+        Self { store, at_rest, cache: RwLock::new(None), last_unknown_kid_reload_ms: std::sync::Mutex::new(i64::MIN) }
     }
 
     /// Makes sure an ES256 key exists (first start) and loads the key set.
     pub async fn ensure_default_key(&self, clock: &dyn Clock) -> Result<(), KeyError> {
-        if self.keys().await?.current(Algorithm::ES256).is_none() {
-            self.add_key(Algorithm::ES256, clock).await?;
+        if !self.keys(clock).await?.keys.iter().any(|k| k.alg == Algorithm::ES256) {
+            self.add_key(Algorithm::ES256, clock, Activation::Immediate).await?;
         }
         Ok(())
     }
 
-    pub async fn keys(&self) -> Result<Arc<KeySet>, KeyError> {
-        if let Some((loaded, set)) = self.cache.read().await.as_ref() {
-            if loaded.elapsed() < CACHE_TTL {
-                return Ok(set.clone());
+    /// The key set as this node knows it (reloaded every [`CACHE_TTL`] of `clock`).
+    pub async fn keys(&self, clock: &dyn Clock) -> Result<Arc<KeySet>, KeyError> {
+        let now = clock.now_ms();
+        if let Some(cached) = self.cache.read().await.as_ref() {
+            // Either way: a clock stepped back reloads once rather than never.
+            if now.abs_diff(cached.loaded_at_ms) < CACHE_TTL.as_millis() as u64 {
+                return Ok(cached.set.clone());
             }
         }
-        self.reload().await
+        self.reload(now).await
     }
 
-    async fn reload(&self) -> Result<Arc<KeySet>, KeyError> {
+    async fn reload(&self, now_ms: i64) -> Result<Arc<KeySet>, KeyError> {
         let set = Arc::new(load(&self.store, &self.at_rest).await?);
-        *self.cache.write().await = Some((Instant::now(), set.clone()));
+        *self.cache.write().await = Some(Cached { loaded_at_ms: now_ms, set: set.clone() });
         Ok(set)
+    }
+
+    /// The key a token names: one another node rotated in may be newer than this node's
+    /// copy of the set, so a miss reloads (rate-limited) before giving up.
+    pub async fn verification_key(&self, kid: &str, clock: &dyn Clock) -> Result<Option<Arc<SigningKey>>, KeyError> {
+        if let Some(key) = self.keys(clock).await?.by_kid(kid) {
+            return Ok(Some(key));
+        }
+        let now = clock.now_ms();
+        {
+            let mut last = self.last_unknown_kid_reload_ms.lock().expect("not poisoned");
+            if now.saturating_sub(*last) < UNKNOWN_KID_RELOAD_INTERVAL.as_millis() as i64 {
+                return Ok(None);
+            }
+            *last = now;
+        }
+        Ok(self.reload(now).await?.by_kid(kid))
     }
 
     /// The current key for `alg`, creating the first RS256 key on demand.
     pub async fn signing_key(&self, alg: Algorithm, clock: &dyn Clock) -> Result<Arc<SigningKey>, KeyError> {
-        if let Some(key) = self.keys().await?.current(alg) {
+        if let Some(key) = self.keys(clock).await?.current(alg, clock.now_ms()) {
             return Ok(key);
         }
-        self.add_key(alg, clock).await?;
-        self.keys().await?.current(alg).ok_or_else(|| KeyError::Corrupted("missing after creation".into()))
+        self.add_key(alg, clock, Activation::Immediate).await?;
+        self.keys(clock).await?.current(alg, clock.now_ms()).ok_or_else(|| KeyError::Corrupted("missing after creation".into()))
     }
 
-    /// `vestibule keys rotate`: a new current key for every algorithm in use.
-    pub async fn rotate(&self, clock: &dyn Clock) -> Result<Vec<String>, KeyError> {
-        let set = self.reload().await?;
+    /// `vestibule keys rotate`: a new key for every algorithm in use, signing from
+    /// `activation` on. Returns the new keys' ids.
+    pub async fn rotate(&self, clock: &dyn Clock, activation: Activation) -> Result<Vec<String>, KeyError> {
+        let set = self.reload(clock.now_ms()).await?;
         let mut created = Vec::new();
         for alg in [Algorithm::ES256, Algorithm::RS256] {
-            if alg == Algorithm::ES256 || set.current(alg).is_some() {
-                created.push(self.add_key(alg, clock).await?);
+            if alg == Algorithm::ES256 || set.keys.iter().any(|k| k.alg == alg) {
+                created.push(self.add_key(alg, clock, activation).await?);
             }
         }
         Ok(created)
     }
 
-    async fn add_key(&self, alg: Algorithm, clock: &dyn Clock) -> Result<String, KeyError> {
+    async fn add_key(&self, alg: Algorithm, clock: &dyn Clock, activation: Activation) -> Result<String, KeyError> {
         let kid = crate::ids::entity_id();
-        // Keys are ordered by creation time: a new key must sort after every existing one,
-        // even when created within the same millisecond.
-        let newest = self.reload().await?.keys.iter().map(|k| k.created_at).max().unwrap_or(i64::MIN);
-        let created_at = clock.now_ms().max(newest.saturating_add(1));
+        // Keys activating at the same instant are ordered by creation: a new key must sort
+        // after every existing one, even when created within the same millisecond.
+        let now = clock.now_ms();
+        let newest = self.reload(now).await?.keys.iter().map(|k| k.created_at).max().unwrap_or(i64::MIN);
+        let created_at = now.max(newest.saturating_add(1));
+        let activates_at = match activation {
+            Activation::Immediate => now,
+            Activation::Scheduled => now + PUBLISH_AHEAD.as_millis() as i64,
+        };
         let (der, jwk) = match alg {
             Algorithm::RS256 => generate_rsa(&kid),
             _ => generate_p256(&kid),
         };
-        sqlx::query("INSERT INTO oidc_signing_keys (id, alg, private_key_sealed, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO oidc_signing_keys (id, alg, private_key_sealed, public_jwk, created_at, activates_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&kid)
             .bind(alg_name(alg))
             .bind(self.at_rest.encrypt(&der))
             .bind(jwk.to_string())
             .bind(created_at)
+            .bind(activates_at)
             .execute(self.store.pool())
             .await?;
-        self.reload().await?;
+        self.reload(clock.now_ms()).await?;
         Ok(kid)
     }
 }
@@ -178,7 +242,7 @@ fn generate_rsa(kid: &str) -> (Vec<u8>, Value) {
 }
 
 async fn load(store: &Store, at_rest: &AtRest) -> Result<KeySet, KeyError> {
-    let rows = sqlx::query("SELECT id, alg, private_key_sealed, public_jwk, created_at FROM oidc_signing_keys ORDER BY created_at DESC, id DESC")
+    let rows = sqlx::query("SELECT id, alg, private_key_sealed, public_jwk, created_at, activates_at FROM oidc_signing_keys ORDER BY activates_at DESC, created_at DESC, id DESC")
         .fetch_all(store.pool())
         .await?;
     let mut keys = Vec::with_capacity(rows.len());
@@ -209,7 +273,7 @@ async fn load(store: &Store, at_rest: &AtRest) -> Result<KeySet, KeyError> {
             ),
             _ => None,
         };
-        keys.push(Arc::new(SigningKey { kid, alg, es256, encoding, decoding, public_jwk: jwk, created_at: row.try_get("created_at")? }));
+        keys.push(Arc::new(SigningKey { kid, alg, es256, encoding, decoding, public_jwk: jwk, created_at: row.try_get("created_at")?, activates_at: row.try_get("activates_at")? }));
     }
     Ok(KeySet { keys })
 }

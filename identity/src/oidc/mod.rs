@@ -68,7 +68,8 @@ pub struct Caches {
     /// The default resource, or the fact that there is none: read on every token request.
     pub default_resource: TtlCache<(), Option<crate::rbac::Resource>>,
     pub application_scopes: TtlCache<(String, String), Vec<String>>,
-    pub sign_in_experience: TtlCache<(), crate::sign_in_experience::SignInExperience>,
+    /// With its version, checked against the database's on every read.
+    pub sign_in_experience: TtlCache<(), (i64, crate::sign_in_experience::SignInExperience)>,
     pub id_token_config: TtlCache<(), id_token_config::IdTokenConfig>,
 }
 
@@ -157,17 +158,24 @@ impl Provider {
         Ok(resource)
     }
 
-    /// The sign-in experience configuration, cached like applications.
+    /// The sign-in experience configuration. It holds security settings (sign-in mode,
+    /// lockout, MFA policy) that must hold on every node the moment one node changes them,
+    /// so the cached copy is used only while its version is the stored one: one indexed
+    /// read of a number instead of the document.
     pub async fn sign_in_experience(&self) -> Result<crate::sign_in_experience::SignInExperience, OidcError> {
-        if let Some(sie) = self.caches.sign_in_experience.get(&()) {
-            return Ok(sie);
-        }
-        let sie = crate::sign_in_experience::load(&self.store).await.map_err(|e| match e {
-            crate::sign_in_experience::SignInExperienceError::Storage(e) => OidcError::Storage(e),
+        use crate::sign_in_experience::{self as sie, SignInExperienceError};
+        let storage = |e: SignInExperienceError| match e {
+            SignInExperienceError::Storage(e) => OidcError::Storage(e),
             other => OidcError::new("server_error", other.to_string()),
-        })?;
-        self.caches.sign_in_experience.put((), sie.clone());
-        Ok(sie)
+        };
+        if let Some((version, cached)) = self.caches.sign_in_experience.get(&()) {
+            if sie::version(&self.store).await.map_err(storage)? == version {
+                return Ok(cached);
+            }
+        }
+        let (version, current) = sie::load_versioned(&self.store).await.map_err(storage)?;
+        self.caches.sign_in_experience.put((), (version, current.clone()));
+        Ok(current)
     }
 
     /// The extended claims ID tokens carry, cached.

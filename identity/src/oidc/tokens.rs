@@ -32,7 +32,7 @@ pub async fn verify_own(provider: &Provider, token: &str, check_expiry: bool) ->
     let invalid = || OidcError::invalid_request("token is not a valid token issued by this provider");
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
     let kid = header.kid.ok_or_else(invalid)?;
-    let key = provider.keys.keys().await?.by_kid(&kid).ok_or_else(invalid)?;
+    let key = provider.keys.verification_key(&kid, provider.clock.as_ref()).await?.ok_or_else(invalid)?;
     let mut validation = Validation::new(key.alg);
     validation.set_issuer(&[provider.issuer()]);
     validation.validate_aud = false;

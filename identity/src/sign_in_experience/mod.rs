@@ -467,23 +467,55 @@ impl ErrorCode for SignInExperienceError {
     }
 }
 
+impl SignInExperience {
+    /// This configuration with `patch` merged in (top-level keys replace; nested objects
+    /// merge), if the result is valid.
+    pub fn patched(&self, patch: &serde_json::Map<String, Value>) -> Result<SignInExperience, SignInExperienceError> {
+        let mut merged = serde_json::to_value(self).expect("configuration serializes");
+        merge(&mut merged, &Value::Object(patch.clone()));
+        let next: SignInExperience = serde_json::from_value(merged).map_err(|e| SignInExperienceError::InvalidInput(e.to_string()))?;
+        next.validate()?;
+        Ok(next)
+    }
+}
+
 /// The stored configuration, or the default before anyone changed it.
 pub async fn load(store: &Store) -> Result<SignInExperience, SignInExperienceError> {
-    Ok(store::find(store).await?.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+    Ok(load_versioned(store).await?.1)
+}
+
+/// The stored configuration with its version, which every change bumps.
+pub async fn load_versioned(store: &Store) -> Result<(i64, SignInExperience), SignInExperienceError> {
+    let mut conn = store.pool().acquire().await?;
+    Ok(parse(store::find(&mut conn).await?))
+}
+
+/// The version of the stored configuration: equal to a cached copy's, the copy is current.
+pub async fn version(store: &Store) -> Result<i64, SignInExperienceError> {
+    Ok(store::version(store).await?)
+}
+
+fn parse(found: Option<(String, i64)>) -> (i64, SignInExperience) {
+    match found {
+        Some((json, version)) => (version, serde_json::from_str(&json).unwrap_or_default()),
+        None => (0, SignInExperience::default()),
+    }
 }
 
 /// Applies a partial document (top-level keys replace; nested objects merge) and saves the
-/// result if it is valid. Unknown keys are refused.
+/// result if it is valid. Unknown keys are refused. Read and write are one transaction, so
+/// two administrators changing different settings at once both keep their change.
 pub async fn update(store: &Store, clock: &dyn Clock, patch: &Value) -> Result<SignInExperience, SignInExperienceError> {
     let Value::Object(patch) = patch else {
         return Err(SignInExperienceError::InvalidInput("expected a JSON object".into()));
     };
-    let current = load(store).await?;
-    let mut merged = serde_json::to_value(&current).expect("configuration serializes");
-    merge(&mut merged, &Value::Object(patch.clone()));
-    let next: SignInExperience = serde_json::from_value(merged).map_err(|e| SignInExperienceError::InvalidInput(e.to_string()))?;
-    next.validate()?;
-    store::save(store, &serde_json::to_string(&next).expect("configuration serializes"), clock.now_ms()).await?;
+    let mut tx = store.begin_write().await?;
+    // Concurrent changes queue on the row (SQLite's BEGIN IMMEDIATE already serialises).
+    store::lock(&mut tx, store.backend(), clock.now_ms()).await?;
+    let (_, current) = parse(store::find(&mut tx).await?);
+    let next = current.patched(patch)?;
+    store::save(&mut tx, &serde_json::to_string(&next).expect("configuration serializes"), clock.now_ms()).await?;
+    tx.commit().await?;
     Ok(next)
 }
 

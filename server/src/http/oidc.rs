@@ -63,8 +63,9 @@ async fn configuration(State(state): State<AppState>) -> Json<serde_json::Value>
 }
 
 async fn jwks(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let keys = state.provider.keys.keys().await.map_err(OidcError::from)?;
-    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys.jwks())).into_response())
+    let keys = state.provider.keys.keys(state.provider.clock.as_ref()).await.map_err(OidcError::from)?;
+    let cache_control = format!("public, max-age={}", identity::oidc::keys::JWKS_MAX_AGE.as_secs());
+    Ok(([(header::CACHE_CONTROL, cache_control)], Json(keys.jwks(state.provider.now_ms()))).into_response())
 }
 
 async fn auth_query(State(state): State<AppState>, jar: CookieJar, RawQuery(query): RawQuery) -> Response {

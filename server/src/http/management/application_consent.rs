@@ -30,7 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/applications/{applicationId}/user-consent-scopes", tag = "Applications", params(("applicationId" = String, Path)),
-    responses((status = 200, description = "userScopes, resourceScopes and organizationResourceScopes (by resource), organizationScopes"), (status = 404, description = "No such application", body = schemas::ErrorBody)))]
+    responses((status = 200, description = "userScopes, resourceScopes and organizationResourceScopes (by resource), organizationScopes", body = schemas::ConsentScopes), (status = 404, description = "No such application", body = schemas::ErrorBody)))]
 async fn get_consent_scopes(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<consent_scopes::ConsentScopes>, ApiError> {
     Ok(Json(consent_scopes::get(&state.store, &id).await.map_err(domain)?))
 }
@@ -75,7 +75,7 @@ async fn remove_consent_scope(State(state): State<AppState>, Path((id, scope_typ
 
 #[utoipa::path(get, path = "/api/applications/{applicationId}/users/{userId}/consent-organizations", tag = "Applications",
     params(("applicationId" = String, Path), ("userId" = String, Path)),
-    responses((status = 200, description = "The organizations the user let the application act in", body = [schemas::Organization])))]
+    responses((status = 200, description = "The organizations the user let the application act in", body = schemas::ConsentOrganizations)))]
 async fn list_consent_organizations(State(state): State<AppState>, Path((id, user_id)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
     let organizations = consent_scopes::consent_organizations(&state.store, &id, &user_id).await.map_err(domain)?;
     Ok(Json(json!({ "organizations": organizations })))
@@ -122,7 +122,7 @@ async fn remove_consent_organization(State(state): State<AppState>, Path((id, us
 }
 
 #[utoipa::path(get, path = "/api/applications/{applicationId}/sign-in-experience", tag = "Applications", params(("applicationId" = String, Path)),
-    responses((status = 200, description = "displayName, branding (logoUrl, darkLogoUrl), termsOfUseUrl, privacyPolicyUrl"), (status = 404, description = "None set", body = schemas::ErrorBody)))]
+    responses((status = 200, description = "displayName, branding (logoUrl, darkLogoUrl), termsOfUseUrl, privacyPolicyUrl", body = schemas::ApplicationSignInExperience), (status = 404, description = "None set", body = schemas::ErrorBody)))]
 async fn get_application_sign_in_experience(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<sign_in_experience::ApplicationSignInExperience>, ApiError> {
     let found = sign_in_experience::get(&state.store, &id).await.map_err(domain)?;
     Ok(Json(found.ok_or_else(|| domain(ApplicationError::ConsentScopeNotFound))?))
@@ -140,7 +140,7 @@ struct SignInExperienceBody {
 
 #[utoipa::path(put, path = "/api/applications/{applicationId}/sign-in-experience", tag = "Applications", params(("applicationId" = String, Path)),
     request_body = SignInExperienceBody,
-    responses((status = 200, description = "As stored"), (status = 400, description = "A link or logo that is not an http(s) URL", body = schemas::ErrorBody)))]
+    responses((status = 200, description = "As stored", body = schemas::ApplicationSignInExperience), (status = 400, description = "A link or logo that is not an http(s) URL", body = schemas::ErrorBody)))]
 async fn put_application_sign_in_experience(State(state): State<AppState>, Path(id): Path<String>, JsonBody(body): JsonBody<SignInExperienceBody>) -> Result<Json<sign_in_experience::ApplicationSignInExperience>, ApiError> {
     let changes = Changes { display_name: body.display_name, branding: body.branding, terms_of_use_url: body.terms_of_use_url, privacy_policy_url: body.privacy_policy_url };
     Ok(Json(sign_in_experience::put(&state.store, &id, changes).await.map_err(domain)?))

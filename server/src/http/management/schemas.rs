@@ -415,3 +415,47 @@ pub struct OrganizationInvitation {
     expires_at: i64,
     organization_roles: Vec<NamedRef>,
 }
+
+/// `{id, name, indicator}` of an API resource.
+#[derive(ToSchema)]
+pub struct ResourceRef {
+    id: String,
+    name: String,
+    indicator: String,
+}
+
+/// An API resource and some of its scopes.
+#[derive(ToSchema)]
+pub struct ResourceScopes {
+    resource: ResourceRef,
+    scopes: Vec<OrganizationScope>,
+}
+
+/// What a third-party application may ask users to consent to.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentScopes {
+    /// `profile`, `email`, `organizations`, …
+    user_scopes: Vec<String>,
+    resource_scopes: Vec<ResourceScopes>,
+    organization_scopes: Vec<OrganizationScope>,
+    organization_resource_scopes: Vec<ResourceScopes>,
+}
+
+/// The organizations a user let a third-party application act in.
+#[derive(ToSchema)]
+pub struct ConsentOrganizations {
+    organizations: Vec<Organization>,
+}
+
+/// How an application presents itself on the consent page.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSignInExperience {
+    application_id: String,
+    display_name: Option<String>,
+    /// `logoUrl`, `darkLogoUrl`.
+    branding: Object,
+    terms_of_use_url: Option<String>,
+    privacy_policy_url: Option<String>,
+}
