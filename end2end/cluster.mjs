@@ -11,6 +11,17 @@ const port = Number(process.env.E2E_PORT);
 const database = new URL(process.env.E2E_DATABASE_URL);
 const databaseName = database.pathname.slice(1);
 const pg = ['-h', database.hostname, '-p', database.port || '5432', '-U', database.username || 'postgres'];
+// Playwright may kill this script before it drops its database: drop those of runs whose
+// process (the number in the name) is gone.
+const listed = execFileSync('psql', [...pg, '-d', 'postgres', '-Atc', "SELECT datname FROM pg_database WHERE datname LIKE 'vestibule_e2e_%'"]).toString();
+for (const stale of listed.split('\n').filter(Boolean)) {
+  const pid = Number(stale.replace('vestibule_e2e_', ''));
+  try {
+    process.kill(pid, 0);
+  } catch {
+    execFileSync('dropdb', [...pg, '--if-exists', stale]);
+  }
+}
 execFileSync('createdb', [...pg, databaseName]);
 
 const upstreams = [port + 1, port + 2];

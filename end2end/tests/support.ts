@@ -145,7 +145,9 @@ export async function managementApi() {
     const response = await fetch(`${baseURL()}${path}`, {
       method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, body: response.status === 204 ? null : await response.json() };
+    // 204s, and some 201s (as Logto's), have no body.
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
   };
 }
 

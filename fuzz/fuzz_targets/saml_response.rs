@@ -3,41 +3,24 @@
 //! identity provider signed it, and never crashes the XML and signature checks.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+#[path = "world.rs"]
+mod world;
 
-use base64::Engine;
-use identity::clock::SystemClock;
-use identity::oidc::Provider;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
 use identity::sso::{self, SsoConnector};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
 
 struct World {
-    runtime: tokio::runtime::Runtime,
-    provider: Provider,
+    engine: world::Engine,
     connector: SsoConnector,
-    _db: identity::testing::TestDatabase,
 }
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let db = runtime.block_on(identity::testing::TestDatabase::sqlite());
-        let store = db.store.clone();
-        let at_rest = Arc::new(identity::crypto::AtRest::new(&identity::secret::Secret::new("fuzzing")));
-        let provider = Provider {
-            keys: Arc::new(identity::oidc::keys::KeyRing::new(store.clone(), at_rest.clone())),
-            store,
-            clock: Arc::new(SystemClock),
-            passwords: identity::passwords::PasswordHasher::cheap_for_tests(),
-            endpoint: "https://id.example.com".into(),
-            caches: Arc::default(),
-            breached: identity::passwords::breached::BreachedPasswords::embedded(),
-            at_rest,
-            dev_outbox: true,
-            backchannel_due: Arc::default(),
-        };
         let config: Map<String, Value> = serde_json::from_value(json!({
             "entityId": "https://fuzz-idp.example/metadata",
             "signInEndpoint": "https://fuzz-idp.example/sso",
@@ -55,7 +38,7 @@ fn world() -> &'static World {
             enable_token_storage: false,
             created_at: 0,
         };
-        World { runtime, provider, connector, _db: db }
+        World { engine: world::Engine::start(), connector }
     })
 }
 
@@ -63,10 +46,10 @@ fuzz_target!(|input: &[u8]| {
     let world = world();
     let encoded = base64::engine::general_purpose::STANDARD.encode(input);
     let raw = String::from_utf8_lossy(input);
-    world.runtime.block_on(async {
+    world.engine.runtime.block_on(async {
         for response in [encoded.as_str(), raw.as_ref()] {
             for request_id in [None, Some("_fuzz-request")] {
-                let read = sso::saml::read_response(&world.provider, &world.connector, response, request_id).await;
+                let read = sso::saml::read_response(&world.engine.provider, &world.connector, response, request_id).await;
                 assert!(read.is_err(), "an unsigned answer was taken: {response}");
             }
         }

@@ -218,14 +218,16 @@ pub async fn authenticate(provider: &Provider, authorization: Option<&str>, indi
     if expired || !audience_ok {
         return Err(AuthError::Unauthorized);
     }
-    // A deleted application's tokens end with it (through the applications cache, whose
-    // entries a deletion drops on this node and which expire on the others).
+    // A deleted application's tokens end with it, and those issued before its credentials
+    // changed end then (through the applications cache, whose entries a change drops on
+    // this node and which expire on the others).
     let client = claims.get("client_id").and_then(Value::as_str).unwrap_or_default();
     let live = provider.application(client).await.map_err(|e| match e {
         crate::oidc::OidcError::Storage(e) => AuthError::Internal(e.to_string()),
         _ => AuthError::Unauthorized,
     })?;
-    if live.is_none() {
+    let issued_at = claims.get("iat").and_then(Value::as_i64).unwrap_or(i64::MIN);
+    if live.is_none_or(|app| app.voids_tokens_issued_at(issued_at)) {
         return Err(AuthError::Unauthorized);
     }
     let scopes = claims.get("scope").and_then(Value::as_str).unwrap_or_default();

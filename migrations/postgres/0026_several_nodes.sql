@@ -17,3 +17,7 @@ CREATE TABLE first_run_claims (
 -- Bumped by every change of the sign-in experience: each node checks it before using its
 -- cached copy, so a security setting changed on one node holds on all of them at once.
 ALTER TABLE sign_in_experiences ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+
+-- When an application's credentials last changed (a secret deleted or replaced): tokens
+-- issued to it before then are refused wherever Vestibule checks a bearer token.
+ALTER TABLE applications ADD COLUMN credentials_rotated_at BIGINT;

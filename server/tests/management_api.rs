@@ -503,3 +503,57 @@ on_both_databases! {
         assert_eq!(api(&server, &operator, "GET", "/api/users", None).await.0, 200, "others' are not");
     }
 }
+
+/// A Management API token for `id` with `secret`, or the token endpoint's error.
+async fn token_with(server: &common::TestServer, id: &str, secret: &str) -> Result<String, Value> {
+    let body: Value = server
+        .http
+        .post(server.url("/oidc/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().map(str::to_owned).ok_or(body)
+}
+
+on_both_databases! {
+    async fn a_deleted_secret_voids_every_token_issued_before_it(server) {
+        let ops = identity::management::ensure_client(&server.state.store, &server.clock, identity::management::DEFAULT_INDICATOR, Some("ops".into()), "ops-main-secret-0123456789").await.unwrap();
+        let main = token_with(&server, &ops, "ops-main-secret-0123456789").await.unwrap();
+        let (status, _, spare) = api(&server, &main, "POST", "/api/applications/ops/secrets", Some(json!({"name": "spare"}))).await;
+        assert_eq!(status, 201);
+        let with_spare = token_with(&server, &ops, spare["value"].as_str().unwrap()).await.unwrap();
+        assert_eq!(api(&server, &with_spare, "GET", "/api/users", None).await.0, 200);
+
+        server.clock.advance_ms(2_000);
+        assert_eq!(api(&server, &main, "DELETE", "/api/applications/ops/secrets/spare", None).await.0, 204);
+        for (token, which) in [(&with_spare, "minted with the deleted secret"), (&main, "minted before the deletion")] {
+            let (status, _, body) = api(&server, token, "GET", "/api/users", None).await;
+            assert_eq!((status, body["code"].as_str()), (401, Some("auth.unauthorized")), "a token {which}");
+        }
+        assert_eq!(token_with(&server, &ops, spare["value"].as_str().unwrap()).await.unwrap_err()["error"], "invalid_client");
+        let fresh = token_with(&server, &ops, "ops-main-secret-0123456789").await.unwrap();
+        assert_eq!(api(&server, &fresh, "GET", "/api/users", None).await.0, 200, "a token minted since works");
+    }
+
+    async fn a_replaced_secret_voids_the_tokens_of_the_old_one_and_the_same_secret_changes_nothing(server) {
+        let indicator = identity::management::DEFAULT_INDICATOR;
+        let ops = identity::management::ensure_client(&server.state.store, &server.clock, indicator, Some("ops".into()), "ops-old-secret-0123456789").await.unwrap();
+        let old = token_with(&server, &ops, "ops-old-secret-0123456789").await.unwrap();
+        server.clock.advance_ms(2_000);
+        // `vestibule bootstrap` run again with the same secret: nothing ends.
+        identity::management::ensure_client(&server.state.store, &server.clock, indicator, Some("ops".into()), "ops-old-secret-0123456789").await.unwrap();
+        server.state.provider.caches.applications.clear();
+        assert_eq!(api(&server, &old, "GET", "/api/users", None).await.0, 200);
+
+        identity::management::ensure_client(&server.state.store, &server.clock, indicator, Some("ops".into()), "ops-new-secret-0123456789").await.unwrap();
+        server.state.provider.caches.applications.clear();
+        assert_eq!(api(&server, &old, "GET", "/api/users", None).await.0, 401, "the old secret's token ended with it");
+        let new = token_with(&server, &ops, "ops-new-secret-0123456789").await.unwrap();
+        assert_eq!(api(&server, &new, "GET", "/api/users", None).await.0, 200);
+    }
+}

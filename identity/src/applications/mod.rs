@@ -73,6 +73,9 @@ pub struct Application {
     /// was in ended, and whether the `logout_token` must name the session (`sid`).
     pub backchannel_logout_uri: Option<String>,
     pub backchannel_logout_session_required: bool,
+    /// When a secret was last deleted or replaced: tokens issued to the application before
+    /// that second are void.
+    pub credentials_rotated_at: Option<Millis>,
 }
 
 /// The bounds Logto puts on `refreshTokenTtlInDays`.
@@ -216,6 +219,7 @@ pub async fn create(store: &Store, clock: &dyn Clock, new: NewApplication) -> Re
         refresh_token_ttl_days: crate::oidc::ttl::REFRESH_TOKEN_DAYS,
         backchannel_logout_uri: None,
         backchannel_logout_session_required: false,
+        credentials_rotated_at: None,
     };
     store::insert(store, &application).await?;
     Ok(CreatedApplication { application, secret })
@@ -236,23 +240,33 @@ pub async fn create_or_update(store: &Store, clock: &dyn Clock, new: NewApplicat
         validate_redirect_uri(uri)?;
     }
     let secret = if new.app_type.is_public() { None } else { new.secret };
+    let secret_hash = match (&secret, new.app_type.is_public()) {
+        (_, true) => None,
+        (Some(s), false) => Some(crypto::token_hash(s)),
+        (None, false) => existing.secret_hash.clone(),
+    };
+    // A replaced secret voids what was issued with the old one (the same secret again, as
+    // `vestibule bootstrap` gives on every run, changes nothing).
+    let rotated = secret_hash != existing.secret_hash;
     let application = Application {
         name: new.name,
         app_type: new.app_type,
-        secret_hash: match (&secret, new.app_type.is_public()) {
-            (_, true) => None,
-            (Some(s), false) => Some(crypto::token_hash(s)),
-            (None, false) => existing.secret_hash.clone(),
-        },
+        secret_hash,
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         cors_allowed_origins: new.cors_allowed_origins,
         is_third_party: new.is_third_party,
         id_token_alg: new.id_token_alg.unwrap_or(existing.id_token_alg.clone()),
         description: new.description.or_else(|| existing.description.clone()),
+        credentials_rotated_at: if rotated { Some(clock.now_ms()) } else { existing.credentials_rotated_at },
         ..existing
     };
-    store::update(store, &application).await?;
+    let mut tx = store.begin_write().await?;
+    store::update(&mut tx, &application).await?;
+    if rotated {
+        store::credentials_rotated(&mut tx, &application.id, clock.now_ms()).await?;
+    }
+    tx.commit().await?;
     Ok(CreatedApplication { application, secret })
 }
 
@@ -355,7 +369,7 @@ pub async fn update(store: &Store, id: &str, update: ApplicationUpdate) -> Resul
     if let Some(v) = update.backchannel_logout_session_required {
         app.backchannel_logout_session_required = v;
     }
-    store::update(store, &app).await?;
+    store::update(&mut *store.pool().acquire().await?, &app).await?;
     Ok(app)
 }
 
@@ -405,8 +419,25 @@ pub async fn secrets(store: &Store, id: &str) -> Result<Vec<SecretInfo>, Applica
     store::secrets(store, id).await
 }
 
-pub async fn delete_secret(store: &Store, id: &str, name: &str) -> Result<(), ApplicationError> {
-    if store::delete_secret(store, id, name).await? { Ok(()) } else { Err(ApplicationError::NotFound) }
+/// Deletes a named secret. Whatever was issued to the application until now is void: the
+/// secret may have leaked, and a token minted with it must not outlive it.
+pub async fn delete_secret(store: &Store, clock: &dyn Clock, id: &str, name: &str) -> Result<(), ApplicationError> {
+    let mut tx = store.begin_write().await?;
+    if !store::delete_secret(&mut tx, id, name).await? {
+        return Err(ApplicationError::NotFound);
+    }
+    store::credentials_rotated(&mut tx, id, clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Application {
+    /// Whether a token issued at `issued_at_seconds` (a JWT's `iat`) predates the last change
+    /// of credentials. Tokens from the second of the change itself stay valid: `iat` has no
+    /// finer grain, and refusing a token just minted with the new secret would be worse.
+    pub fn voids_tokens_issued_at(&self, issued_at_seconds: i64) -> bool {
+        self.credentials_rotated_at.is_some_and(|rotated| issued_at_seconds < rotated.div_euclid(1000))
+    }
 }
 
 /// Whether a browser origin (`https://app.example.com`) may call the token endpoints: it

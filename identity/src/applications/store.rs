@@ -6,7 +6,7 @@ use crate::store::{get_flag, unique_violation, Store};
 
 const COLUMNS: &str = "id, name, type, secret_hash, redirect_uris, post_logout_redirect_uris, cors_allowed_origins, \
     is_third_party, id_token_signed_response_alg, created_at, description, rotate_refresh_token, refresh_token_ttl_days, \
-    backchannel_logout_uri, backchannel_logout_session_required";
+    backchannel_logout_uri, backchannel_logout_session_required, credentials_rotated_at";
 
 pub(super) async fn insert(store: &Store, app: &Application) -> Result<(), ApplicationError> {
     sqlx::query(
@@ -33,7 +33,7 @@ pub(super) async fn insert(store: &Store, app: &Application) -> Result<(), Appli
     Ok(())
 }
 
-pub(super) async fn update(store: &Store, app: &Application) -> Result<(), ApplicationError> {
+pub(super) async fn update(conn: &mut sqlx::AnyConnection, app: &Application) -> Result<(), ApplicationError> {
     sqlx::query(
         "UPDATE applications SET name = $2, type = $3, secret_hash = $4, redirect_uris = $5, post_logout_redirect_uris = $6, \
          cors_allowed_origins = $7, is_third_party = $8, id_token_signed_response_alg = $9, description = $10, \
@@ -54,7 +54,7 @@ pub(super) async fn update(store: &Store, app: &Application) -> Result<(), Appli
     .bind(app.refresh_token_ttl_days)
     .bind(&app.backchannel_logout_uri)
     .bind(app.backchannel_logout_session_required)
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -96,8 +96,17 @@ pub(super) async fn secrets(store: &Store, id: &str) -> Result<Vec<super::Secret
     Ok(rows.into_iter().map(|(name, created_at, expires_at)| super::SecretInfo { application_id: id.to_owned(), name, created_at, expires_at }).collect())
 }
 
-pub(super) async fn delete_secret(store: &Store, id: &str, name: &str) -> Result<bool, ApplicationError> {
-    Ok(sqlx::query("DELETE FROM application_secrets WHERE application_id = $1 AND name = $2").bind(id).bind(name).execute(store.pool()).await?.rows_affected() > 0)
+pub(super) async fn delete_secret(conn: &mut sqlx::AnyConnection, id: &str, name: &str) -> Result<bool, ApplicationError> {
+    Ok(sqlx::query("DELETE FROM application_secrets WHERE application_id = $1 AND name = $2").bind(id).bind(name).execute(conn).await?.rows_affected() > 0)
+}
+
+/// Marks the application's credentials as changed at `now` and ends the opaque access
+/// tokens issued to it (JWTs are refused by their `iat`; refresh tokens need the new
+/// credentials anyway).
+pub(super) async fn credentials_rotated(conn: &mut sqlx::AnyConnection, id: &str, now: i64) -> Result<(), ApplicationError> {
+    sqlx::query("UPDATE applications SET credentials_rotated_at = $2 WHERE id = $1").bind(id).bind(now).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM oidc_tokens WHERE client_id = $1 AND kind = 'access_token'").bind(id).execute(&mut *conn).await?;
+    Ok(())
 }
 
 pub(super) async fn find(store: &Store, id: &str) -> Result<Option<Application>, ApplicationError> {
@@ -142,6 +151,7 @@ fn from_row(row: &AnyRow) -> Result<Application, ApplicationError> {
         refresh_token_ttl_days: row.try_get("refresh_token_ttl_days")?,
         backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
         backchannel_logout_session_required: get_flag(row, "backchannel_logout_session_required")?,
+        credentials_rotated_at: row.try_get("credentials_rotated_at")?,
     })
 }
 

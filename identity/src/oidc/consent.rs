@@ -136,7 +136,12 @@ async fn offer(provider: &Provider, app: &Application, params: &AuthorizationPar
     let store = &provider.store;
     let allowed = consent_scopes::get(store, &app.id).await?;
     let requested: BTreeSet<&str> = params.scope.iter().map(String::as_str).collect();
-    let oidc = allowed.user_scopes.iter().filter(|s| requested.contains(s.as_str()) && OIDC_SCOPES.contains(&s.as_str())).cloned().collect::<Vec<_>>();
+    // In the order people read them (name and picture, then email, phone, …), not the table's.
+    let oidc = consent_scopes::USER_SCOPES
+        .iter()
+        .filter(|s| allowed.user_scopes.iter().any(|a| a == *s) && requested.contains(*s) && OIDC_SCOPES.contains(s))
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
     let asked = |group: &ResourceScopes| params.resources.contains(&group.resource.indicator);
     let only_requested = |group: &ResourceScopes, held: &[String]| ResourceScopes {
         resource: group.resource.clone(),

@@ -239,9 +239,9 @@ async fn create_secret(State(state): State<AppState>, Path(id): Path<String>, Js
 }
 
 #[utoipa::path(delete, path = "/api/applications/{applicationId}/secrets/{name}", tag = "Applications",
-    params(("applicationId" = String, Path), ("name" = String, Path)), responses((status = 204, description = "Deleted")))]
+    params(("applicationId" = String, Path), ("name" = String, Path)), responses((status = 204, description = "Deleted; tokens issued to the application before now are void")))]
 async fn delete_secret(State(state): State<AppState>, Path((id, name)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
-    applications::delete_secret(&state.store, &id, &name).await.map_err(domain)?;
+    applications::delete_secret(&state.store, state.provider.clock.as_ref(), &id, &name).await.map_err(domain)?;
     state.provider.caches.applications.clear();
     Ok(StatusCode::NO_CONTENT)
 }
