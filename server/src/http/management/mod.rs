@@ -82,7 +82,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
     // Serialised once, shared by reference: axum clones every route's handler for each new
     // connection, and a captured `OpenApi` value (a few MB) made each connection cost its copy.
     let mut served = serde_json::to_value(&document).expect("the OpenAPI document serialises");
-    document_token_errors(&mut served);
+    document_common_errors(&mut served);
     openapi_3_0::downgrade(&mut served);
     let served = axum::body::Bytes::from(served.to_string());
     let routes = routes.route(
@@ -95,15 +95,48 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
     (routes, document)
 }
 
-/// `require_token` answers every operation 401 or 403 before its handler runs: said once here
-/// rather than on each of them.
-fn document_token_errors(document: &mut serde_json::Value) {
-    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+/// The errors any operation can answer, said once here rather than on each of them:
+/// `require_token` answers 401 or 403 before any handler runs; input that does not parse or
+/// breaks a rule is 400 wherever there is input; a path — or, as for Logto's role scopes, an
+/// id in a body — that names nothing is 404; a body or path that names something of the
+/// wrong kind, or collides with what exists, is 422. All have the `Error` body. An operation
+/// that documents its own body for one of these statuses (a password check's
+/// `{result, issues}`) answers either.
+fn document_common_errors(document: &mut serde_json::Value) {
+    let error_schema = json!({ "$ref": "#/components/schemas/Error" });
+    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": error_schema.clone() } } });
     let Some(paths) = document.get_mut("paths").and_then(serde_json::Value::as_object_mut) else { return };
-    for operation in paths.values_mut().filter_map(serde_json::Value::as_object_mut).flat_map(|item| item.values_mut()) {
-        if let Some(responses) = operation.get_mut("responses").and_then(serde_json::Value::as_object_mut) {
-            responses.entry("401").or_insert_with(|| error("No valid Management API token"));
-            responses.entry("403").or_insert_with(|| error("The token lacks the `all` scope"));
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for operation in item.values_mut().filter_map(serde_json::Value::as_object_mut) {
+            let has_parameters = operation.get("parameters").and_then(serde_json::Value::as_array).is_some_and(|p| !p.is_empty());
+            let has_body = operation.contains_key("requestBody");
+            let Some(responses) = operation.get_mut("responses").and_then(serde_json::Value::as_object_mut) else { continue };
+            let mut common = vec![("401", "No valid Management API token"), ("403", "The token lacks the `all` scope")];
+            if has_parameters || has_body {
+                common.push(("400", "Input that does not parse or breaks a rule (`guard.invalid_input`, `request.invalid_input`, …)"));
+            }
+            if path.contains('{') || has_body {
+                common.push(("404", "The path, or an id in the body, names nothing"));
+            }
+            if has_body || path.contains('{') {
+                common.push(("422", "The body or path names what does not exist or is of the wrong kind, or collides with what does"));
+            }
+            for (status, description) in common {
+                match responses.get_mut(status) {
+                    None => {
+                        responses.insert(status.to_owned(), error(description));
+                    }
+                    Some(declared) => {
+                        let schema = declared.pointer_mut("/content/application~1json/schema");
+                        match schema {
+                            Some(schema) if *schema != error_schema => *schema = json!({ "oneOf": [schema.take(), error_schema.clone()] }),
+                            Some(_) => {}
+                            None => {}
+                        }
+                    }
+                }
+            }
         }
     }
 }
