@@ -196,17 +196,7 @@ const OPS_SECRET: &str = "crash-ops-secret-0123456789";
 
 /// A Management API access token from `node` (its issuer is the node's own address).
 async fn management_bearer(node: &Node) -> String {
-    let token: Value = reqwest::Client::new()
-        .post(node.url("/oidc/token"))
-        .basic_auth("crash-ops", Some(OPS_SECRET))
-        .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"].as_str().unwrap_or_else(|| panic!("no token: {token}")).to_owned()
+    common::management_token_at(&node.base, "crash-ops", OPS_SECRET).await.unwrap_or_else(|answer| panic!("no token: {answer}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

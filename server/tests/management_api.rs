@@ -504,20 +504,8 @@ on_both_databases! {
     }
 }
 
-/// A Management API token for `id` with `secret`, or the token endpoint's error.
 async fn token_with(server: &common::TestServer, id: &str, secret: &str) -> Result<String, Value> {
-    let body: Value = server
-        .http
-        .post(server.url("/oidc/token"))
-        .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().map(str::to_owned).ok_or(body)
+    common::management_token_at(&server.base, id, secret).await
 }
 
 on_both_databases! {

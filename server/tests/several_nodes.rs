@@ -12,18 +12,7 @@ use identity::oidc::keys::{Activation, PUBLISH_AHEAD};
 use serde_json::{json, Value};
 
 async fn management_token(node: &common::TestServer, client: &ManagementClient) -> String {
-    let response: Value = node
-        .http
-        .post(node.url("/oidc/token"))
-        .basic_auth(&client.id, Some(&client.secret))
-        .form(&[("grant_type", "client_credentials"), ("resource", DEFAULT_INDICATOR), ("scope", "all")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    response["access_token"].as_str().unwrap_or_else(|| panic!("no token: {response}")).to_owned()
+    common::management_token_at(&node.base, &client.id, &client.secret).await.unwrap_or_else(|answer| panic!("no token: {answer}"))
 }
 
 /// What `GET /api/users` answers `node` with `token`.

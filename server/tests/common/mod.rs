@@ -25,6 +25,22 @@ pub const POST_LOGOUT: &str = "https://app.example.com/signed-out";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
+/// A Management API access token from the node at `base` for the client `id` with `secret`
+/// (client credentials), or what the token endpoint answered instead.
+pub async fn management_token_at(base: &str, id: &str, secret: &str) -> Result<String, Value> {
+    let body: Value = client()
+        .post(format!("{base}/oidc/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("resource", identity::management::DEFAULT_INDICATOR), ("scope", "all")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().map(str::to_owned).ok_or(body)
+}
+
 pub struct TestServer {
     pub base: String,
     /// A client with no cookies that does not follow redirects (an application's back end).
