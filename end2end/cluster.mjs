@@ -25,22 +25,23 @@ for (const stale of listed.split('\n').filter(Boolean)) {
 execFileSync('createdb', [...pg, databaseName]);
 
 const upstreams = [port + 1, port + 2];
+const environment = (index) => ({
+  PATH: process.env.PATH,
+  VESTIBULE_LISTEN: `127.0.0.1:${upstreams[index]}`,
+  VESTIBULE_ENDPOINT: `http://localhost:${port}`,
+  VESTIBULE_DATA_DIR: `${process.env.E2E_DATA_DIR}/node-${index}`,
+  VESTIBULE_SITE_ROOT: process.env.VESTIBULE_SITE_ROOT,
+  VESTIBULE_SECRET: process.env.E2E_SECRET,
+  DATABASE_URL: process.env.E2E_DATABASE_URL,
+  VESTIBULE_PASSWORD_HASHING: 'test-only-cheap',
+  // Applications and resources the tests create and change are cached for this long; the
+  // security settings (sign-in mode, MFA and sentinel policies) hold on both nodes at once
+  // whatever it is (several_nodes.rs).
+  VESTIBULE_CACHE_TTL_SECONDS: '0',
+  RUST_LOG: 'warn',
+});
 const nodes = upstreams.map((nodePort, index) => {
-  const node = spawn(process.env.E2E_BIN, [], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      VESTIBULE_LISTEN: `127.0.0.1:${nodePort}`,
-      VESTIBULE_ENDPOINT: `http://localhost:${port}`,
-      VESTIBULE_DATA_DIR: `${process.env.E2E_DATA_DIR}/node-${index}`,
-      VESTIBULE_SITE_ROOT: process.env.VESTIBULE_SITE_ROOT,
-      VESTIBULE_SECRET: process.env.E2E_SECRET,
-      DATABASE_URL: process.env.E2E_DATABASE_URL,
-      VESTIBULE_PASSWORD_HASHING: 'test-only-cheap',
-      VESTIBULE_CACHE_TTL_SECONDS: '0',
-      RUST_LOG: 'warn',
-    },
-  });
+  const node = spawn(process.env.E2E_BIN, [], { stdio: ['ignore', 'ignore', 'pipe'], env: environment(index) });
   node.stderr.on('data', (chunk) => process.stderr.write(`[node ${index}] ${chunk}`));
   node.on('exit', (code, signal) => {
     if (!stopping) {
@@ -69,10 +70,29 @@ const proxy = http.createServer((request, response) => {
 });
 proxy.listen(port, '127.0.0.1');
 
+// Signing keys rotated mid-run, as an operator would (`keys rotate`: published at once, signing
+// six minutes later) and as after a leak (`--now`: signing at once, while the other node has not
+// read it yet and must accept its tokens all the same).
+const rotations = [[10_000, []], [90_000, ['--now']]].map(([delay, flags]) =>
+  setTimeout(() => {
+    const label = `[keys rotate ${flags.join(' ')}]`;
+    const rotated = spawn(process.env.E2E_BIN, ['keys', 'rotate', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], env: environment(0) });
+    rotated.stdout.on('data', (chunk) => process.stderr.write(`${label} ${chunk}`));
+    rotated.stderr.on('data', (chunk) => process.stderr.write(`${label} ${chunk}`));
+    rotated.on('exit', (code) => {
+      if (code !== 0) {
+        process.stderr.write(`${label} failed (${code})\n`);
+        stop(1);
+      }
+    });
+  }, delay),
+);
+
 let stopping = false;
 function stop(code = 0) {
   if (stopping) return;
   stopping = true;
+  rotations.forEach(clearTimeout);
   proxy.close();
   for (const node of nodes) node.kill('SIGTERM');
   Promise.all(nodes.map((node) => new Promise((resolve) => (node.exitCode !== null ? resolve() : node.on('exit', resolve))))).then(() => {

@@ -10,9 +10,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|query: &[u8]| {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query).into_owned().collect();
     if let Ok(search) = UserSearch::parse(&pairs) {
-        for backend in [Backend::Sqlite, Backend::Postgres] {
+        for (backend, narrow) in [(Backend::Sqlite, true), (Backend::Sqlite, false), (Backend::Postgres, true)] {
             let first = 3;
-            if let Ok((sql, params)) = search.to_sql(backend, first) {
+            if let Ok((sql, params)) = search.to_sql(backend, first, narrow) {
                 // The parameters are bound by $first.. in order: none missing, none beyond.
                 let used = placeholders(&sql);
                 for n in first..first + params.len() {
@@ -20,6 +20,10 @@ fuzz_target!(|query: &[u8]| {
                 }
                 assert!(used.iter().all(|&n| n < first + params.len()), "an unbound placeholder in {sql}");
             }
+        }
+        if let Some((sql, params)) = search.sole_pattern_matches(Backend::Sqlite) {
+            let used = placeholders(&sql);
+            assert!((1..=params.len()).all(|n| used.contains(&n)) && used.iter().all(|&n| n <= params.len()), "{sql}");
         }
     }
     for (_, value) in &pairs {

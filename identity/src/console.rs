@@ -208,11 +208,10 @@ pub struct Overview {
 
 pub async fn overview(store: &Store, clock: &dyn Clock, admin: &Admin, search: Option<&str>, page: usize) -> Result<Overview, ConsoleError> {
     let id = &admin.organization.id;
-    let found = members::list(store, id, search.map(str::trim)).await?;
-    let member_count = found.len();
     let page = page.max(1);
     // A page number from the address bar may be anything: past the end is an empty page, never an overflow.
-    let members = found.into_iter().skip((page - 1).saturating_mul(PAGE_SIZE)).take(PAGE_SIZE).collect();
+    let (members, member_count) = members::page(store, id, search.map(str::trim), i64::try_from(page).unwrap_or(i64::MAX), PAGE_SIZE as i64).await?;
+    let member_count = member_count as usize;
     let roles = template::list_roles(store, None).await?.into_iter().map(|r| r.role).filter(|r| r.role_type == OrganizationRoleType::User).collect();
     let filter = invitations::Filter { organization_id: Some(id.clone()), ..Default::default() };
     let pending_invitations = invitations::list(store, clock, &filter).await?.into_iter().filter(|i| i.status == Status::Pending).collect();
@@ -309,8 +308,7 @@ async fn keeps_an_admin(store: &Store, admin: &Admin, leaving: &str, roles_left:
     if roles_left.iter().any(|r| managing.contains(r)) {
         return Ok(true);
     }
-    let everyone = members::list(store, &admin.organization.id, None).await?;
-    Ok(everyone.iter().any(|m| m.user.id != leaving && m.roles.iter().any(|r| managing.contains(&r.id))))
+    Ok(members::anyone_else_holds(store, &admin.organization.id, leaving, &managing).await?)
 }
 
 async fn member(store: &Store, admin: &Admin, user_id: &str) -> Result<(), ConsoleError> {

@@ -135,4 +135,97 @@ on_both_databases! {
         let (_, total, found) = search(&server, &management, &[("search.username", "search_exclude_role_%"), ("excludeRoleId", &roles[1])]).await;
         assert_eq!((total, found[0]["id"].as_str()), (Some(1), Some(users[2].as_str())));
     }
+
+    async fn the_search_index_follows_every_change_of_a_user(server) {
+        let management = server.management_client().await;
+        let created: Value = management.post(server.url("/api/users")).json(&json!({"username": "index_follows_alpha", "name": "Ada Lovelace"})).send().await.unwrap().json().await.unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let count = |params: Vec<(&'static str, String)>| {
+            let (server, management) = (&server, &management);
+            async move {
+                let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                search(server, management, &params).await.1
+            }
+        };
+        assert_eq!(count(vec![("search", "%follows_alp%".into())]).await, Some(1));
+        assert_eq!(count(vec![("search.name", "%lovelace%".into())]).await, Some(1), "case folds");
+
+        let renamed = management.patch(server.url(&format!("/api/users/{id}"))).json(&json!({"username": "index_follows_beta", "name": "Grace Hopper"})).send().await.unwrap();
+        assert_eq!(renamed.status(), 200);
+        assert_eq!(count(vec![("search", "%follows_alp%".into())]).await, Some(0), "the old username is gone from the index");
+        assert_eq!(count(vec![("search", "%follows_bet%".into())]).await, Some(1));
+        assert_eq!(count(vec![("search.name", "%Lovelace%".into())]).await, Some(0));
+        assert_eq!(count(vec![("search.name", "%Hopper".into()), ("isCaseSensitive", "true".into())]).await, Some(1));
+        assert_eq!(count(vec![("search.name", "%hopper".into()), ("isCaseSensitive", "true".into())]).await, Some(0), "case-sensitive still decides");
+        // Fewer than three characters between wildcards: no trigram to look up, still found.
+        assert_eq!(count(vec![("search.username", "%ta".into())]).await, Some(1));
+        assert_eq!(count(vec![("search.id", id.clone()), ("mode.id", "exact".into())]).await, Some(1));
+
+        let deleted = management.delete(server.url(&format!("/api/users/{id}"))).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+        assert_eq!(count(vec![("search", "%follows_bet%".into())]).await, Some(0), "a deleted user is not found");
+    }
+
+    async fn a_long_list_pages_by_cursor_without_gaps_or_repeats(server) {
+        let management = server.management_client().await;
+        for i in 0..7 {
+            let created = management.post(server.url("/api/users")).json(&json!({"username": format!("cursor_user_{i}")})).send().await.unwrap();
+            assert_eq!(created.status(), 200);
+            // Some share a creation instant: the id must break the tie the same way each time.
+            if i % 3 == 2 {
+                server.clock.advance_ms(1);
+            }
+        }
+        let listed = |found: &Value| -> Vec<String> { found.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect() };
+        let (_, total, by_page) = search(&server, &management, &[("search.username", "cursor_user_%")]).await;
+        assert_eq!(total, Some(7));
+        let expected = listed(&by_page);
+
+        let mut next = Some(server.url("/api/users?search.username=cursor_user_%25&cursor=&page_size=3"));
+        let (mut seen, mut pages) = (Vec::new(), Vec::new());
+        while let Some(url) = next.take() {
+            let response = management.get(&url).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["total-number"], "7");
+            next = response.headers().get("link").map(|link| {
+                let link = link.to_str().unwrap();
+                assert!(link.ends_with("rel=\"next\""), "{link}");
+                server.url(link.trim_start_matches('<').split('>').next().unwrap())
+            });
+            let page = listed(&response.json().await.unwrap());
+            pages.push(page.len());
+            seen.extend(page);
+            assert!(pages.len() <= 4, "the cursor must move on");
+        }
+        assert_eq!(seen, expected, "the same users in the same order as by page");
+        assert_eq!(pages.last(), Some(&1));
+
+        let response = management.get(server.url("/api/users?cursor=bm90LWEtY3Vyc29y")).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "guard.invalid_input", "{body}");
+    }
+
+    async fn counting_stops_past_a_thousand_matches(server) {
+        let management = server.management_client().await;
+        // Bulk-inserted like an import, so the test does not make a thousand API calls.
+        let rows: Vec<String> = (0..1_050).map(|i| format!("('bulk-{i:05}', 'bulk_{i:05}', {i}, {i})")).collect();
+        let pool = server.state.store.pool();
+        sqlx::query(&format!("INSERT INTO users (id, username, created_at, updated_at) VALUES {}", rows.join(", "))).execute(pool).await.unwrap();
+        if server.state.store.backend() == identity::Backend::Postgres {
+            sqlx::query("ANALYZE users").execute(pool).await.unwrap();
+        }
+        let (status, total, found) = search(&server, &management, &[("search.username", "bulk_%")]).await;
+        assert_eq!((status, total), (200, Some(1_001)), "more than a thousand: the limit plus one");
+        let usernames: Vec<&str> = found.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+        assert_eq!((usernames.len(), usernames[0], usernames[99]), (100, "bulk_01049", "bulk_00950"), "newest first");
+        let (_, total, _) = search(&server, &management, &[("search.username", "%bulk_0004%")]).await;
+        assert_eq!(total, Some(10), "a narrow search is counted exactly");
+        let (_, total, _) = search(&server, &management, &[("search.username", "%bulk_0004%"), ("isCaseSensitive", "true")]).await;
+        assert_eq!(total, Some(10));
+        let (_, total, _) = search(&server, &management, &[]).await;
+        assert_eq!(total, Some(1_050), "the whole list: the table's size");
+        let (_, total, found) = search(&server, &management, &[("search", "bulk-01049"), ("mode", "exact")]).await;
+        assert_eq!((total, found[0]["username"].as_str()), (Some(1), Some("bulk_01049")), "bulk-inserted rows are indexed too");
+    }
 }

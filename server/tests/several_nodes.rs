@@ -64,12 +64,16 @@ on_both_databases! {
         let b = a.peer_node().await;
         let client = bootstrap_on_first_run(&a.state.store, &a.clock, DEFAULT_INDICATOR).await.unwrap().unwrap();
         assert_eq!(users_status(&b, &management_token(&b, &client).await).await, 200, "b has loaded the keys");
+        let c = a.peer_node().await;
+        assert_eq!(published_kids(&c).await.len(), 1, "c has loaded the keys");
 
         // A compromised key: the new one signs now, before b's cache would reload.
         let new_kid = a.state.provider.keys.rotate(&a.clock, Activation::Immediate).await.unwrap().remove(0);
         let token = management_token(&a, &client).await;
         assert_eq!(kid(&token), new_kid);
         assert_eq!(users_status(&b, &token).await, 200, "an unknown kid makes b reload the keys");
+        c.clock.advance_ms(1_000);
+        assert!(published_kids(&c).await.contains(&new_kid), "every node's JWKS has it within a second: a relying party refetching on the new kid finds it");
 
         // A kid nobody issued is refused (and does not reload on every request).
         let forged = jsonwebtoken::encode(

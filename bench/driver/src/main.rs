@@ -5,10 +5,13 @@
 //! - `signins`: complete password sign-ins, `/oidc/auth` → Experience API → code → token.
 //! - `refresh`: refresh-token rotation; each client keeps exchanging the token it was given.
 //! - `interactions`: opens N sign-in interactions (`/oidc/auth` only) and leaves them open.
+//! - `get`: one GET (a Management API search, say) with a bearer token, over and over.
 //! - `argon2`: raw Argon2id hashes/s at OWASP's parameters on every core, for comparison.
+//!
+//! Every load reports its latency percentiles (p50, p95, p99, in ms) beside its rate.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -43,6 +46,18 @@ enum Command {
     },
     /// One sign-in with offline_access; prints the token response.
     Token(Flow),
+    Get {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        bearer: String,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -73,6 +88,7 @@ async fn main() {
         Command::Refresh(flow) => run(flow, true).await,
         Command::Interactions { base, client_id, redirect_uri, count } => interactions(&base, &client_id, &redirect_uri, count).await,
         Command::Argon2 { seconds } => argon2_rate(seconds).await,
+        Command::Get { url, bearer, concurrency, seconds, warmup } => get(url, bearer, concurrency, seconds, warmup).await,
         Command::Token(flow) => {
             let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
             sign_in(&http, &flow, true).await.unwrap_or(Value::Null)
@@ -81,20 +97,65 @@ async fn main() {
     println!("{result}");
 }
 
+/// What a load measured: completions, failures and each completion's latency.
+struct Tally {
+    done: AtomicU64,
+    failed: AtomicU64,
+    micros: Mutex<Vec<u64>>,
+}
+
+impl Tally {
+    fn new() -> Arc<Self> {
+        Arc::new(Tally { done: AtomicU64::new(0), failed: AtomicU64::new(0), micros: Mutex::new(Vec::new()) })
+    }
+
+    fn record(&self, ok: bool, took: Duration) {
+        if ok {
+            self.done.fetch_add(1, Ordering::Relaxed);
+            self.micros.lock().unwrap().push(took.as_micros() as u64);
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn figures(&self, seconds: u64, concurrency: usize) -> Value {
+        let mut micros = self.micros.lock().unwrap().clone();
+        micros.sort_unstable();
+        let percentile = |p: f64| -> f64 {
+            if micros.is_empty() {
+                return 0.0;
+            }
+            let rank = ((p / 100.0) * micros.len() as f64).ceil() as usize;
+            micros[rank.clamp(1, micros.len()) - 1] as f64 / 1000.0
+        };
+        let completed = self.done.load(Ordering::Relaxed);
+        json!({
+            "completed": completed,
+            "failed": self.failed.load(Ordering::Relaxed),
+            "seconds": seconds,
+            "per_second": completed as f64 / seconds as f64,
+            "concurrency": concurrency,
+            "p50_ms": percentile(50.0),
+            "p95_ms": percentile(95.0),
+            "p99_ms": percentile(99.0),
+        })
+    }
+}
+
 /// `concurrency` clients loop over the flow; only completions after the warm-up count.
 async fn run(flow: Flow, refresh: bool) -> Value {
-    let done = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
+    let tally = Tally::new();
     let start = Instant::now();
     let warm_until = start + Duration::from_secs(flow.warmup);
     let end = warm_until + Duration::from_secs(flow.seconds);
     let mut tasks = Vec::new();
     for _ in 0..flow.concurrency {
-        let (flow, done, failed) = (flow.clone(), done.clone(), failed.clone());
+        let (flow, tally) = (flow.clone(), tally.clone());
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(4).build().unwrap();
             let mut refresh_token: Option<String> = None;
             while Instant::now() < end {
+                let began = Instant::now();
                 let ok = if refresh {
                     match refresh_token.take() {
                         Some(token) => match refresh_once(&http, &flow, &token).await {
@@ -113,8 +174,8 @@ async fn run(flow: Flow, refresh: bool) -> Value {
                 } else {
                     sign_in(&http, &flow, false).await.is_some()
                 };
-                if Instant::now() >= warm_until && Instant::now() < end {
-                    if ok { done.fetch_add(1, Ordering::Relaxed) } else { failed.fetch_add(1, Ordering::Relaxed) };
+                if began >= warm_until && Instant::now() < end {
+                    tally.record(ok, began.elapsed());
                 }
             }
         }));
@@ -122,14 +183,40 @@ async fn run(flow: Flow, refresh: bool) -> Value {
     for task in tasks {
         let _ = task.await;
     }
-    let completed = done.load(Ordering::Relaxed);
-    json!({
-        "completed": completed,
-        "failed": failed.load(Ordering::Relaxed),
-        "seconds": flow.seconds,
-        "per_second": completed as f64 / flow.seconds as f64,
-        "concurrency": flow.concurrency,
-    })
+    tally.figures(flow.seconds, flow.concurrency)
+}
+
+/// `concurrency` clients GET `url` in a loop; a non-2xx answer is a failure.
+async fn get(url: String, bearer: String, concurrency: usize, seconds: u64, warmup: u64) -> Value {
+    let tally = Tally::new();
+    let warm_until = Instant::now() + Duration::from_secs(warmup);
+    let end = warm_until + Duration::from_secs(seconds);
+    let http = reqwest::Client::new();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (http, url, bearer, tally) = (http.clone(), url.clone(), bearer.clone(), tally.clone());
+            tokio::spawn(async move {
+                while Instant::now() < end {
+                    let began = Instant::now();
+                    let mut request = http.get(&url);
+                    if !bearer.is_empty() {
+                        request = request.bearer_auth(&bearer);
+                    }
+                    let ok = match request.send().await {
+                        Ok(response) => response.status().is_success() && response.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if began >= warm_until && Instant::now() < end {
+                        tally.record(ok, began.elapsed());
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+    tally.figures(seconds, concurrency)
 }
 
 fn pkce() -> (String, String) {

@@ -36,6 +36,10 @@ pub const PUBLISH_AHEAD: Duration = Duration::from_secs(JWKS_MAX_AGE.as_secs() +
 /// A token with an unknown `kid` reloads the keys at most this often (forged `kid`s must not
 /// turn into a query each).
 const UNKNOWN_KID_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+/// The JWKS is served from a key set at most this old: a key rotated in at once on another
+/// node (`keys rotate --now`) is published everywhere as soon as it can sign, so a relying
+/// party that refetches on an unknown `kid` finds it whichever node answers.
+const JWKS_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// When a rotated-in key starts signing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,10 +131,19 @@ impl KeyRing {
 
     /// The key set as this node knows it (reloaded every [`CACHE_TTL`] of `clock`).
     pub async fn keys(&self, clock: &dyn Clock) -> Result<Arc<KeySet>, KeyError> {
+        self.loaded_within(CACHE_TTL, clock).await
+    }
+
+    /// The key set the JWKS publishes (reloaded every [`JWKS_RELOAD_INTERVAL`]).
+    pub async fn published(&self, clock: &dyn Clock) -> Result<Arc<KeySet>, KeyError> {
+        self.loaded_within(JWKS_RELOAD_INTERVAL, clock).await
+    }
+
+    async fn loaded_within(&self, age: Duration, clock: &dyn Clock) -> Result<Arc<KeySet>, KeyError> {
         let now = clock.now_ms();
         if let Some(cached) = self.cache.read().await.as_ref() {
             // Either way: a clock stepped back reloads once rather than never.
-            if now.abs_diff(cached.loaded_at_ms) < CACHE_TTL.as_millis() as u64 {
+            if now.abs_diff(cached.loaded_at_ms) < age.as_millis() as u64 {
                 return Ok(cached.set.clone());
             }
         }

@@ -299,14 +299,51 @@ pub async fn update_details(
 }
 
 /// A page of users, newest first, optionally filtered by a case-insensitive substring of the
-/// id, username, email, phone or name; with the total number of matches.
+/// id, username, email, phone or name; with the number of matches (exact up to
+/// [`EXACT_COUNT_LIMIT`]).
 #[derive(Debug, Clone)]
 pub struct UserQuery {
     pub search: search::UserSearch,
-    /// 1-based.
+    /// 1-based; ignored with `after`.
     pub page: i64,
     pub page_size: i64,
+    /// Keyset pagination: the users listed after this one, however deep (a page number makes
+    /// the database walk past every user before it).
+    pub after: Option<UserCursor>,
 }
+
+/// Where a page of users ended: opaque to callers, as `Link: <…&cursor=…>; rel="next"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCursor {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl UserCursor {
+    pub fn after(user: &User) -> Self {
+        UserCursor { created_at: user.created_at, id: user.id.clone() }
+    }
+
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", self.created_at, self.id))
+    }
+
+    /// `None` for anything this node did not encode.
+    pub fn decode(text: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        let (created_at, id) = std::str::from_utf8(&bytes).ok()?.split_once('.')?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(UserCursor { created_at: created_at.parse().ok()?, id: id.to_owned() })
+    }
+}
+
+/// `Total-Number` is exact up to this many matches; a search with more answers one more
+/// ("more than a thousand", as code search engines do): counting them all would read them all.
+pub const EXACT_COUNT_LIMIT: i64 = 1_000;
 
 pub async fn list(store: &Store, query: &UserQuery) -> Result<(Vec<User>, i64), UserError> {
     store::list(store, query).await

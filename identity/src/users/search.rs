@@ -48,6 +48,17 @@ impl Field {
             Field::Name => "COALESCE(name, '')",
         }
     }
+
+    /// The field's column in the FTS5 trigram table (SQLite).
+    fn search_column(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Username => "username",
+            Field::PrimaryEmail => "primary_email",
+            Field::PrimaryPhone => "primary_phone",
+            Field::Name => "name",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +166,16 @@ impl UserSearch {
     }
 
     /// The `WHERE` clause (with `$n` placeholders from `first`) and its values, in order.
-    pub fn to_sql(&self, backend: Backend, first: usize) -> Result<(String, Vec<String>), SearchError> {
+    ///
+    /// Every LIKE condition is answerable from an index (migration 0027): on PostgreSQL the
+    /// case-insensitive comparison is itself over the trigram-indexed expression (and a
+    /// case-sensitive one is narrowed by it first); on SQLite the FTS5 trigram table narrows
+    /// the candidates, then the exact comparison decides.
+    ///
+    /// `narrow` (SQLite) adds the FTS5 candidates to each LIKE condition: right when they are
+    /// few; for a search most users match, walking the list in order and testing each is
+    /// faster, and `narrow` false does that.
+    pub fn to_sql(&self, backend: Backend, first: usize, narrow: bool) -> Result<(String, Vec<String>), SearchError> {
         let mut binds: Vec<String> = Vec::new();
         let mut placeholder = |value: &str| {
             binds.push(value.to_owned());
@@ -170,7 +190,10 @@ impl UserSearch {
                     (Mode::Exact, true, _) => format!("{column} IN ({})", condition.values.iter().map(|v| placeholder(v)).collect::<Vec<_>>().join(", ")),
                     (Mode::Exact, false, _) => format!("lower({column}) IN ({})", condition.values.iter().map(|v| format!("lower({})", placeholder(v))).collect::<Vec<_>>().join(", ")),
                     (Mode::Like, false, _) => format!("lower({column}) LIKE lower({})", placeholder(&condition.values[0])),
-                    (Mode::Like, true, Backend::Postgres) => format!("{column} LIKE {}", placeholder(&condition.values[0])),
+                    (Mode::Like, true, Backend::Postgres) => {
+                        let pattern = &condition.values[0];
+                        format!("(lower({column}) LIKE lower({}) AND {column} LIKE {})", placeholder(pattern), placeholder(pattern))
+                    }
                     // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive twin.
                     (Mode::Like, true, Backend::Sqlite) => format!("{column} GLOB {}", placeholder(&like_to_glob(&condition.values[0]))),
                     (Mode::SimilarTo, _, Backend::Postgres) => format!("{column} SIMILAR TO {}", placeholder(&condition.values[0])),
@@ -182,7 +205,14 @@ impl UserSearch {
                 };
                 alternatives.push(matched);
             }
-            clauses.push(format!("({})", alternatives.join(" OR ")));
+            let mut clause = format!("({})", alternatives.join(" OR "));
+            if narrow && backend == Backend::Sqlite && condition.mode == Mode::Like && trigram_indexable(&condition.values[0]) {
+                // FTS5's LIKE ignores ASCII case as SQLite's does: every row the comparison
+                // finds is among them (a case-sensitive GLOB then keeps fewer).
+                let candidates = candidates_sql(condition, &mut placeholder);
+                clause = format!("(id IN (SELECT user_id FROM user_search_rows WHERE search_row IN ({candidates})) AND {clause})");
+            }
+            clauses.push(clause);
         }
         let mut sql = if clauses.is_empty() { "TRUE".to_owned() } else { clauses.join(if self.all { " AND " } else { " OR " }) };
         if let Some(role) = &self.exclude_role_id {
@@ -190,6 +220,44 @@ impl UserSearch {
         }
         Ok((sql, binds))
     }
+
+    /// Whether nothing narrows the list (every user matches).
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty() && self.exclude_role_id.is_none()
+    }
+
+    /// On SQLite, when the search is one case-insensitive LIKE pattern with a trigram in it
+    /// (the Console's `search=%kw%`), the rows of the FTS5 table that match it, as SQL with
+    /// `$n` from 1: exactly the users the search finds, so counting them stops where asked.
+    pub fn sole_pattern_matches(&self, backend: Backend) -> Option<(String, Vec<String>)> {
+        let [condition] = &self.conditions[..] else { return None };
+        let indexed = backend == Backend::Sqlite && condition.mode == Mode::Like && trigram_indexable(&condition.values[0]);
+        if !indexed || self.case_sensitive || self.exclude_role_id.is_some() {
+            return None;
+        }
+        let mut binds = Vec::new();
+        let sql = candidates_sql(condition, &mut |value: &str| {
+            binds.push(value.to_owned());
+            format!("${}", binds.len())
+        });
+        Some((sql, binds))
+    }
+}
+
+/// The FTS5 rows whose fields of `condition` match its LIKE pattern.
+fn candidates_sql(condition: &Condition, placeholder: &mut impl FnMut(&str) -> String) -> String {
+    let selects: Vec<String> = condition
+        .fields
+        .iter()
+        .map(|field| format!("SELECT rowid FROM user_search WHERE {} LIKE {}", field.search_column(), placeholder(&condition.values[0])))
+        .collect();
+    selects.join(" UNION ")
+}
+
+/// A trigram index can answer a LIKE pattern with three characters in a row that are not
+/// wildcards; for anything shorter it would read every entry, no better than the table.
+fn trigram_indexable(pattern: &str) -> bool {
+    pattern.split(['%', '_']).any(|literal| literal.chars().count() >= 3)
 }
 
 /// A LIKE pattern as a GLOB pattern: `%` → `*`, `_` → `?`, GLOB's own wildcards literal.

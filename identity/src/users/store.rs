@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{PasswordHash, Profile, User, UserError};
-use crate::store::{get_flag, unique_violation, Store};
+use crate::store::{get_flag, unique_violation, Backend, Store};
 
 const COLUMNS: &str = "id, username, primary_email, primary_phone, password_encrypted, \
     password_encryption_method, name, avatar, profile, custom_data, is_suspended, \
@@ -156,22 +156,67 @@ pub(super) async fn update_details(store: &Store, user: &User) -> Result<(), Use
 }
 
 pub(super) async fn list(store: &Store, query: &super::UserQuery) -> Result<(Vec<User>, i64), UserError> {
-    let (filter, binds) = query.search.to_sql(store.backend(), 1)?;
-    let count_sql = format!("SELECT COUNT(*) FROM users WHERE {filter}");
-    let mut count = sqlx::query_scalar(&count_sql);
-    for value in &binds {
-        count = count.bind(value);
-    }
-    let total: i64 = count.fetch_one(store.pool()).await.map_err(bad_pattern)?;
-    let (limit, offset) = (binds.len() + 1, binds.len() + 2);
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY created_at DESC, id LIMIT ${limit} OFFSET ${offset}");
+    let backend = store.backend();
+    // A search most users match is answered by walking the list in order (SQLite: without
+    // the FTS5 candidates, which would all be read first); one few match, from the index.
+    let (total, narrow) = match query.search.sole_pattern_matches(backend) {
+        Some((matches, binds)) => {
+            let found = count_matches(store, &format!("SELECT COUNT(*) FROM ({matches} LIMIT {}) AS matches", super::EXACT_COUNT_LIMIT + 1), &binds).await?;
+            (found, found <= super::EXACT_COUNT_LIMIT)
+        }
+        None => {
+            let (filter, binds) = query.search.to_sql(backend, 1, true)?;
+            let capped = format!("SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE {filter} LIMIT {}) AS matches", super::EXACT_COUNT_LIMIT + 1);
+            let found = count_matches(store, &capped, &binds).await?;
+            let whole = found > super::EXACT_COUNT_LIMIT && query.search.is_empty();
+            (if whole { whole_list_size(store).await?.max(found) } else { found }, true)
+        }
+    };
+    let (filter, binds) = query.search.to_sql(backend, 1, narrow)?;
+    let mut next = binds.len() + 1;
+    let mut placeholder = || {
+        next += 1;
+        format!("${}", next - 1)
+    };
+    // Keyset: the rows after the cursor in the list's order (newest first, then by id).
+    let after = match &query.after {
+        Some(_) => {
+            let (created, again, id) = (placeholder(), placeholder(), placeholder());
+            format!(" AND (created_at < {created} OR (created_at = {again} AND id > {id}))")
+        }
+        None => String::new(),
+    };
+    let (limit, offset) = (placeholder(), placeholder());
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE ({filter}){after} ORDER BY created_at DESC, id LIMIT {limit} OFFSET {offset}");
     let mut rows = sqlx::query(&sql);
     for value in &binds {
         rows = rows.bind(value);
     }
-    let rows = rows.bind(query.page_size).bind((query.page - 1) * query.page_size).fetch_all(store.pool()).await.map_err(bad_pattern)?;
+    if let Some(cursor) = &query.after {
+        rows = rows.bind(cursor.created_at).bind(cursor.created_at).bind(&cursor.id);
+    }
+    let skipped = if query.after.is_some() { 0 } else { (query.page - 1) * query.page_size };
+    let rows = rows.bind(query.page_size).bind(skipped).fetch_all(store.pool()).await.map_err(bad_pattern)?;
     let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
     Ok((users, total))
+}
+
+async fn count_matches(store: &Store, sql: &str, binds: &[String]) -> Result<i64, UserError> {
+    let mut count = sqlx::query_scalar(sql);
+    for value in binds {
+        count = count.bind(value);
+    }
+    count.fetch_one(store.pool()).await.map_err(bad_pattern)
+}
+
+/// How many users there are, for the unfiltered list past [`super::EXACT_COUNT_LIMIT`]:
+/// PostgreSQL's estimate (kept by autovacuum and ANALYZE; counting would read them all);
+/// SQLite's exact count, which it takes from its smallest index.
+async fn whole_list_size(store: &Store) -> Result<i64, UserError> {
+    Ok(match store.backend() {
+        Backend::Postgres => sqlx::query_scalar("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = 'users'::regclass").fetch_one(store.pool()).await?,
+        Backend::Sqlite => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await?,
+    })
 }
 
 /// A search pattern PostgreSQL refuses (an invalid regular expression for `posix` or

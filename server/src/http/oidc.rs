@@ -63,7 +63,7 @@ async fn configuration(State(state): State<AppState>) -> Json<serde_json::Value>
 }
 
 async fn jwks(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let keys = state.provider.keys.keys(state.provider.clock.as_ref()).await.map_err(OidcError::from)?;
+    let keys = state.provider.keys.published(state.provider.clock.as_ref()).await.map_err(OidcError::from)?;
     let cache_control = format!("public, max-age={}", identity::oidc::keys::JWKS_MAX_AGE.as_secs());
     Ok(([(header::CACHE_CONTROL, cache_control)], Json(keys.jwks(state.provider.now_ms()))).into_response())
 }

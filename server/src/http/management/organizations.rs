@@ -130,8 +130,8 @@ fn member_json(member: &members::Member) -> Value {
     responses((status = 200, description = "Members with their roles here; Total-Number and Link headers", body = [schemas::OrganizationMember])))]
 async fn list_members(State(state): State<AppState>, Path(id): Path<String>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = Page::from_query(query.as_deref())?;
-    let members = members::list(&state.store, &id, page.param("q")).await.map_err(domain)?;
-    paged(query.as_deref(), &uri, members.iter().map(member_json).collect())
+    let (members, total) = members::page(&state.store, &id, page.param("q"), page.page, page.page_size).await.map_err(domain)?;
+    Ok((page.headers(&uri, total), Json(members.iter().map(member_json).collect::<Vec<_>>())))
 }
 
 #[derive(Deserialize, ToSchema)]

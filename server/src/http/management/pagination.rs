@@ -76,6 +76,28 @@ impl Page {
     }
 }
 
+impl Page {
+    /// The `cursor` parameter of keyset pagination: `Some("")` asks for the first page.
+    pub fn cursor(&self) -> Option<&str> {
+        self.param("cursor")
+    }
+
+    /// `Total-Number` and a `Link` to the next page by cursor (none after the last page).
+    pub fn keyset_headers(&self, uri: &Uri, total: i64, next_cursor: Option<String>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("total-number", HeaderValue::from(total));
+        if let Some(cursor) = next_cursor {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.extend_pairs(self.rest.iter().filter(|(key, _)| key != "cursor"));
+            query.append_pair("cursor", &cursor).append_pair("page_size", &self.page_size.to_string());
+            if let Ok(value) = HeaderValue::from_str(&format!("<{}?{}>; rel=\"next\"", uri.path(), query.finish())) {
+                headers.insert("link", value);
+            }
+        }
+        headers
+    }
+}
+
 /// A paginated answer for a list read whole (short administrative lists): the requested page
 /// and the `Total-Number` and `Link` headers.
 pub fn paged<T: serde::Serialize>(query: Option<&str>, uri: &Uri, items: Vec<T>) -> Result<(HeaderMap, axum::Json<Vec<T>>), ApiError> {

@@ -87,14 +87,26 @@ struct CreateUser {
     profile: Option<Value>,
 }
 
-/// Users, newest first; `search` matches id, username, email, phone or name.
+/// Users, newest first; `search` matches id, username, email, phone or name. `cursor` pages by
+/// keyset instead of `page`: empty for the first page, then the one in `Link`'s `next`.
 #[utoipa::path(get, path = "/api/users", tag = "Users",
-    params(PageParams, ("search" = Option<String>, Query)),
-    responses((status = 200, description = "A page of users; Total-Number and Link headers", body = [schemas::User])))]
+    params(PageParams, ("search" = Option<String>, Query), ("cursor" = Option<String>, Query, description = "Keyset pagination: empty for the first page, then the `next` link's")),
+    responses((status = 200, description = "A page of users; Total-Number (exact up to 10,000) and Link headers", body = [schemas::User])))]
 async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = Page::from_query(query.as_deref())?;
     let search = users::search::UserSearch::parse(&page.rest).map_err(|e| domain(users::UserError::from(e)))?;
-    let (found, total) = users::list(&state.store, &UserQuery { search, page: page.page, page_size: page.page_size }).await.map_err(domain)?;
+    let after = match page.cursor() {
+        None | Some("") => None,
+        Some(text) => Some(users::UserCursor::decode(text).ok_or_else(|| ApiError::invalid_input("cursor is not one this API gave".to_owned()))?),
+    };
+    let (found, total) = users::list(&state.store, &UserQuery { search, page: page.page, page_size: page.page_size, after }).await.map_err(domain)?;
+    let headers = match page.cursor() {
+        None => page.headers(&uri, total),
+        Some(_) => {
+            let next = found.last().filter(|_| found.len() as i64 == page.page_size).map(|last| users::UserCursor::after(last).encode());
+            page.keyset_headers(&uri, total, next)
+        }
+    };
     let ids: Vec<&str> = found.iter().map(|u| u.id.as_str()).collect();
     let mut identities = identity::social::identities_of_many(&state.store, &ids).await.map_err(storage)?;
     let listed: Vec<Value> = found
@@ -105,7 +117,7 @@ async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri
             json
         })
         .collect();
-    Ok((page.headers(&uri, total), Json(listed)))
+    Ok((headers, Json(listed)))
 }
 
 /// Creates a user (no password policy applies to operators).
