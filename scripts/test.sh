@@ -28,3 +28,6 @@ VESTIBULE_SITE_ROOT="$REPO_ROOT/target/site" \
 
 step "fuzzing the Management API from its OpenAPI document (schemathesis, bounded)"
 E2E_BIN="$(target_dir)/release/vestibule" "$REPO_ROOT/scripts/fuzz-api.sh" 120
+
+step "fuzzing the parsers that take outside input (cargo-fuzz, bounded)"
+"$REPO_ROOT/scripts/fuzz-parsers.sh" 20

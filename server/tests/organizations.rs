@@ -180,6 +180,15 @@ on_both_databases! {
         assert_eq!(server.call(&m, "POST", &users_path, Some(json!({"userIds": ids}))).await.0, 201, "adding members again is fine");
         let (_, total, page) = list(&server, &m, &users_path).await;
         assert_eq!((total, page.as_array().unwrap().len()), (Some(30), 20));
+        let mut everyone = std::collections::BTreeSet::new();
+        for (page, expected) in [(1, 12), (2, 12), (3, 6)] {
+            let (_, total, members) = list(&server, &m, &format!("{users_path}?page={page}&page_size=12")).await;
+            assert_eq!((total, members.as_array().unwrap().len()), (Some(30), expected));
+            everyone.extend(members.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()));
+        }
+        assert_eq!(everyone.len(), 30, "the pages hold every member once");
+        let (_, total, found) = list(&server, &m, &format!("{users_path}?q=MEMBER1&page_size=5")).await;
+        assert_eq!((total, found.as_array().unwrap().len()), (Some(10), 5), "the search is counted whole, the page cut");
         let (_, total, found) = list(&server, &m, &format!("{users_path}?q=member07")).await;
         assert_eq!(total, Some(1));
         assert!(found[0].get("hasPassword").is_none());
