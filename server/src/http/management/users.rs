@@ -91,7 +91,7 @@ struct CreateUser {
 /// keyset instead of `page`: empty for the first page, then the one in `Link`'s `next`.
 #[utoipa::path(get, path = "/api/users", tag = "Users",
     params(PageParams, ("search" = Option<String>, Query), ("cursor" = Option<String>, Query, description = "Keyset pagination: empty for the first page, then the `next` link's")),
-    responses((status = 200, description = "A page of users; Total-Number (exact up to 10,000) and Link headers", body = [schemas::User])))]
+    responses((status = 200, description = "A page of users; Total-Number (exact up to 1,000 matches) and Link headers", body = [schemas::User])))]
 async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = Page::from_query(query.as_deref())?;
     let search = users::search::UserSearch::parse(&page.rest).map_err(|e| domain(users::UserError::from(e)))?;
