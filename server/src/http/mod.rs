@@ -11,6 +11,7 @@ mod hosted;
 mod json_body;
 pub mod limits;
 mod management;
+mod nul_bytes;
 mod oidc;
 mod page_context;
 pub mod security_headers;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/pkg/{*file}", get(assets::serve_bundle))
         .fallback(assets::public_or_not_found)
+        .layer(axum::middleware::from_fn(nul_bytes::refuse_nul_bytes))
         .layer(axum::middleware::from_fn(error::json_rejections))
         .layer(axum::middleware::from_fn(server_functions))
         .layer(CompressionLayer::new().gzip(true).br(true))
