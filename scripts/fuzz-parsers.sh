@@ -8,6 +8,7 @@
 #
 # Findings land in fuzz/artifacts/<target>/; rerun one with
 #   cargo fuzz run --sanitizer none <target> fuzz/artifacts/<target>/<file>
+# and, once fixed, keep it in fuzz/regressions/<target>/ so every run replays it.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 budget="${1:-20}"; shift || true
@@ -24,8 +25,11 @@ for target in "${targets[@]}"; do
   # The corpus lives beside the build, so runs on one machine build on each other's finds.
   corpus="$CARGO_TARGET_DIR/corpus/$target"
   mkdir -p "$corpus"
+  # Past findings (fuzz/regressions/<target>/) are replayed first on every run.
+  regressions=()
+  [ -d "$REPO_ROOT/fuzz/regressions/$target" ] && regressions=("$REPO_ROOT/fuzz/regressions/$target")
   log="$CARGO_TARGET_DIR/$target.log"
-  if ! cargo fuzz run --sanitizer none "$target" "$corpus" -- \
+  if ! cargo fuzz run --sanitizer none "$target" "$corpus" "${regressions[@]}" -- \
       -max_total_time="$budget" -print_final_stats=1 -max_len=8192 > "$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz target $target found a failure: the input is in fuzz/artifacts/$target/" >&2

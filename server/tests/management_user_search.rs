@@ -223,8 +223,24 @@ on_both_databases! {
         assert_eq!(total, Some(10), "a narrow search is counted exactly");
         let (_, total, _) = search(&server, &management, &[("search.username", "%bulk_0004%"), ("isCaseSensitive", "true")]).await;
         assert_eq!(total, Some(10));
+        let (_, total, found) = search(&server, &management, &[("search.username", "%bulk_000%"), ("page", "2")]).await;
+        assert_eq!((total, found.as_array().unwrap().len()), (Some(100), 0), "past the last page: none, and still counted");
         let (_, total, _) = search(&server, &management, &[]).await;
         assert_eq!(total, Some(1_050), "the whole list: the table's size");
+
+        // The whole list by cursor: every user once, newest first, in pages of a hundred.
+        let mut next = Some(server.url("/api/users?cursor=&page_size=100"));
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(url) = next.take() {
+            let response = management.get(&url).send().await.unwrap();
+            assert_eq!(response.headers()["total-number"], "1050");
+            next = response.headers().get("link").map(|link| server.url(link.to_str().unwrap().trim_start_matches('<').split('>').next().unwrap()));
+            let page: Value = response.json().await.unwrap();
+            seen.extend(page.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()));
+            assert!(seen.len() <= 1_100, "the cursor must move on");
+        }
+        let newest_first: Vec<String> = (0..1_050).rev().map(|i| format!("bulk_{i:05}")).collect();
+        assert_eq!(seen, newest_first);
         let (_, total, found) = search(&server, &management, &[("search", "bulk-01049"), ("mode", "exact")]).await;
         assert_eq!((total, found[0]["username"].as_str()), (Some(1), Some("bulk_01049")), "bulk-inserted rows are indexed too");
     }

@@ -78,6 +78,10 @@ struct Flow {
     seconds: u64,
     #[arg(long, default_value_t = 2)]
     warmup: u64,
+    /// `refresh` asks for organization tokens for this organization instead (the sign-in
+    /// adds `urn:logto:scope:organizations`; the user must be a member).
+    #[arg(long)]
+    organization_id: Option<String>,
 }
 
 #[tokio::main]
@@ -236,8 +240,12 @@ fn rand_u64() -> u64 {
     x ^ (x >> 33)
 }
 
-fn auth_url(base: &str, client_id: &str, redirect_uri: &str, challenge: &str, offline: bool) -> String {
-    let scope = if offline { "openid profile offline_access" } else { "openid profile" };
+fn auth_url(base: &str, client_id: &str, redirect_uri: &str, challenge: &str, offline: bool, organizations: bool) -> String {
+    let scope = match (offline, organizations) {
+        (true, true) => "openid profile offline_access urn:logto:scope:organizations",
+        (true, false) => "openid profile offline_access",
+        (false, _) => "openid profile",
+    };
     let mut query = form_urlencoded::Serializer::new(String::new());
     query
         .append_pair("client_id", client_id)
@@ -259,7 +267,7 @@ async fn sign_in(keep_alive: &reqwest::Client, flow: &Flow, offline: bool) -> Op
     // Cookies are per browser; connections are not: reuse the client's pool by passing the
     // interaction cookie by hand.
     let (verifier, challenge) = pkce();
-    let auth = keep_alive.get(auth_url(&flow.base, &flow.client_id, &flow.redirect_uri, &challenge, offline)).send().await.ok()?;
+    let auth = keep_alive.get(auth_url(&flow.base, &flow.client_id, &flow.redirect_uri, &challenge, offline, flow.organization_id.is_some())).send().await.ok()?;
     let cookie = auth
         .headers()
         .get_all("set-cookie")
@@ -304,17 +312,21 @@ async fn sign_in(keep_alive: &reqwest::Client, flow: &Flow, offline: bool) -> Op
     tokens.json().await.ok()
 }
 
+/// One refresh (or, with `--organization-id`, one organization token); the refresh token to
+/// use next.
 async fn refresh_once(http: &reqwest::Client, flow: &Flow, token: &str) -> Option<String> {
-    let response = http
-        .post(format!("{}/oidc/token", flow.base))
-        .form(&[("grant_type", "refresh_token"), ("client_id", flow.client_id.as_str()), ("refresh_token", token)])
-        .send()
-        .await
-        .ok()?;
+    let mut form = vec![("grant_type", "refresh_token"), ("client_id", flow.client_id.as_str()), ("refresh_token", token)];
+    if let Some(organization) = &flow.organization_id {
+        form.push(("organization_id", organization.as_str()));
+    }
+    let response = http.post(format!("{}/oidc/token", flow.base)).form(&form).send().await.ok()?;
     if response.status() != 200 {
         return None;
     }
     let body: Value = response.json().await.ok()?;
+    if flow.organization_id.is_some() && body["access_token"].as_str().is_none() {
+        return None;
+    }
     body["refresh_token"].as_str().map(str::to_owned)
 }
 
@@ -323,7 +335,7 @@ async fn interactions(base: &str, client_id: &str, redirect_uri: &str, count: us
     let mut opened = 0;
     for _ in 0..count {
         let (_, challenge) = pkce();
-        if let Ok(r) = http.get(auth_url(base, client_id, redirect_uri, &challenge, false)).send().await {
+        if let Ok(r) = http.get(auth_url(base, client_id, redirect_uri, &challenge, false, false)).send().await {
             if r.status() == 303 {
                 opened += 1;
             }

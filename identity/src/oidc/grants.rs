@@ -134,7 +134,8 @@ async fn authorization_code(provider: &Provider, app: &Application, request: Tok
         tx.commit().await?;
         return Err(if pkce_ok { invalid() } else { OidcError::invalid_grant("PKCE verification failed") });
     }
-    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &row.payload, true).await?;
+    let (response, minted) = mint_user_tokens(provider, app, &grant_id, &user, &scope, plan, &row.payload, true);
+    store::insert_tokens(&mut tx, &minted).await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -188,17 +189,13 @@ async fn refresh_token(provider: &Provider, app: &Application, request: TokenReq
             plan_tokens(provider, app, &user, &scope, resource, &row.payload).await?
         }
     };
-    // Rotation is one transaction: the old token is spent only if the new ones are stored.
-    // (Losing the consume race to a concurrent refresh is within the grace period.)
-    let mut tx = provider.store.begin_write().await?;
-    // Without rotation (`rotateRefreshToken: false`) the same refresh token serves until it
-    // expires: nothing is spent, and it is answered again.
-    if app.rotate_refresh_token && row.consumed_at.is_none() {
-        store::consume_token(&mut tx, &row.hash, now).await?;
-    }
     let with_refresh = app.rotate_refresh_token && scope.iter().any(|s| s == "offline_access");
-    let mut response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &row.payload, with_refresh).await?;
-    tx.commit().await?;
+    let (mut response, minted) = mint_user_tokens(provider, app, &grant_id, &user, &scope, plan, &row.payload, with_refresh);
+    // Without rotation (`rotateRefreshToken: false`) the same refresh token serves until it
+    // expires: nothing is spent, and it is answered again. (Losing the race to spend it to a
+    // concurrent refresh is within the grace period.)
+    let spent = (app.rotate_refresh_token && row.consumed_at.is_none()).then_some(row.hash.as_str());
+    store::rotate_tokens(&provider.store, spent, now, &minted).await?;
     if !app.rotate_refresh_token {
         response.refresh_token = Some(token.to_owned());
     }
@@ -301,7 +298,8 @@ async fn token_exchange(provider: &Provider, app: &Application, request: TokenRe
     let grant_id = crate::ids::entity_id();
     let mut tx = provider.store.begin_write().await?;
     store::insert_grant(&mut tx, &grant_id, &app.id, Some(&user.id), None, provider.now_ms()).await?;
-    let response = issue_user_tokens(provider, &mut tx, app, &grant_id, &user, &scope, plan, &json!({}), false).await?;
+    let (response, minted) = mint_user_tokens(provider, app, &grant_id, &user, &scope, plan, &json!({}), false);
+    store::insert_tokens(&mut tx, &minted).await?;
     tx.commit().await?;
     Ok(response)
 }
@@ -398,12 +396,12 @@ async fn plan_tokens(provider: &Provider, app: &Application, user: &User, scope:
 }
 
 /// Access token (JWT for a resource, opaque otherwise), ID token with `openid`, refresh
-/// token with `offline_access`; writes only through `conn` (the new opaque tokens in one
-/// statement: this runs under SQLite's write lock), reads and signs nothing.
+/// token with `offline_access`: the response, and the rows of its opaque tokens for the
+/// caller to store with whatever they spend. Reads, signs and writes nothing (it runs where
+/// SQLite's write lock may be held).
 #[allow(clippy::too_many_arguments)]
-async fn issue_user_tokens(
+fn mint_user_tokens(
     provider: &Provider,
-    conn: &mut sqlx::AnyConnection,
     app: &Application,
     grant_id: &str,
     user: &User,
@@ -411,7 +409,7 @@ async fn issue_user_tokens(
     plan: TokenPlan,
     origin: &Value,
     with_refresh: bool,
-) -> Result<TokenResponse, OidcError> {
+) -> (TokenResponse, Vec<TokenRow>) {
     let oidc_scope: Vec<String> = scope.iter().filter(|s| OIDC_SCOPES.contains(&s.as_str())).cloned().collect();
     let new_token = |kind: &str, scope: &[String], payload: Value, lifetime_ms: i64| {
         let now = provider.now_ms();
@@ -447,8 +445,8 @@ async fn issue_user_tokens(
         rows.push(row);
         token
     });
-    store::insert_tokens(conn, &rows).await?;
-    Ok(TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope: if empty_scope_shown { Some(granted.join(" ")) } else { granted_scope(&granted) }, token_type: "Bearer", account_id: Some(user.id.clone()) })
+    let scope = if empty_scope_shown { Some(granted.join(" ")) } else { granted_scope(&granted) };
+    (TokenResponse { access_token, expires_in, id_token: plan.id_token, refresh_token, scope, token_type: "Bearer", account_id: Some(user.id.clone()) }, rows)
 }
 
 async fn id_token_claims(provider: &Provider, app: &Application, user: &User, scope: &[String], origin: &Value) -> Result<Map<String, Value>, OidcError> {

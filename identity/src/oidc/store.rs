@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 #[derive(Debug, Clone)]
 pub(crate) struct InteractionRow {
@@ -281,18 +281,27 @@ pub(crate) async fn insert_token(conn: &mut AnyConnection, t: &TokenRow) -> Resu
 
 /// Stores several tokens in one statement (one round trip while the write lock is held).
 pub(crate) async fn insert_tokens(conn: &mut AnyConnection, rows: &[TokenRow]) -> Result<(), sqlx::Error> {
-    const COLUMNS: usize = 10;
     if rows.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|r| format!("({})", (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
+    bind_tokens(sqlx::query(&insert_sql(rows.len(), 1)), rows).execute(&mut *conn).await?;
+    Ok(())
+}
+
+const TOKEN_COLUMNS: usize = 10;
+
+/// `INSERT` of `rows` tokens, its placeholders numbered from `first`.
+fn insert_sql(rows: usize, first: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("({})", (0..TOKEN_COLUMNS).map(|c| format!("${}", first + r * TOKEN_COLUMNS + c)).collect::<Vec<_>>().join(", ")))
         .collect();
-    let sql = format!(
+    format!(
         "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at) VALUES {}",
         values.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
+    )
+}
+
+fn bind_tokens<'q>(mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>, rows: &'q [TokenRow]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     for t in rows {
         query = query
             .bind(&t.hash)
@@ -306,8 +315,7 @@ pub(crate) async fn insert_tokens(conn: &mut AnyConnection, rows: &[TokenRow]) -
             .bind(t.created_at)
             .bind(t.expires_at);
     }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    query
 }
 
 pub(crate) async fn find_token(store: &Store, hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
@@ -335,6 +343,27 @@ pub(crate) async fn find_token(store: &Store, hash: &str) -> Result<Option<Token
         })
     })
     .transpose()
+}
+
+/// A refresh: spends the presented token (when given and not yet spent) and stores the new
+/// ones, atomically. On PostgreSQL that is one statement (a data-modifying `WITH`), one round
+/// trip where a transaction takes four; SQLite has no such statement, so it is a transaction.
+pub(crate) async fn rotate_tokens(store: &Store, spent: Option<&str>, now: i64, minted: &[TokenRow]) -> Result<(), sqlx::Error> {
+    match (store.backend(), spent) {
+        (Backend::Postgres, Some(hash)) if !minted.is_empty() => {
+            let sql = format!("WITH spent AS (UPDATE oidc_tokens SET consumed_at = $1 WHERE hash = $2 AND consumed_at IS NULL) {}", insert_sql(minted.len(), 3));
+            bind_tokens(sqlx::query(&sql).bind(now).bind(hash), minted).execute(store.pool()).await?;
+        }
+        _ => {
+            let mut tx = store.begin_write().await?;
+            if let Some(hash) = spent {
+                consume_token(&mut tx, hash, now).await?;
+            }
+            insert_tokens(&mut tx, minted).await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 /// Marks a single-use token consumed; `false` when it already was (a replay).

@@ -304,33 +304,44 @@ pub async fn update_details(
 #[derive(Debug, Clone)]
 pub struct UserQuery {
     pub search: search::UserSearch,
-    /// 1-based; ignored with `after`.
+    /// 1-based; ignored with `cursor`.
     pub page: i64,
     pub page_size: i64,
-    /// Keyset pagination: the users listed after this one, however deep (a page number makes
-    /// the database walk past every user before it).
-    pub after: Option<UserCursor>,
+    /// Keyset pagination instead of `page`: `Some("")` for the first page, then the previous
+    /// page's [`UserPage::next_cursor`]. Any depth costs the same (a page number makes the
+    /// database walk past every user before it).
+    pub cursor: Option<String>,
+}
+
+/// One page of [`list`].
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    /// How many users match: exact up to [`EXACT_COUNT_LIMIT`].
+    pub total: i64,
+    /// With a cursor, where the next page starts; `None` once a page comes back short.
+    pub next_cursor: Option<String>,
 }
 
 /// Where a page of users ended: opaque to callers, as `Link: <…&cursor=…>; rel="next"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserCursor {
+pub(crate) struct UserCursor {
     pub created_at: i64,
     pub id: String,
 }
 
 impl UserCursor {
-    pub fn after(user: &User) -> Self {
+    fn after(user: &User) -> Self {
         UserCursor { created_at: user.created_at, id: user.id.clone() }
     }
 
-    pub fn encode(&self) -> String {
+    fn encode(&self) -> String {
         use base64::Engine as _;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}.{}", self.created_at, self.id))
     }
 
     /// `None` for anything this node did not encode.
-    pub fn decode(text: &str) -> Option<Self> {
+    fn decode(text: &str) -> Option<Self> {
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
         let (created_at, id) = std::str::from_utf8(&bytes).ok()?.split_once('.')?;
@@ -345,8 +356,18 @@ impl UserCursor {
 /// ("more than a thousand", as code search engines do): counting them all would read them all.
 pub const EXACT_COUNT_LIMIT: i64 = 1_000;
 
-pub async fn list(store: &Store, query: &UserQuery) -> Result<(Vec<User>, i64), UserError> {
-    store::list(store, query).await
+pub async fn list(store: &Store, query: &UserQuery) -> Result<UserPage, UserError> {
+    let after = match query.cursor.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(UserCursor::decode(text).ok_or_else(|| UserError::InvalidInput("cursor is not one this API gave".to_owned()))?),
+    };
+    let (users, total) = store::list(store, query, after.as_ref()).await?;
+    // A full page may have more behind it; a short one is the last.
+    let next_cursor = match (&query.cursor, users.last()) {
+        (Some(_), Some(last)) if users.len() as i64 == query.page_size => Some(UserCursor::after(last).encode()),
+        _ => None,
+    };
+    Ok(UserPage { users, total, next_cursor })
 }
 
 /// A partial update of a user (Management API): each `Some` replaces the field, `Some(None)`

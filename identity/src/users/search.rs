@@ -189,10 +189,17 @@ impl UserSearch {
                 let matched = match (condition.mode, self.case_sensitive, backend) {
                     (Mode::Exact, true, _) => format!("{column} IN ({})", condition.values.iter().map(|v| placeholder(v)).collect::<Vec<_>>().join(", ")),
                     (Mode::Exact, false, _) => format!("lower({column}) IN ({})", condition.values.iter().map(|v| format!("lower({})", placeholder(v))).collect::<Vec<_>>().join(", ")),
-                    (Mode::Like, false, _) => format!("lower({column}) LIKE lower({})", placeholder(&condition.values[0])),
+                    (Mode::Like, false, Backend::Postgres) => match postgres_index_key(&condition.values[0]) {
+                        // The index is asked for the key; the `|| ''` keeps the whole pattern
+                        // out of the index scan (it would look up every trigram) and decides.
+                        Some(key) => format!("(lower({column}) LIKE lower({}) AND (lower({column}) || '') LIKE lower({}))", placeholder(&key), placeholder(&condition.values[0])),
+                        None => format!("lower({column}) LIKE lower({})", placeholder(&condition.values[0])),
+                    },
+                    (Mode::Like, false, Backend::Sqlite) => format!("lower({column}) LIKE lower({})", placeholder(&condition.values[0])),
                     (Mode::Like, true, Backend::Postgres) => {
                         let pattern = &condition.values[0];
-                        format!("(lower({column}) LIKE lower({}) AND {column} LIKE {})", placeholder(pattern), placeholder(pattern))
+                        let key = postgres_index_key(pattern).unwrap_or_else(|| pattern.clone());
+                        format!("(lower({column}) LIKE lower({}) AND {column} LIKE {})", placeholder(&key), placeholder(pattern))
                     }
                     // SQLite's LIKE ignores ASCII case; GLOB is its case-sensitive twin.
                     (Mode::Like, true, Backend::Sqlite) => format!("{column} GLOB {}", placeholder(&like_to_glob(&condition.values[0]))),
@@ -227,8 +234,9 @@ impl UserSearch {
     }
 
     /// On SQLite, when the search is one case-insensitive LIKE pattern with a trigram in it
-    /// (the Console's `search=%kw%`), the rows of the FTS5 table that match it, as SQL with
-    /// `$n` from 1: exactly the users the search finds, so counting them stops where asked.
+    /// (the Console's `search=%kw%`), the users it finds as SQL with `$n` from 1: driven by the
+    /// FTS5 candidates in the index's order, each tested as the search tests it, so counting
+    /// them stops where asked (reading ten thousand candidates to show twenty would not).
     pub fn sole_pattern_matches(&self, backend: Backend) -> Option<(String, Vec<String>)> {
         let [condition] = &self.conditions[..] else { return None };
         let indexed = backend == Backend::Sqlite && condition.mode == Mode::Like && trigram_indexable(&condition.values[0]);
@@ -236,22 +244,51 @@ impl UserSearch {
             return None;
         }
         let mut binds = Vec::new();
-        let sql = candidates_sql(condition, &mut |value: &str| {
+        let candidates = candidates_sql(condition, &mut |value: &str| {
             binds.push(value.to_owned());
             format!("${}", binds.len())
         });
+        let (filter, tested) = self.to_sql(backend, binds.len() + 1, false).ok()?;
+        binds.extend(tested);
+        let sql = format!(
+            "SELECT users.id FROM ({candidates}) AS candidates \
+             JOIN user_search_rows ON user_search_rows.search_row = candidates.rowid \
+             JOIN users ON users.id = user_search_rows.user_id WHERE {filter}"
+        );
         Some((sql, binds))
     }
 }
 
-/// The FTS5 rows whose fields of `condition` match its LIKE pattern.
+/// The FTS5 rows whose fields of `condition` may match its LIKE pattern: those holding its
+/// longest literal, by one `MATCH` over the fields' columns (a LIKE per column would read
+/// every trigram of the pattern once per field). The pattern itself then decides.
 fn candidates_sql(condition: &Condition, placeholder: &mut impl FnMut(&str) -> String) -> String {
-    let selects: Vec<String> = condition
-        .fields
-        .iter()
-        .map(|field| format!("SELECT rowid FROM user_search WHERE {} LIKE {}", field.search_column(), placeholder(&condition.values[0])))
-        .collect();
-    selects.join(" UNION ")
+    let columns: Vec<&str> = condition.fields.iter().map(|field| field.search_column()).collect();
+    let literal = longest_literal(&condition.values[0]);
+    // A phrase in double quotes takes any text, its own quotes doubled; the trigram tokenizer
+    // folds case, so it finds every row a case-insensitive LIKE does.
+    let query = format!("{{{}}} : \"{}\"", columns.join(" "), literal.replace('"', "\"\""));
+    format!("SELECT rowid FROM user_search WHERE user_search MATCH {}", placeholder(&query))
+}
+
+/// The longest run of a LIKE pattern without wildcards: the part of it an index finds fewest
+/// rows for, as a rule — trigrams most values share (`use`, `ser` in `%user_42%`) have the
+/// longest lists, and a longer literal is less likely to be one of them.
+fn longest_literal(pattern: &str) -> &str {
+    pattern.split(['%', '_']).fold("", |longest, literal| if literal.chars().count() >= longest.chars().count() { literal } else { longest })
+}
+
+/// On PostgreSQL, what the trigram index should be asked for a pattern that starts with a
+/// wildcard and has several literals (`%scale_user_500000%` → `%500000%`): pg_trgm reads the
+/// list of every trigram it is given. `None` when the pattern is its own best key, has no
+/// trigram, or escapes (`\_` is not a wildcard there). A pattern anchored at its start keeps
+/// its prefix, for the B-tree pattern index.
+fn postgres_index_key(pattern: &str) -> Option<String> {
+    if !pattern.starts_with(['%', '_']) || pattern.contains('\\') || !trigram_indexable(pattern) {
+        return None;
+    }
+    let key = format!("%{}%", longest_literal(pattern));
+    (key != pattern).then_some(key)
 }
 
 /// A trigram index can answer a LIKE pattern with three characters in a row that are not
@@ -293,6 +330,26 @@ mod tests {
         assert!(message(&[("search.primaryEmail", "%gmail%"), ("mode.primaryEmail", "similar to")]).contains("is not valid"));
         assert!(message(&[("search.email", "%gmail%")]).contains("is not valid"));
         assert!(message(&[("search.primaryEmail", "%gmail%"), ("joint", "and1")]).contains("is not valid"));
+    }
+
+    #[test]
+    fn indexes_are_asked_for_the_longest_literal() {
+        assert_eq!(longest_literal("%scale_user_500000%"), "500000");
+        assert_eq!(longest_literal("user12%"), "user12");
+        assert_eq!(postgres_index_key("%scale_user_500000%").as_deref(), Some("%500000%"));
+        assert_eq!(postgres_index_key("_hopper"), Some("%hopper%".to_owned()));
+        assert_eq!(postgres_index_key("%hopp%"), None, "already its own key");
+        assert_eq!(postgres_index_key("user_12%"), None, "anchored: the B-tree takes its prefix");
+        assert_eq!(postgres_index_key("%a\\_b_cde%"), None, "an escaped wildcard is a literal");
+        assert_eq!(postgres_index_key("%ab_cd%"), None, "no trigram");
+        let condition = Condition { fields: vec![Field::Username, Field::Name], mode: Mode::Like, values: vec!["%say_\"hi\"%".into()] };
+        let mut binds = Vec::new();
+        let sql = candidates_sql(&condition, &mut |value: &str| {
+            binds.push(value.to_owned());
+            "$1".to_owned()
+        });
+        assert_eq!(sql, "SELECT rowid FROM user_search WHERE user_search MATCH $1");
+        assert_eq!(binds, vec![r#"{username name} : """hi""""#.to_owned()]);
     }
 
     #[test]

@@ -155,68 +155,116 @@ pub(super) async fn update_details(store: &Store, user: &User) -> Result<(), Use
     Ok(())
 }
 
-pub(super) async fn list(store: &Store, query: &super::UserQuery) -> Result<(Vec<User>, i64), UserError> {
+pub(super) async fn list(store: &Store, query: &super::UserQuery, after: Option<&super::UserCursor>) -> Result<(Vec<User>, i64), UserError> {
+    let limit = super::EXACT_COUNT_LIMIT;
     let backend = store.backend();
-    // A search most users match is answered by walking the list in order (SQLite: without
-    // the FTS5 candidates, which would all be read first); one few match, from the index.
-    let (total, narrow) = match query.search.sole_pattern_matches(backend) {
-        Some((matches, binds)) => {
-            let found = count_matches(store, &format!("SELECT COUNT(*) FROM ({matches} LIMIT {}) AS matches", super::EXACT_COUNT_LIMIT + 1), &binds).await?;
-            (found, found <= super::EXACT_COUNT_LIMIT)
-        }
-        None => {
-            let (filter, binds) = query.search.to_sql(backend, 1, true)?;
-            let capped = format!("SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE {filter} LIMIT {}) AS matches", super::EXACT_COUNT_LIMIT + 1);
-            let found = count_matches(store, &capped, &binds).await?;
-            let whole = found > super::EXACT_COUNT_LIMIT && query.search.is_empty();
-            (if whole { whole_list_size(store).await?.max(found) } else { found }, true)
-        }
+    if query.search.is_empty() {
+        return Ok((walk(store, query, after, true).await?, everyone(store).await?));
+    }
+    // SQLite: when one pattern matches more than the limit, its FTS5 candidates would all be
+    // read before the first row; counting its matches as they come stops at the limit.
+    let many = match query.search.sole_pattern_matches(backend) {
+        Some((matches, binds)) => count_matches(store, &format!("SELECT COUNT(*) FROM ({matches} LIMIT {}) AS matches", limit + 1), &binds).await? > limit,
+        None => false,
     };
-    let (filter, binds) = query.search.to_sql(backend, 1, narrow)?;
-    let mut next = binds.len() + 1;
+    if !many {
+        if let Some(found) = from_the_matches(store, query, after).await? {
+            return Ok(found);
+        }
+    }
+    // Most users match: walking the list in order and testing each finds a page sooner than
+    // reading every match.
+    Ok((walk(store, query, after, false).await?, limit + 1))
+}
+
+/// A search with few matches, answered from one read of them (through the indexes): they are
+/// counted, ordered and paged together. `None` when there are more than the limit.
+async fn from_the_matches(store: &Store, query: &super::UserQuery, after: Option<&super::UserCursor>) -> Result<Option<(Vec<User>, i64)>, UserError> {
+    let limit = super::EXACT_COUNT_LIMIT;
+    let (filter, binds) = query.search.to_sql(store.backend(), 1, true)?;
+    let mut next = binds.len();
     let mut placeholder = || {
         next += 1;
-        format!("${}", next - 1)
+        format!("${next}")
     };
-    // Keyset: the rows after the cursor in the list's order (newest first, then by id).
-    let after = match &query.after {
-        Some(_) => {
-            let (created, again, id) = (placeholder(), placeholder(), placeholder());
-            format!(" AND (created_at < {created} OR (created_at = {again} AND id > {id}))")
-        }
-        None => String::new(),
-    };
-    let (limit, offset) = (placeholder(), placeholder());
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE ({filter}){after} ORDER BY created_at DESC, id LIMIT {limit} OFFSET {offset}");
-    let mut rows = sqlx::query(&sql);
+    let keyset = after.map(|_| format!(" AND (created_at, id) < ({}, {})", placeholder(), placeholder())).unwrap_or_default();
+    let (page_size, offset) = (placeholder(), placeholder());
+    let sql = format!(
+        "SELECT {COLUMNS}, matches FROM (SELECT {COLUMNS}, COUNT(*) OVER () AS matches FROM \
+         (SELECT {COLUMNS} FROM users WHERE ({filter}) LIMIT {}) AS found) AS counted \
+         WHERE TRUE{keyset} ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {offset}",
+        limit + 1
+    );
+    // Planned for its patterns each time (not a prepared statement): PostgreSQL's generic
+    // plan cannot tell a selective `user12%` from `%a%`.
+    let mut rows = sqlx::query(&sql).persistent(false);
     for value in &binds {
         rows = rows.bind(value);
     }
-    if let Some(cursor) = &query.after {
-        rows = rows.bind(cursor.created_at).bind(cursor.created_at).bind(&cursor.id);
+    if let Some(cursor) = after {
+        rows = rows.bind(cursor.created_at).bind(&cursor.id);
     }
-    let skipped = if query.after.is_some() { 0 } else { (query.page - 1) * query.page_size };
+    let skipped = if after.is_some() { 0 } else { (query.page - 1) * query.page_size };
     let rows = rows.bind(query.page_size).bind(skipped).fetch_all(store.pool()).await.map_err(bad_pattern)?;
-    let users = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok((users, total))
+    let matches = match rows.first() {
+        Some(row) => row.try_get::<i64, _>("matches")?,
+        // Past the last page: count them (the only case that reads the matches twice).
+        None => count_matches(store, &format!("SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE ({filter}) LIMIT {}) AS matches", limit + 1), &binds).await?,
+    };
+    if matches > limit {
+        return Ok(None);
+    }
+    Ok(Some((rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?, matches)))
+}
+
+/// A page in the list's order, testing each user against the search on the way.
+async fn walk(store: &Store, query: &super::UserQuery, after: Option<&super::UserCursor>, everyone: bool) -> Result<Vec<User>, UserError> {
+    let (filter, binds) = query.search.to_sql(store.backend(), 1, false)?;
+    let mut next = binds.len();
+    let mut placeholder = || {
+        next += 1;
+        format!("${next}")
+    };
+    // Keyset: the rows after the cursor in the list's order (newest first, ties by id, both
+    // descending), as one row comparison both databases answer with a range of
+    // `users_listing`.
+    let keyset = after.map(|_| format!(" AND (created_at, id) < ({}, {})", placeholder(), placeholder())).unwrap_or_default();
+    let (page_size, offset) = (placeholder(), placeholder());
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE ({filter}){keyset} ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {offset}");
+    let mut rows = sqlx::query(&sql).persistent(everyone);
+    for value in &binds {
+        rows = rows.bind(value);
+    }
+    if let Some(cursor) = after {
+        rows = rows.bind(cursor.created_at).bind(&cursor.id);
+    }
+    let skipped = if after.is_some() { 0 } else { (query.page - 1) * query.page_size };
+    let rows = rows.bind(query.page_size).bind(skipped).fetch_all(store.pool()).await.map_err(bad_pattern)?;
+    Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
 async fn count_matches(store: &Store, sql: &str, binds: &[String]) -> Result<i64, UserError> {
-    let mut count = sqlx::query_scalar(sql);
+    let mut count = sqlx::query_scalar(sql).persistent(false);
     for value in binds {
         count = count.bind(value);
     }
     count.fetch_one(store.pool()).await.map_err(bad_pattern)
 }
 
-/// How many users there are, for the unfiltered list past [`super::EXACT_COUNT_LIMIT`]:
-/// PostgreSQL's estimate (kept by autovacuum and ANALYZE; counting would read them all);
-/// SQLite's exact count, which it takes from its smallest index.
-async fn whole_list_size(store: &Store) -> Result<i64, UserError> {
-    Ok(match store.backend() {
-        Backend::Postgres => sqlx::query_scalar("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = 'users'::regclass").fetch_one(store.pool()).await?,
-        Backend::Sqlite => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await?,
-    })
+/// How many users there are: on SQLite the count kept by triggers (migration 0028); on
+/// PostgreSQL exact up to [`super::EXACT_COUNT_LIMIT`], then its estimate (kept by
+/// autovacuum and ANALYZE; counting would read them all).
+async fn everyone(store: &Store) -> Result<i64, UserError> {
+    let limit = super::EXACT_COUNT_LIMIT;
+    if store.backend() == Backend::Sqlite {
+        return Ok(sqlx::query_scalar("SELECT users FROM user_count WHERE singleton = 1").fetch_one(store.pool()).await?);
+    }
+    let listed: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT {}) AS everyone", limit + 1)).fetch_one(store.pool()).await?;
+    if listed <= limit {
+        return Ok(listed);
+    }
+    let estimate: i64 = sqlx::query_scalar("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE oid = 'users'::regclass").fetch_one(store.pool()).await?;
+    Ok(estimate.max(listed))
 }
 
 /// A search pattern PostgreSQL refuses (an invalid regular expression for `posix` or

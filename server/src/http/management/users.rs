@@ -95,17 +95,11 @@ struct CreateUser {
 async fn list_users(State(state): State<AppState>, OriginalUri(uri): OriginalUri, RawQuery(query): RawQuery) -> Result<impl IntoResponse, ApiError> {
     let page = Page::from_query(query.as_deref())?;
     let search = users::search::UserSearch::parse(&page.rest).map_err(|e| domain(users::UserError::from(e)))?;
-    let after = match page.cursor() {
-        None | Some("") => None,
-        Some(text) => Some(users::UserCursor::decode(text).ok_or_else(|| ApiError::invalid_input("cursor is not one this API gave".to_owned()))?),
-    };
-    let (found, total) = users::list(&state.store, &UserQuery { search, page: page.page, page_size: page.page_size, after }).await.map_err(domain)?;
-    let headers = match page.cursor() {
+    let query = UserQuery { search, page: page.page, page_size: page.page_size, cursor: page.cursor().map(str::to_owned) };
+    let users::UserPage { users: found, total, next_cursor } = users::list(&state.store, &query).await.map_err(domain)?;
+    let headers = match query.cursor {
         None => page.headers(&uri, total),
-        Some(_) => {
-            let next = found.last().filter(|_| found.len() as i64 == page.page_size).map(|last| users::UserCursor::after(last).encode());
-            page.keyset_headers(&uri, total, next)
-        }
+        Some(_) => page.keyset_headers(&uri, total, next_cursor),
     };
     let ids: Vec<&str> = found.iter().map(|u| u.id.as_str()).collect();
     let mut identities = identity::social::identities_of_many(&state.store, &ids).await.map_err(storage)?;
