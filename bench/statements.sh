@@ -3,18 +3,20 @@
 # round trip from sqlx) the server sends per flow, counted from PostgreSQL's own statement
 # log for a database of its own, and which statements they are.
 #
-#   bench/statements.sh [--flows N]      # N sign-ins and N rotations, one at a time (20)
+#   bench/statements.sh [--flows N] [--trace]   # N sign-ins and N rotations, one at a time (20);
+#                                               # --trace: also each statement of the last sign-in, in order
 #
 # Caches are warmed by one sign-in first, so the figures are the steady state; the audit log's
 # batched writes are counted apart (they leave the request path).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/setup.sh"
 
-flows=20
+flows=20 trace=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --flows) flows="$2"; shift ;;
-    *) echo "usage: bench/statements.sh [--flows N]" >&2; exit 2 ;;
+    --trace) trace=1 ;;
+    *) echo "usage: bench/statements.sh [--flows N] [--trace]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -90,3 +92,9 @@ echo
 report signin "password sign-in (authorize → Experience API → submit → code → token)"
 echo
 report rotation "refresh rotation"
+if [ -n "$trace" ]; then
+  echo
+  echo "the last sign-in, statement by statement:"
+  per_flow=$(( $(wc -l <"$work/signin.request") / flows ))
+  tail -n "$per_flow" "$work/signin.request" | cut -c1-150 | nl
+fi

@@ -18,3 +18,17 @@ END;
 CREATE TRIGGER user_count_delete AFTER DELETE ON users BEGIN
     UPDATE user_count SET users = users - 1 WHERE singleton = 1;
 END;
+
+-- A sign-in updates the user row (its last sign-in time) with every staged identifier in the
+-- SET list, unchanged: `AFTER UPDATE OF username, …` fired for each and rewrote the user's
+-- FTS5 row, a write that grows with the index. Only a change of a searched field does now.
+DROP TRIGGER users_search_update;
+CREATE TRIGGER users_search_update AFTER UPDATE OF username, primary_email, primary_phone, name ON users
+WHEN old.username IS NOT new.username OR old.primary_email IS NOT new.primary_email
+  OR old.primary_phone IS NOT new.primary_phone OR old.name IS NOT new.name
+BEGIN
+    UPDATE user_search
+        SET username = COALESCE(new.username, ''), primary_email = COALESCE(new.primary_email, ''),
+            primary_phone = COALESCE(new.primary_phone, ''), name = COALESCE(new.name, '')
+        WHERE rowid = (SELECT search_row FROM user_search_rows WHERE user_id = new.id);
+END;

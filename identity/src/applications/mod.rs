@@ -270,10 +270,9 @@ pub async fn create_or_update(store: &Store, clock: &dyn Clock, new: NewApplicat
     Ok(CreatedApplication { application, secret })
 }
 
+/// An application with its secrets' hashes, in one read.
 pub async fn find(store: &Store, id: &str) -> Result<Option<Application>, ApplicationError> {
-    let Some(mut app) = store::find(store, id).await? else { return Ok(None) };
-    app.extra_secrets = store::secret_hashes(store, id).await?;
-    Ok(Some(app))
+    store::find_with_secrets(store, id).await
 }
 
 pub async fn list(store: &Store) -> Result<Vec<Application>, ApplicationError> {

@@ -68,10 +68,6 @@ pub(super) async fn delete(store: &Store, id: &str) -> Result<bool, ApplicationE
     Ok(sqlx::query("DELETE FROM applications WHERE id = $1").bind(id).execute(store.pool()).await?.rows_affected() > 0)
 }
 
-pub(super) async fn secret_hashes(store: &Store, id: &str) -> Result<Vec<(String, Option<i64>)>, ApplicationError> {
-    Ok(sqlx::query_as("SELECT secret_hash, expires_at FROM application_secrets WHERE application_id = $1").bind(id).fetch_all(store.pool()).await?)
-}
-
 pub(super) async fn insert_secret(store: &Store, id: &str, name: &str, hash: &str, now: i64, expires_at: Option<i64>) -> Result<(), ApplicationError> {
     sqlx::query("INSERT INTO application_secrets (application_id, name, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
@@ -109,12 +105,19 @@ pub(super) async fn credentials_rotated(conn: &mut sqlx::AnyConnection, id: &str
     Ok(())
 }
 
-pub(super) async fn find(store: &Store, id: &str) -> Result<Option<Application>, ApplicationError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM applications WHERE id = $1"))
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?;
-    row.map(|row| from_row(&row)).transpose()
+/// The application and its secrets' hashes (`[[hash, expires_at], …]` as JSON) in one
+/// statement: every authorization request reads its client twice, and always fresh.
+pub(super) async fn find_with_secrets(store: &Store, id: &str) -> Result<Option<Application>, ApplicationError> {
+    let secrets = match store.backend() {
+        crate::store::Backend::Postgres => "SELECT CAST(COALESCE(json_agg(json_build_array(secret_hash, expires_at)), '[]') AS TEXT)",
+        crate::store::Backend::Sqlite => "SELECT json_group_array(json_array(secret_hash, expires_at))",
+    };
+    let sql = format!("SELECT {COLUMNS}, ({secrets} FROM application_secrets WHERE application_id = applications.id) AS secrets FROM applications WHERE id = $1");
+    let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(store.pool()).await? else { return Ok(None) };
+    let mut app = from_row(&row)?;
+    let secrets: String = row.try_get("secrets")?;
+    app.extra_secrets = serde_json::from_str(&secrets).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(Some(app))
 }
 
 /// Applications whose stored URI lists mention `origin`; the caller matches exactly (LIKE

@@ -566,7 +566,12 @@ fn missing_profile(sie: &SignInExperience, user: Option<&User>, staged: &StagedP
 /// The account a username names, under the sign-in experience's username policy (case
 /// sensitive unless `usernamePolicy.caseSensitive` is false).
 async fn find_by_username(provider: &Provider, username: &str) -> Result<Option<User>, ExperienceError> {
-    let found = if provider.sign_in_experience().await?.usernames_case_sensitive() {
+    find_by_username_under(provider, &provider.sign_in_experience().await?, username).await
+}
+
+/// [`find_by_username`] for a caller that holds the sign-in experience already.
+async fn find_by_username_under(provider: &Provider, sie: &crate::sign_in_experience::SignInExperience, username: &str) -> Result<Option<User>, ExperienceError> {
+    let found = if sie.usernames_case_sensitive() {
         crate::users::find_by_username(&provider.store, username).await?
     } else {
         crate::users::find_by_username_ignoring_case(&provider.store, username).await?

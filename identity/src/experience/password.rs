@@ -21,7 +21,7 @@ pub async fn verify_password(provider: &Provider, cookie: Option<&str>, identifi
         return Err(ExperienceError::Blocked);
     }
     let user = match identifier.kind {
-        IdentifierType::Username => super::find_by_username(provider, &identifier.value).await?,
+        IdentifierType::Username => super::find_by_username_under(provider, &sie, &identifier.value).await?,
         IdentifierType::Email => users::find_by_email(&provider.store, &identifier.value).await?,
         IdentifierType::Phone => users::find_by_phone(&provider.store, &identifier.value).await?,
     };

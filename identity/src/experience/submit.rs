@@ -63,8 +63,7 @@ pub async fn submit(provider: &Provider, cookie: Option<&str>) -> Result<Option<
         crate::sso::sign_in::link(&mut tx, provider.clock.as_ref(), &user_id, sso).await?;
     }
     super::mfa::persist(provider, &sie, &mut tx, &state, &user_id).await?;
-    interaction::save_experience_in(&mut tx, &interaction.uid, &state_json(&state)).await?;
-    interaction::complete_login(provider, &mut tx, &interaction.uid, &user_id).await?;
+    interaction::complete_login(provider, &mut tx, &interaction.uid, &user_id, &state_json(&state)).await?;
     tx.commit().await?;
     let key = format!("Interaction.{:?}.Submit", state.interaction_event);
     let entry = audit::Entry { key: &key, outcome: audit::Outcome::Success, user_id: Some(&user_id), application_id: Some(&interaction.params.client_id), payload: serde_json::json!({}) };

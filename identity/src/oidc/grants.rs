@@ -115,28 +115,24 @@ async fn authorization_code(provider: &Provider, app: &Application, request: Tok
     let resource = choose_resource(provider, &request.resources, &resources_of(&row.payload)).await?;
     let scope = super::split_scope(&row.scope);
     let plan = plan_tokens(provider, app, &user, &scope, resource, &row.payload).await?;
-    // Consuming the code and storing what it yields are one transaction: a failure while
-    // issuing leaves the code usable for a retry, never half-spent.
-    let mut tx = provider.store.begin_write().await?;
-    if !store::consume_token(&mut tx, &row.hash, provider.now_ms()).await? {
-        tx.rollback().await?;
-        // A replayed code may have been stolen: revoke everything it issued (RFC 6749 §4.1.2).
-        store::revoke_grant(&provider.store, &grant_id).await?;
-        return Err(OidcError::invalid_grant("authorization code already used; its tokens have been revoked"));
-    }
     let pkce_ok = match (row.payload["code_challenge"].as_str(), request.code_verifier.as_deref()) {
         (Some(challenge), Some(verifier)) => crypto::pkce_s256_matches(verifier, challenge),
         (None, None) => true,
         _ => false,
     };
-    if request.redirect_uri.as_deref() != row.payload["redirect_uri"].as_str() || !pkce_ok {
-        // A wrong verifier or redirect URI still spends the code: no guessing on one code.
-        tx.commit().await?;
+    let proven = pkce_ok && request.redirect_uri.as_deref() == row.payload["redirect_uri"].as_str();
+    let (response, minted) = mint_user_tokens(provider, app, &grant_id, &user, &scope, plan, &row.payload, true);
+    // Spending the code and storing what it yields are one step: a failure while issuing
+    // leaves the code usable for a retry, never half-spent. A wrong verifier or redirect URI
+    // still spends the code (no guessing on one code) and stores nothing.
+    if !store::spend_for(&provider.store, &row.hash, provider.now_ms(), if proven { &minted } else { &[] }).await? {
+        // A replayed code may have been stolen: revoke everything it issued (RFC 6749 §4.1.2).
+        store::revoke_grant(&provider.store, &grant_id).await?;
+        return Err(OidcError::invalid_grant("authorization code already used; its tokens have been revoked"));
+    }
+    if !proven {
         return Err(if pkce_ok { invalid() } else { OidcError::invalid_grant("PKCE verification failed") });
     }
-    let (response, minted) = mint_user_tokens(provider, app, &grant_id, &user, &scope, plan, &row.payload, true);
-    store::insert_tokens(&mut tx, &minted).await?;
-    tx.commit().await?;
     Ok(response)
 }
 
@@ -230,8 +226,7 @@ async fn organization_token(provider: &Provider, app: &Application, user: &User,
     }
     let denied = || OidcError::new("access_denied", "user is not a member of the organization");
     let store = &provider.store;
-    let joined = crate::organizations::joined_by(store, &user.id).await.map_err(organization_failure)?;
-    let org = joined.into_iter().find(|o| o.id == organization.id).ok_or_else(denied)?;
+    let org = crate::organizations::joined(store, organization.id, &user.id).await.map_err(organization_failure)?.ok_or_else(denied)?;
     if org.is_mfa_required {
         let factors = crate::mfa::factors(store, &user.id).await.map_err(|e| match e {
             crate::mfa::MfaError::Storage(e) => OidcError::Storage(e),

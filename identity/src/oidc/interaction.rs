@@ -52,8 +52,8 @@ pub async fn save_experience_in(conn: &mut sqlx::AnyConnection, uid: &str, exper
     Ok(store::save_experience(conn, uid, &experience.to_string()).await?)
 }
 
-/// Records who signed in, inside the caller's transaction; `/oidc/auth/<uid>` then finishes
-/// the authorization request.
-pub async fn complete_login(provider: &Provider, conn: &mut sqlx::AnyConnection, uid: &str, account_id: &str) -> Result<(), OidcError> {
-    Ok(store::complete_login(conn, uid, account_id, provider.now_ms()).await?)
+/// Records who signed in and the interaction's final state, inside the caller's
+/// transaction; `/oidc/auth/<uid>` then finishes the authorization request.
+pub async fn complete_login(provider: &Provider, conn: &mut sqlx::AnyConnection, uid: &str, account_id: &str, experience: &Value) -> Result<(), OidcError> {
+    Ok(store::complete_login(conn, uid, account_id, provider.now_ms(), &experience.to_string()).await?)
 }

@@ -83,11 +83,12 @@ pub(crate) async fn save_experience(conn: &mut AnyConnection, uid: &str, experie
     Ok(())
 }
 
-pub(crate) async fn complete_login(conn: &mut AnyConnection, uid: &str, account_id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oidc_interactions SET account_id = $2, login_at = $3 WHERE uid = $1")
+pub(crate) async fn complete_login(conn: &mut AnyConnection, uid: &str, account_id: &str, now: i64, experience: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE oidc_interactions SET account_id = $2, login_at = $3, experience = $4 WHERE uid = $1")
         .bind(uid)
         .bind(account_id)
         .bind(now)
+        .bind(experience)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -289,16 +290,42 @@ pub(crate) async fn insert_tokens(conn: &mut AnyConnection, rows: &[TokenRow]) -
 }
 
 const TOKEN_COLUMNS: usize = 10;
+const INSERT_TOKENS: &str = "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at)";
 
 /// `INSERT` of `rows` tokens, its placeholders numbered from `first`.
 fn insert_sql(rows: usize, first: usize) -> String {
+    format!("{INSERT_TOKENS} VALUES {}", values_sql(rows, first))
+}
+
+/// The `VALUES` rows of `rows` tokens, placeholders from `first`.
+fn values_sql(rows: usize, first: usize) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| format!("({})", (0..TOKEN_COLUMNS).map(|c| format!("${}", first + r * TOKEN_COLUMNS + c)).collect::<Vec<_>>().join(", ")))
         .collect();
-    format!(
-        "INSERT INTO oidc_tokens (hash, kind, grant_id, client_id, account_id, scope, resource, payload, created_at, expires_at) VALUES {}",
-        values.join(", ")
-    )
+    values.join(", ")
+}
+
+/// A code exchange: spends the single-use token and, only if this spent it, stores what it
+/// yields, atomically; `false` when it was spent already (a replay), storing nothing. On
+/// PostgreSQL one statement, as [`rotate_tokens`].
+pub(crate) async fn spend_for(store: &Store, hash: &str, now: i64, minted: &[TokenRow]) -> Result<bool, sqlx::Error> {
+    if store.backend() == Backend::Postgres && !minted.is_empty() {
+        let sql = format!(
+            "WITH spent AS (UPDATE oidc_tokens SET consumed_at = $1 WHERE hash = $2 AND consumed_at IS NULL RETURNING hash) \
+             {INSERT_TOKENS} SELECT * FROM (VALUES {}) AS minted WHERE EXISTS (SELECT 1 FROM spent)",
+            values_sql(minted.len(), 3)
+        );
+        let stored = bind_tokens(sqlx::query(&sql).bind(now).bind(hash), minted).execute(store.pool()).await?;
+        return Ok(stored.rows_affected() > 0);
+    }
+    let mut tx = store.begin_write().await?;
+    if !consume_token(&mut tx, hash, now).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_tokens(&mut tx, minted).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 fn bind_tokens<'q>(mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>, rows: &'q [TokenRow]) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {

@@ -212,6 +212,17 @@ pub async fn joined_by(store: &Store, user_id: &str) -> Result<Vec<Organization>
     Ok(rows.iter().map(organization_from_row).collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The organization `organization_id`, when `user_id` is a member of it (one indexed read).
+pub async fn joined(store: &Store, organization_id: &str, user_id: &str) -> Result<Option<Organization>, OrganizationError> {
+    let columns = COLUMNS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ");
+    let row = sqlx::query(&format!("SELECT {columns} FROM organizations o JOIN organization_members m ON m.organization_id = o.id WHERE m.organization_id = $1 AND m.user_id = $2"))
+        .bind(organization_id)
+        .bind(user_id)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.as_ref().map(organization_from_row).transpose()?)
+}
+
 /// The organizations `user_id` let third-party application `application_id` act in.
 pub async fn consented(store: &Store, application_id: &str, user_id: &str) -> Result<Vec<Organization>, sqlx::Error> {
     let columns = COLUMNS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ");

@@ -248,6 +248,14 @@ impl UserSearch {
             binds.push(value.to_owned());
             format!("${}", binds.len())
         });
+        // `%kw%` with an ASCII keyword: the candidates are the matches (the index folds case
+        // as LIKE does for ASCII; beyond it, a rare `K` (Kelvin) or `ſ` in a field would be a
+        // candidate LIKE refuses, which can only make a count above the limit one too high).
+        let pattern = &condition.values[0];
+        let keyword = pattern.strip_prefix('%').and_then(|p| p.strip_suffix('%')).filter(|k| !k.contains(['%', '_']) && k.is_ascii());
+        if keyword.is_some() {
+            return Some((candidates, binds));
+        }
         let (filter, tested) = self.to_sql(backend, binds.len() + 1, false).ok()?;
         binds.extend(tested);
         let sql = format!(
