@@ -182,30 +182,16 @@ pub(super) async fn list(store: &Store, query: &super::UserQuery, after: Option<
 async fn from_the_matches(store: &Store, query: &super::UserQuery, after: Option<&super::UserCursor>) -> Result<Option<(Vec<User>, i64)>, UserError> {
     let limit = super::EXACT_COUNT_LIMIT;
     let (filter, binds) = query.search.to_sql(store.backend(), 1, true)?;
-    let mut next = binds.len();
-    let mut placeholder = || {
-        next += 1;
-        format!("${next}")
-    };
-    let keyset = after.map(|_| format!(" AND (created_at, id) < ({}, {})", placeholder(), placeholder())).unwrap_or_default();
-    let (page_size, offset) = (placeholder(), placeholder());
-    let sql = format!(
-        "SELECT {COLUMNS}, matches FROM (SELECT {COLUMNS}, COUNT(*) OVER () AS matches FROM \
-         (SELECT {COLUMNS} FROM users WHERE ({filter}) LIMIT {}) AS found) AS counted \
-         WHERE TRUE{keyset} ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {offset}",
-        limit + 1
-    );
     // Planned for its patterns each time (not a prepared statement): PostgreSQL's generic
     // plan cannot tell a selective `user12%` from `%a%`.
-    let mut rows = sqlx::query(&sql).persistent(false);
-    for value in &binds {
-        rows = rows.bind(value);
-    }
-    if let Some(cursor) = after {
-        rows = rows.bind(cursor.created_at).bind(&cursor.id);
-    }
-    let skipped = if after.is_some() { 0 } else { (query.page - 1) * query.page_size };
-    let rows = rows.bind(query.page_size).bind(skipped).fetch_all(store.pool()).await.map_err(bad_pattern)?;
+    let rows = read_page(store, query, after, &binds, false, |keyset| {
+        format!(
+            "SELECT {COLUMNS}, matches FROM (SELECT {COLUMNS}, COUNT(*) OVER () AS matches FROM \
+             (SELECT {COLUMNS} FROM users WHERE ({filter}) LIMIT {}) AS found) AS counted WHERE TRUE{keyset}",
+            limit + 1
+        )
+    })
+    .await?;
     let matches = match rows.first() {
         Some(row) => row.try_get::<i64, _>("matches")?,
         // Past the last page: count them (the only case that reads the matches twice).
@@ -220,27 +206,39 @@ async fn from_the_matches(store: &Store, query: &super::UserQuery, after: Option
 /// A page in the list's order, testing each user against the search on the way.
 async fn walk(store: &Store, query: &super::UserQuery, after: Option<&super::UserCursor>, everyone: bool) -> Result<Vec<User>, UserError> {
     let (filter, binds) = query.search.to_sql(store.backend(), 1, false)?;
-    let mut next = binds.len();
-    let mut placeholder = || {
-        next += 1;
-        format!("${next}")
-    };
+    let rows = read_page(store, query, after, &binds, everyone, |keyset| format!("SELECT {COLUMNS} FROM users WHERE ({filter}){keyset}")).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Reads one page: `select` writes the statement up to the end of its conditions, given the
+/// cursor's condition (empty without one); the list's order and the page's size and offset
+/// follow. The search's values are bound first, then the cursor's, then the page's.
+async fn read_page(
+    store: &Store,
+    query: &super::UserQuery,
+    after: Option<&super::UserCursor>,
+    binds: &[String],
+    prepared: bool,
+    select: impl FnOnce(&str) -> String,
+) -> Result<Vec<AnyRow>, UserError> {
+    let first = binds.len() + 1;
     // Keyset: the rows after the cursor in the list's order (newest first, ties by id, both
     // descending), as one row comparison both databases answer with a range of
     // `users_listing`.
-    let keyset = after.map(|_| format!(" AND (created_at, id) < ({}, {})", placeholder(), placeholder())).unwrap_or_default();
-    let (page_size, offset) = (placeholder(), placeholder());
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE ({filter}){keyset} ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {offset}");
-    let mut rows = sqlx::query(&sql).persistent(everyone);
-    for value in &binds {
+    let (keyset, next) = match after {
+        Some(_) => (format!(" AND (created_at, id) < (${first}, ${})", first + 1), first + 2),
+        None => (String::new(), first),
+    };
+    let sql = format!("{} ORDER BY created_at DESC, id DESC LIMIT ${next} OFFSET ${}", select(&keyset), next + 1);
+    let mut rows = sqlx::query(&sql).persistent(prepared);
+    for value in binds {
         rows = rows.bind(value);
     }
     if let Some(cursor) = after {
         rows = rows.bind(cursor.created_at).bind(&cursor.id);
     }
     let skipped = if after.is_some() { 0 } else { (query.page - 1) * query.page_size };
-    let rows = rows.bind(query.page_size).bind(skipped).fetch_all(store.pool()).await.map_err(bad_pattern)?;
-    Ok(rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?)
+    Ok(rows.bind(query.page_size).bind(skipped).fetch_all(store.pool()).await.map_err(bad_pattern)?)
 }
 
 async fn count_matches(store: &Store, sql: &str, binds: &[String]) -> Result<i64, UserError> {
