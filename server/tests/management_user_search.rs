@@ -204,6 +204,11 @@ on_both_databases! {
         assert_eq!(response.status(), 400);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "guard.invalid_input", "{body}");
+        // `1.a<NUL>b`: a NUL hidden in the cursor's base64 is refused, not sent to the database.
+        let response = management.get(server.url("/api/users?cursor=MS5hAGI")).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "guard.invalid_input", "{body}");
     }
 
     async fn counting_stops_past_a_thousand_matches(server) {

@@ -345,7 +345,8 @@ impl UserCursor {
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
         let (created_at, id) = std::str::from_utf8(&bytes).ok()?.split_once('.')?;
-        if id.is_empty() {
+        // A NUL inside the base64 passes the edge's check, and PostgreSQL cannot take it.
+        if id.is_empty() || id.contains('\0') {
             return None;
         }
         Some(UserCursor { created_at: created_at.parse().ok()?, id: id.to_owned() })
